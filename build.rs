@@ -1,0 +1,187 @@
+//! Generates the Novita client from `openapi/novita.yaml` at build time.
+//!
+//! Two files land in `OUT_DIR`:
+//! - `codegen.rs`: the progenitor client (builder interface) for the whole spec;
+//! - `request_schemas.json`: every submit operation's request schema with its `$ref`s resolved,
+//!   which the hand-written layer uses to check a body before it is sent.
+//!
+//! The copy of the spec handed to progenitor is stripped of keywords that only validate
+//! (`default`, `minimum`, `maxLength`, integer `enum`, ...): progenitor would otherwise
+//! serialize every default into request bodies and turn length limits into newtypes that also
+//! reject responses. Those rules are enforced from `request_schemas.json` instead, so the spec
+//! stays the single place where they are written.
+
+use std::{env, fs, path::Path};
+
+use serde_json::{Map, Value};
+
+const SPEC: &str = "openapi/novita.yaml";
+
+/// Keywords that only constrain values; they are removed from progenitor's copy of the spec.
+const VALIDATION_ONLY: &[&str] = &[
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "pattern",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed={SPEC}");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let text = fs::read_to_string(SPEC).expect("read openapi/novita.yaml");
+    let spec: Value = serde_yaml::from_str(&text).expect("openapi/novita.yaml is not valid YAML");
+    let out_dir = env::var("OUT_DIR").expect("OUT_DIR is set by cargo");
+
+    let request_schemas = collect_request_schemas(&spec);
+    fs::write(
+        Path::new(&out_dir).join("request_schemas.json"),
+        serde_json::to_string_pretty(&request_schemas).expect("serialize request schemas"),
+    )
+    .expect("write request_schemas.json");
+
+    let mut for_codegen = spec.clone();
+    strip_validation_keywords(&mut for_codegen);
+    let openapi: openapiv3::OpenAPI =
+        serde_json::from_value(for_codegen).expect("openapi/novita.yaml is not OpenAPI 3.0");
+
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_hooks(progenitor::HooksMode::Expected)
+        .with_derive("PartialEq")
+        // Response types the service is loose about get hand-written types that accept every
+        // form it is known to send (see client/types_ext.rs).
+        .with_replacement("TaskStatus", "crate::TaskStatus", std::iter::empty())
+        .with_replacement("NumericString", "crate::NumericString", std::iter::empty());
+    let tokens = progenitor::Generator::new(&settings)
+        .generate_tokens(&openapi)
+        .expect("progenitor could not generate the client");
+    let ast = syn::parse2(tokens).expect("generated code parses");
+    fs::write(
+        Path::new(&out_dir).join("codegen.rs"),
+        prettyplease::unparse(&ast),
+    )
+    .expect("write codegen.rs");
+}
+
+/// Maps each request schema name (e.g. `WanT2vRequest`) to its fully resolved schema.
+fn collect_request_schemas(spec: &Value) -> Value {
+    let mut out = Map::new();
+    let paths = spec["paths"].as_object().expect("spec has paths");
+    for item in paths.values() {
+        let Some(post) = item.get("post") else {
+            continue;
+        };
+        let schema = &post["requestBody"]["content"]["application/json"]["schema"];
+        let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+            continue;
+        };
+        let name = reference.rsplit('/').next().expect("ref has a name");
+        out.insert(name.to_string(), resolve_refs(spec, schema, 0));
+    }
+    Value::Object(out)
+}
+
+/// Inlines every `$ref` (the spec has no recursive schemas; depth is bounded all the same).
+fn resolve_refs(spec: &Value, value: &Value, depth: usize) -> Value {
+    assert!(depth < 32, "schema nesting too deep; recursive $ref?");
+    match value {
+        Value::Object(map) => {
+            if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                let pointer = reference.trim_start_matches('#');
+                let target = spec
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("unresolved $ref {reference}"));
+                return resolve_refs(spec, target, depth + 1);
+            }
+            Value::Object(
+                map.iter()
+                    .filter(|(key, _)| !matches!(key.as_str(), "example" | "examples"))
+                    .map(|(key, v)| (key.clone(), resolve_refs(spec, v, depth + 1)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| resolve_refs(spec, v, depth + 1))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Removes validation-only keywords from every schema of the spec (component schemas and
+/// parameter schemas); examples are left untouched.
+fn strip_validation_keywords(spec: &mut Value) {
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            strip_schema(schema);
+        }
+    }
+    if let Some(paths) = spec.pointer_mut("/paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            for operation in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+            {
+                let Some(parameters) = operation
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                else {
+                    continue;
+                };
+                for parameter in parameters {
+                    if let Some(schema) = parameter.get_mut("schema") {
+                        strip_schema(schema);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn strip_schema(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    for keyword in VALIDATION_ONLY {
+        map.remove(*keyword);
+    }
+    // An integer enum (widths, durations) is a range rule, not a Rust enum worth generating.
+    if map.get("type").and_then(Value::as_str) == Some("integer") {
+        map.remove("enum");
+    }
+    for (key, child) in map.iter_mut() {
+        match key.as_str() {
+            "properties" => {
+                for property in child
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|m| m.values_mut())
+                {
+                    strip_schema(property);
+                }
+            }
+            "items" | "additionalProperties" => strip_schema(child),
+            "allOf" | "oneOf" | "anyOf" => {
+                for sub in child.as_array_mut().into_iter().flatten() {
+                    strip_schema(sub);
+                }
+            }
+            _ => {}
+        }
+    }
+}

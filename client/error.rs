@@ -1,0 +1,226 @@
+//! The one error type of the crate: everything that can go wrong, with what is known about it.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use reqwest::StatusCode;
+
+use crate::{generated::types::TaskResultResponse, TaskStatus};
+
+/// How much of an unexpected body is kept in an error (enough to recognise an HTML page).
+pub(crate) const BODY_START_LIMIT: usize = 512;
+
+/// One broken rule in a request body, found before anything was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Path of the field, e.g. `prompt`, `loras[1].scale`, `width/height`.
+    pub field: String,
+    /// The rule it breaks, e.g. `must be at most 40 (got 50)`.
+    pub rule: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` {}", self.field, self.rule)
+    }
+}
+
+/// A Novita error answer: the HTTP status and the service's JSON error body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// `code` of the body (Novita repeats the HTTP status there).
+    pub code: Option<i64>,
+    /// `reason`, e.g. `INVALID_REQUEST_BODY`, `TASK_NOT_FOUND`.
+    pub reason: String,
+    pub message: String,
+    pub metadata: BTreeMap<String, String>,
+    /// The task the request was about, when there was one.
+    pub task_id: Option<String>,
+    /// The `Retry-After` header, when the service sent one.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Novita answered HTTP {}: {}",
+            self.status.as_u16(),
+            self.reason
+        )?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(task_id) = &self.task_id {
+            write!(f, " (task {task_id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong when talking to Novita.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request breaks a documented rule; nothing was sent.
+    #[error("request refused before sending: {}", join(violations))]
+    InvalidRequest { violations: Vec<Violation> },
+
+    /// Novita answered with an error status and its JSON error body.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+
+    /// An error status whose body is not Novita's error JSON (an HTML page from a proxy, an
+    /// empty 404, ...).
+    #[error("HTTP {} with a body that is not a Novita error{}: {body_start:?}", status.as_u16(), for_task(task_id))]
+    UnexpectedBody {
+        status: StatusCode,
+        body_start: String,
+        task_id: Option<String>,
+    },
+
+    /// A success status whose body does not have the documented shape.
+    #[error("could not decode the answer (HTTP {}){}: {source}; body starts with {body_start:?}", status.map_or(0, |s| s.as_u16()), for_task(task_id))]
+    Decode {
+        status: Option<StatusCode>,
+        body_start: String,
+        task_id: Option<String>,
+        source: serde_json::Error,
+    },
+
+    /// The connection failed or timed out; for a submission, only where no task can exist
+    /// (see [`Error::SubmissionOutcomeUnknown`]).
+    #[error("{}{}: {source}", if *timed_out { "request timed out" } else { "transport error" }, for_task(task_id))]
+    Transport {
+        source: reqwest::Error,
+        timed_out: bool,
+        task_id: Option<String>,
+    },
+
+    /// A submission was sent but no answer came back (timeout, connection reset). Novita may
+    /// have created, and may bill, a task. The client never retries this case: look for the task
+    /// (or its webhook) before submitting again.
+    #[error("no answer to {operation} after the request was sent; a task may exist and may be billed: {source}")]
+    SubmissionOutcomeUnknown {
+        operation: &'static str,
+        source: reqwest::Error,
+    },
+
+    /// The task ended without a video: `TASK_STATUS_FAILED` (with Novita's reason) or another
+    /// terminal status such as `TASK_STATUS_CANCELED`.
+    #[error("task {task_id} ended with {status}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
+    TaskFailed {
+        task_id: String,
+        status: TaskStatus,
+        reason: String,
+        result: Box<TaskResultResponse>,
+    },
+
+    /// `wait` reached its deadline before the task ended. The task goes on at Novita.
+    #[error("gave up waiting for task {task_id} after {waited:?}; last seen {}", last_status.as_ref().map_or("no status".to_string(), |s| s.to_string()))]
+    WaitTimeout {
+        task_id: String,
+        waited: Duration,
+        last_status: Option<TaskStatus>,
+    },
+
+    /// The task succeeded but its result lists no video.
+    #[error("task {task_id} succeeded but its result has no video")]
+    NoVideo { task_id: String },
+
+    /// The video URL answered with an error status (403 once its signed link has expired).
+    #[error("downloading {url} failed with HTTP {}", status.as_u16())]
+    Download { url: String, status: StatusCode },
+
+    /// Writing a download failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+
+    /// The client could not be set up (missing API key, bad base URL, ...).
+    #[error("client configuration: {0}")]
+    Config(String),
+
+    /// A webhook body is not JSON of the documented envelope.
+    #[error("webhook body is not a Novita event: {source}")]
+    Webhook { source: serde_json::Error },
+}
+
+fn join(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn for_task(task_id: &Option<String>) -> String {
+    task_id
+        .as_ref()
+        .map(|id| format!(" (task {id})"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::UnexpectedBody { status, .. } | Error::Download { status, .. } => Some(*status),
+            Error::Decode { status, .. } => *status,
+            Error::Transport { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// Novita's `reason` (`INVALID_REQUEST_BODY`, `TASK_NOT_FOUND`, ...) or the failed task's
+    /// reason.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => Some(&api.reason),
+            Error::TaskFailed { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The task this error is about, when known.
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.task_id.as_deref(),
+            Error::UnexpectedBody { task_id, .. }
+            | Error::Decode { task_id, .. }
+            | Error::Transport { task_id, .. } => task_id.as_deref(),
+            Error::TaskFailed { task_id, .. }
+            | Error::WaitTimeout { task_id, .. }
+            | Error::NoVideo { task_id } => Some(task_id),
+            _ => None,
+        }
+    }
+
+    /// The `Retry-After` the service asked for, if any.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) => api.retry_after,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn with_task_id(mut self, id: &str) -> Self {
+        match &mut self {
+            Error::Api(api) => api.task_id = Some(id.to_string()),
+            Error::UnexpectedBody { task_id, .. }
+            | Error::Decode { task_id, .. }
+            | Error::Transport { task_id, .. } => *task_id = Some(id.to_string()),
+            _ => {}
+        }
+        self
+    }
+}
+
+/// The first [`BODY_START_LIMIT`] bytes of a body, as text.
+pub(crate) fn body_start(body: &[u8]) -> String {
+    let end = body.len().min(BODY_START_LIMIT);
+    String::from_utf8_lossy(&body[..end]).into_owned()
+}

@@ -1,0 +1,40 @@
+//! A client for Novita AI's asynchronous Wan video-generation API.
+//!
+//! The request and response types, and a request builder for every endpoint, are generated at
+//! build time by progenitor from `openapi/novita.yaml` ([`generated`], re-exported as [`types`]).
+//! [`NovitaClient`] adds what a production service needs on top:
+//!
+//! - bodies checked against the spec's documented rules before anything is sent;
+//! - one error type, [`Error`], that keeps the HTTP status, Novita's `reason`/`message` and the
+//!   task id;
+//! - retries that never create a second paid task ([`NovitaClient::submit`]);
+//! - [`NovitaClient::wait`], which paces its polls by the task's `eta` and `progress_percent`;
+//! - streaming downloads and webhook parsing ([`parse_webhook`]).
+
+mod client;
+mod download;
+mod error;
+mod poll;
+mod retry;
+mod submit;
+mod transport;
+mod types_ext;
+mod validate;
+mod webhook;
+
+/// The client progenitor generated from `openapi/novita.yaml`.
+#[allow(clippy::all, missing_docs, unused)]
+pub mod generated {
+    include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+}
+
+pub use client::{
+    ClientBuilder, NovitaClient, WaitOptions, WaitProgress, API_KEY_ENV, BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+};
+pub use error::{ApiError, Error, Violation};
+pub use generated::types;
+pub use retry::RetryPolicy;
+pub use submit::SubmitRequest;
+pub use types_ext::{NumericString, TaskStatus};
+pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};

@@ -1,0 +1,123 @@
+//! When to try a request again, and how long to wait first.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::Error;
+
+/// Exponential backoff with full jitter; a `Retry-After` from the service wins over it.
+///
+/// ```
+/// use std::time::Duration;
+/// use novita_video::RetryPolicy;
+/// let policy = RetryPolicy { max_attempts: 4, ..RetryPolicy::default() };
+/// assert!(policy.max_attempts > 1);
+/// assert_eq!(RetryPolicy::never().max_attempts, 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first one included (1 = never retry).
+    pub max_attempts: u32,
+    /// Upper bound of the first backoff; it doubles with each attempt.
+    pub base_delay: Duration,
+    /// No backoff is longer than this.
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is cut down to it.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that makes exactly one attempt.
+    pub fn never() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// How long to wait before attempt number `attempt + 1` (`attempt` counts from 1).
+    pub(crate) fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(asked) = retry_after {
+            return asked.min(self.max_retry_after);
+        }
+        let exponent = attempt.saturating_sub(1).min(16);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
+        let millis = ceiling.as_millis() as u64;
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+}
+
+/// Whether a failed request may be sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Idempotency {
+    /// Reading a task result: asking again changes nothing.
+    Read,
+    /// Submitting a paid task: only retried where Novita certainly created no task.
+    Submit,
+}
+
+pub(crate) fn may_retry(error: &Error, kind: Idempotency) -> bool {
+    match kind {
+        Idempotency::Read => match error {
+            Error::Transport { .. } => true,
+            Error::Api(_) | Error::UnexpectedBody { .. } => error
+                .status()
+                .is_some_and(|s| s.as_u16() == 429 || s.is_server_error()),
+            _ => false,
+        },
+        Idempotency::Submit => match error {
+            // The connection was never made, so the request never left this machine.
+            Error::Transport { source, .. } => source.is_connect(),
+            // Novita's own rate limiter refused the request: no task was created.
+            Error::Api(api) => api.status.as_u16() == 429,
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_but_stays_under_the_cap() {
+        let policy = RetryPolicy::default();
+        for attempt in 1..20 {
+            let delay = policy.backoff(attempt, None);
+            let ceiling =
+                (policy.base_delay * 2u32.pow((attempt - 1).min(16))).min(policy.max_delay);
+            assert!(
+                delay <= ceiling,
+                "attempt {attempt}: {delay:?} > {ceiling:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_and_is_capped() {
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.backoff(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            policy.backoff(1, Some(Duration::from_secs(3600))),
+            policy.max_retry_after
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! Checks a request body against the rules of its schema in `openapi/novita.yaml` before it is
+//! sent. `build.rs` resolves each submit operation's request schema into
+//! `OUT_DIR/request_schemas.json`; this module reads the subset of JSON Schema the spec uses
+//! (`type`, `required`, `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `maxItems`,
+//! `properties`, `items`) plus the spec's own `x-novita-rules` for rules across fields.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+use crate::Violation;
+
+static REQUEST_SCHEMAS: &str = include_str!(concat!(env!("OUT_DIR"), "/request_schemas.json"));
+
+fn schemas() -> &'static Map<String, Value> {
+    static PARSED: OnceLock<Map<String, Value>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        serde_json::from_str(REQUEST_SCHEMAS).expect("build.rs writes a JSON object of schemas")
+    })
+}
+
+/// Every rule `body` breaks under the request schema `schema_name` (empty when it is valid).
+///
+/// # Panics
+/// When `schema_name` is not a request schema of the spec: that is a bug in this crate.
+pub(crate) fn violations(schema_name: &str, body: &Value) -> Vec<Violation> {
+    let schema = schemas()
+        .get(schema_name)
+        .unwrap_or_else(|| panic!("no request schema named {schema_name} in the spec"));
+    let mut found = Vec::new();
+    check(schema, body, "", &mut found);
+    found
+}
+
+fn join_path(parent: &str, child: &str) -> String {
+    if parent.is_empty() {
+        child.to_string()
+    } else {
+        format!("{parent}.{child}")
+    }
+}
+
+fn push(found: &mut Vec<Violation>, field: &str, rule: String) {
+    let field = if field.is_empty() { "body" } else { field };
+    found.push(Violation {
+        field: field.to_string(),
+        rule,
+    });
+}
+
+fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) {
+    if let Some(expected) = schema.get("type").and_then(Value::as_str) {
+        if !has_type(value, expected) {
+            push(
+                found,
+                path,
+                format!("must be {} (got {})", article(expected), describe(value)),
+            );
+            return;
+        }
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(value) && !allowed.iter().any(|a| same_number(a, value)) {
+            let list: Vec<String> = allowed.iter().map(show).collect();
+            push(
+                found,
+                path,
+                format!("must be one of {} (got {})", list.join(", "), show(value)),
+            );
+        }
+    }
+    match value {
+        Value::Number(_) => check_range(schema, value, path, found),
+        Value::String(text) => check_length(schema, text, path, found),
+        Value::Array(items) => {
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
+                if items.len() as u64 > max {
+                    push(
+                        found,
+                        path,
+                        format!("must have at most {max} items (got {})", items.len()),
+                    );
+                }
+            }
+            if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
+                if (items.len() as u64) < min {
+                    push(
+                        found,
+                        path,
+                        format!("must have at least {min} items (got {})", items.len()),
+                    );
+                }
+            }
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter().enumerate() {
+                    check(item_schema, item, &format!("{path}[{index}]"), found);
+                }
+            }
+        }
+        Value::Object(fields) => check_object(schema, fields, path, found),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+fn check_object(
+    schema: &Value,
+    fields: &Map<String, Value>,
+    path: &str,
+    found: &mut Vec<Violation>,
+) {
+    let present = |name: &str| fields.get(name).is_some_and(|v| !v.is_null());
+    for name in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = name.as_str().unwrap_or_default();
+        if !present(name) {
+            push(found, &join_path(path, name), "is required".to_string());
+        }
+    }
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, value) in fields {
+            if let (Some(property), false) = (properties.get(name), value.is_null()) {
+                check(property, value, &join_path(path, name), found);
+            }
+        }
+    }
+    for rule in schema
+        .get("x-novita-rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        check_rule(rule, fields, path, found);
+    }
+}
+
+fn check_rule(rule: &Value, fields: &Map<String, Value>, path: &str, found: &mut Vec<Violation>) {
+    let names: Vec<&str> = rule["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let given: Vec<&Value> = names
+        .iter()
+        .filter_map(|n| fields.get(*n).filter(|v| !v.is_null()))
+        .collect();
+    let label = join_path(path, &names.join("/"));
+    match rule["rule"].as_str() {
+        Some("allowed_pairs") => {
+            // Only a complete pair is checked: with either one missing the service uses its default pair.
+            if given.len() != names.len() {
+                return;
+            }
+            let pairs = rule["pairs"].as_array().cloned().unwrap_or_default();
+            let matches = pairs.iter().any(|pair| {
+                pair.as_array().is_some_and(|pair| {
+                    pair.len() == given.len()
+                        && pair
+                            .iter()
+                            .zip(&given)
+                            .all(|(a, b)| same_number(a, b) || a == *b)
+                })
+            });
+            if !matches {
+                let allowed: Vec<String> = pairs
+                    .iter()
+                    .map(|p| {
+                        p.as_array()
+                            .map(|p| p.iter().map(show).collect::<Vec<_>>().join("x"))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let got: Vec<String> = given.iter().map(|v| show(v)).collect();
+                push(
+                    found,
+                    &label,
+                    format!(
+                        "must be one of the pairs {} (got {})",
+                        allowed.join(", "),
+                        got.join("x")
+                    ),
+                );
+            }
+        }
+        Some("exactly_one_of") => {
+            if given.len() != 1 {
+                let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                let got = if given.is_empty() { "neither" } else { "both" };
+                push(
+                    found,
+                    &label,
+                    format!("needs exactly one of {} (got {got})", quoted.join(" and ")),
+                );
+            }
+        }
+        other => push(
+            found,
+            &label,
+            format!("has an unknown rule {other:?} in the spec"),
+        ),
+    }
+}
+
+fn check_range(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) {
+    let Some(number) = value.as_f64() else {
+        return;
+    };
+    let minimum = schema.get("minimum").and_then(Value::as_f64);
+    let maximum = schema.get("maximum").and_then(Value::as_f64);
+    let below = minimum.is_some_and(|min| number < min);
+    let above = maximum.is_some_and(|max| number > max);
+    if below || above {
+        let range = match (schema.get("minimum"), schema.get("maximum")) {
+            (Some(min), Some(max)) => format!("between {} and {}", show(min), show(max)),
+            (Some(min), None) => format!("at least {}", show(min)),
+            (None, Some(max)) => format!("at most {}", show(max)),
+            (None, None) => unreachable!("a bound was broken"),
+        };
+        push(
+            found,
+            path,
+            format!("must be {range} (got {})", show(value)),
+        );
+    }
+}
+
+fn check_length(schema: &Value, text: &str, path: &str, found: &mut Vec<Violation>) {
+    // Novita counts characters (a Chinese character counts as one), not bytes.
+    let length = text.chars().count() as u64;
+    let min = schema.get("minLength").and_then(Value::as_u64);
+    let max = schema.get("maxLength").and_then(Value::as_u64);
+    if min.is_some_and(|m| length < m) || max.is_some_and(|m| length > m) {
+        let range = match (min, max) {
+            (Some(min), Some(max)) => format!("between {min} and {max}"),
+            (Some(min), None) => format!("at least {min}"),
+            (None, Some(max)) => format!("at most {max}"),
+            (None, None) => unreachable!("a bound was broken"),
+        };
+        push(
+            found,
+            path,
+            format!("must be {range} characters long (got {length})"),
+        );
+    }
+}
+
+fn has_type(value: &Value, expected: &str) -> bool {
+    match expected {
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+fn same_number(a: &Value, b: &Value) -> bool {
+    matches!((a.as_f64(), b.as_f64()), (Some(x), Some(y)) if x == y)
+}
+
+fn article(kind: &str) -> String {
+    match kind {
+        "integer" => "an integer".into(),
+        "object" | "array" => format!("an {kind}"),
+        other => format!("a {other}"),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a fractional number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(schema: &str, body: Value) -> Vec<String> {
+        violations(schema, &body)
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
+    }
+
+    #[test]
+    fn every_submit_schema_is_present() {
+        for name in [
+            "WanT2vRequest",
+            "WanI2vRequest",
+            "Wan26I2vRequest",
+            "Wan27I2vRequest",
+        ] {
+            assert!(schemas().contains_key(name), "{name} missing");
+        }
+    }
+
+    #[test]
+    fn nested_paths_are_named() {
+        let body = json!({"prompt": "p", "loras": [{"path": "a", "scale": 1.0}, {"path": "b", "scale": 4.5}]});
+        assert_eq!(fields("WanT2vRequest", body), ["loras[1].scale"]);
+        let body = json!({"input": {"img_url": "u", "negative_prompt": "x".repeat(501)}});
+        assert_eq!(fields("Wan26I2vRequest", body), ["input.negative_prompt"]);
+    }
+
+    #[test]
+    fn null_counts_as_absent() {
+        let body = json!({"prompt": "p", "width": null, "height": 832});
+        assert!(violations("WanT2vRequest", &body).is_empty());
+    }
+}
