@@ -33,7 +33,7 @@ pub const BASE_URL_ENV: &str = "NOVITA_BASE_URL";
 /// use novita_video::{types::WanT2vRequest, NovitaClient, WaitOptions};
 ///
 /// let client = NovitaClient::from_env()?;
-/// let request = WanT2vRequest::builder().prompt("A red fox in fresh snow").try_into().unwrap();
+/// let request: WanT2vRequest = WanT2vRequest::builder().prompt("A red fox in fresh snow").try_into().unwrap();
 /// let task_id = client.submit(&request).await?;
 /// let result = client.wait(&task_id, WaitOptions::default()).await?;
 /// client.download_video(&result, "fox.mp4", |_, _| {}).await?;
@@ -167,6 +167,9 @@ impl ClientBuilder {
     }
 }
 
+/// Called by [`NovitaClient::wait`] after every poll.
+type ProgressCallback<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
+
 /// How [`NovitaClient::wait`] paces itself and when it gives up.
 pub struct WaitOptions<'a> {
     /// Give up after this long (default 20 minutes). The task goes on at Novita.
@@ -175,7 +178,7 @@ pub struct WaitOptions<'a> {
     pub min_interval: Duration,
     /// Never sleep longer than this between polls (default 10 s).
     pub max_interval: Duration,
-    on_progress: Option<Box<dyn FnMut(&WaitProgress) + Send + 'a>>,
+    on_progress: Option<ProgressCallback<'a>>,
 }
 
 impl Default for WaitOptions<'_> {

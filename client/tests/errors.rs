@@ -1,0 +1,284 @@
+//! Every failure becomes the right typed error; retries happen where allowed and never where not.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client_for, fast_retry, task_body, KEY};
+use novita_video::{types::WanT2vRequest, Error, NovitaClient};
+use serde_json::json;
+use wiremock::{
+    matchers::{method, path, query_param},
+    Mock, MockServer, ResponseTemplate,
+};
+
+fn novita_error(status: u16, reason: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "code": status, "reason": reason, "message": message, "metadata": {"field": "prompt"}
+    }))
+}
+
+fn request() -> WanT2vRequest {
+    WanT2vRequest::builder().prompt("a fox").try_into().unwrap()
+}
+
+async fn result_error(template: ResponseTemplate) -> Error {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .and(query_param("task_id", "t-9"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    client_for(&server).task_result("t-9").await.unwrap_err()
+}
+
+#[tokio::test]
+async fn novita_error_bodies_map_to_api_errors_with_the_task_id() {
+    let error = result_error(novita_error(404, "TASK_NOT_FOUND", "task not found")).await;
+    let Error::Api(api) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(api.status.as_u16(), 404);
+    assert_eq!(api.code, Some(404));
+    assert_eq!(api.reason, "TASK_NOT_FOUND");
+    assert_eq!(api.message, "task not found");
+    assert_eq!(api.metadata["field"], "prompt");
+    assert_eq!(error.task_id(), Some("t-9"));
+    assert_eq!(
+        error.to_string(),
+        "Novita answered HTTP 404: TASK_NOT_FOUND: task not found (task t-9)"
+    );
+}
+
+#[tokio::test]
+async fn submission_errors_keep_status_reason_and_message() {
+    for (status, reason) in [
+        (400, "INVALID_REQUEST_BODY"),
+        (400, "MISSING_API_KEY"),
+        (400, "ILLEGAL_PROMPT"),
+        (403, "INVALID_API_KEY"),
+        (404, "API_NOT_FOUND"),
+        (500, "CREATE_TASK_FAILED"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(novita_error(status, reason, "detail"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let error = client_for(&server).submit(&request()).await.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{error}");
+        assert_eq!(error.reason(), Some(reason));
+    }
+}
+
+#[tokio::test]
+async fn html_from_a_proxy_keeps_its_status() {
+    let page = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_raw(page, "text/html"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client_for(&server).submit(&request()).await.unwrap_err();
+    match &error {
+        Error::UnexpectedBody {
+            status, body_start, ..
+        } => {
+            assert_eq!(status.as_u16(), 503);
+            assert!(body_start.starts_with("<html>"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // 500 is a documented status: its HTML body goes through the payload path.
+    let error = result_error(ResponseTemplate::new(500).set_body_raw(page, "text/html")).await;
+    assert!(
+        matches!(error, Error::UnexpectedBody { status, .. } if status.as_u16() == 500),
+        "{error:?}"
+    );
+    let error = result_error(ResponseTemplate::new(404)).await;
+    assert!(
+        matches!(error, Error::UnexpectedBody { status, ref body_start, .. } if status.as_u16() == 404 && body_start.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn a_success_status_with_a_broken_body_is_a_decode_error() {
+    let error =
+        result_error(ResponseTemplate::new(200).set_body_raw("{\"task\": 5", "application/json"))
+            .await;
+    assert!(
+        matches!(&error, Error::Decode { status: Some(s), .. } if s.as_u16() == 200),
+        "{error:?}"
+    );
+    assert_eq!(error.task_id(), Some("t-9"));
+}
+
+#[tokio::test]
+async fn result_reads_retry_429_and_5xx_then_succeed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            novita_error(429, "RATE_LIMIT_EXCEEDED", "slow down").insert_header("retry-after", "0"),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_raw("<html>busy</html>", "text/html"))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(task_body(
+            "TASK_STATUS_PROCESSING",
+            10.0,
+            5.0,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let result = client_for(&server).task_result("t-1").await.unwrap();
+    assert_eq!(result.task.unwrap().progress_percent, Some(10.0));
+}
+
+#[tokio::test]
+async fn result_reads_give_up_after_the_attempt_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(novita_error(500, "GET_RESULT_FAILED", "boom"))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let error = client_for(&server).task_result("t-1").await.unwrap_err();
+    assert_eq!(error.reason(), Some("GET_RESULT_FAILED"));
+}
+
+#[tokio::test]
+async fn result_reads_do_not_retry_client_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(novita_error(403, "INVALID_API_KEY", "bad key"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client_for(&server).task_result("t-1").await.unwrap_err();
+}
+
+#[tokio::test]
+async fn submission_retries_429_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(novita_error(429, "RATE_LIMIT_EXCEEDED", "slow down"))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-ok"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        client_for(&server).submit(&request()).await.unwrap(),
+        "t-ok"
+    );
+}
+
+#[tokio::test]
+async fn submission_is_never_retried_after_5xx() {
+    for template in [
+        novita_error(500, "CREATE_TASK_FAILED", "boom"),
+        ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html"),
+        ResponseTemplate::new(503).set_body_raw("<html>busy</html>", "text/html"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(template)
+            .expect(1)
+            .mount(&server)
+            .await;
+        client_for(&server).submit(&request()).await.unwrap_err();
+    }
+}
+
+#[tokio::test]
+async fn submission_timeout_says_a_task_may_exist_and_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"task_id": "late"}))
+                .set_delay(Duration::from_secs(5)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .timeout(Duration::from_millis(200))
+        .submit_retry(fast_retry(5))
+        .build()
+        .unwrap();
+    let error = client.submit(&request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::SubmissionOutcomeUnknown {
+                operation: "submit_wan_t2v",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("a task may exist"), "{error}");
+}
+
+#[tokio::test]
+async fn submission_is_retried_when_the_connection_is_refused() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .submit_retry(fast_retry(3))
+        .build()
+        .unwrap();
+    let error = client.submit(&request()).await.unwrap_err();
+    match error {
+        Error::Transport { source, .. } => assert!(source.is_connect()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn configuration_errors_are_reported() {
+    assert!(matches!(
+        NovitaClient::builder().build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        NovitaClient::builder().api_key(" ").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        NovitaClient::builder()
+            .api_key("k")
+            .base_url("ftp://x")
+            .build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        NovitaClient::builder().api_key("a\nb").build(),
+        Err(Error::Config(_))
+    ));
+}

@@ -1,0 +1,193 @@
+//! `wait` follows a task through its states, paces itself, and gives up when told.
+
+mod common;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use common::{client_for, task_body};
+use novita_video::{Error, TaskStatus, WaitOptions, WaitProgress};
+use serde_json::Value;
+use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+
+/// Mounts task-result answers that are served in order, each `times` times; the last one stays.
+async fn script(server: &MockServer, steps: &[(Value, u64)]) {
+    for (index, (body, times)) in steps.iter().enumerate() {
+        let mock = Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()));
+        let mock = if index + 1 < steps.len() {
+            mock.up_to_n_times(*times)
+        } else {
+            mock
+        };
+        mock.mount(server).await;
+    }
+}
+
+fn quick() -> WaitOptions<'static> {
+    WaitOptions::default()
+        .timeout(Duration::from_secs(10))
+        .interval(Duration::from_millis(5), Duration::from_millis(50))
+}
+
+fn recorder() -> (
+    Arc<Mutex<Vec<WaitProgress>>>,
+    impl FnMut(&WaitProgress) + Send + 'static,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    (seen, move |p: &WaitProgress| {
+        sink.lock().unwrap().push(p.clone())
+    })
+}
+
+#[tokio::test]
+async fn follows_queued_processing_succeed() {
+    let server = MockServer::start().await;
+    let mut done = task_body("TASK_STATUS_SUCCEED", 100.0, 0.0);
+    done["videos"] = serde_json::json!([{"video_url": "http://x/v.mp4", "video_url_ttl": "3600", "video_type": "mp4"}]);
+    script(
+        &server,
+        &[
+            (task_body("TASK_STATUS_QUEUED", 0.0, 0.0), 1),
+            (task_body("TASK_STATUS_PROCESSING", 25.0, 0.03), 1),
+            (task_body("TASK_STATUS_PROCESSING", 60.0, 0.02), 1),
+            (task_body("TASK_STATUS_PROCESSING", 90.0, 0.01), 1),
+            (done, 1),
+        ],
+    )
+    .await;
+    let (seen, callback) = recorder();
+    let client = client_for(&server);
+    let result = client
+        .wait("t-1", quick().on_progress(callback))
+        .await
+        .unwrap();
+    assert_eq!(result.videos.len(), 1);
+    let seen = seen.lock().unwrap();
+    let statuses: Vec<_> = seen.iter().map(|p| p.status.clone().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        [
+            TaskStatus::Queued,
+            TaskStatus::Processing,
+            TaskStatus::Processing,
+            TaskStatus::Processing,
+            TaskStatus::Succeed
+        ]
+    );
+    let progress: Vec<_> = seen.iter().map(|p| p.progress_percent.unwrap()).collect();
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    assert_eq!(seen.last().unwrap().polls, 5);
+    assert_eq!(seen[1].eta, Some(Duration::from_millis(30)));
+}
+
+#[tokio::test]
+async fn a_failed_task_is_an_error_with_its_reason() {
+    let server = MockServer::start().await;
+    let mut failed = task_body("TASK_STATUS_FAILED", 40.0, 0.0);
+    failed["task"]["reason"] = "ILLEGAL_IMAGE_CONTENT".into();
+    script(
+        &server,
+        &[
+            (task_body("TASK_STATUS_PROCESSING", 20.0, 0.01), 2),
+            (failed, 1),
+        ],
+    )
+    .await;
+    let error = client_for(&server).wait("t-1", quick()).await.unwrap_err();
+    match &error {
+        Error::TaskFailed {
+            task_id,
+            status,
+            reason,
+            ..
+        } => {
+            assert_eq!(task_id, "t-1");
+            assert_eq!(*status, TaskStatus::Failed);
+            assert_eq!(reason, "ILLEGAL_IMAGE_CONTENT");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "task t-1 ended with TASK_STATUS_FAILED: ILLEGAL_IMAGE_CONTENT"
+    );
+}
+
+#[tokio::test]
+async fn unknown_statuses_are_waited_through_and_canceled_ends() {
+    let server = MockServer::start().await;
+    script(
+        &server,
+        &[
+            (task_body("TASK_STATUS_UNKNOWN", 0.0, 0.0), 1),
+            (task_body("TASK_STATUS_CANCELED", 0.0, 0.0), 1),
+        ],
+    )
+    .await;
+    let error = client_for(&server).wait("t-1", quick()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::TaskFailed { status: TaskStatus::Other(ref s), .. } if s == "TASK_STATUS_CANCELED")
+    );
+}
+
+#[tokio::test]
+async fn gives_up_at_the_deadline() {
+    let server = MockServer::start().await;
+    script(
+        &server,
+        &[(task_body("TASK_STATUS_PROCESSING", 50.0, 100.0), 1)],
+    )
+    .await;
+    let options = WaitOptions::default()
+        .timeout(Duration::from_millis(300))
+        .interval(Duration::from_millis(10), Duration::from_secs(60));
+    let error = client_for(&server).wait("t-1", options).await.unwrap_err();
+    match error {
+        Error::WaitTimeout {
+            task_id,
+            waited,
+            last_status,
+        } => {
+            assert_eq!(task_id, "t-1");
+            assert!(waited >= Duration::from_millis(300));
+            assert_eq!(last_status, Some(TaskStatus::Processing));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn uses_eta_instead_of_hammering() {
+    // The task says it needs 0.4 s more; with a 5 ms floor a fixed poller would ask ~80 times.
+    let server = MockServer::start().await;
+    script(
+        &server,
+        &[
+            (task_body("TASK_STATUS_PROCESSING", 50.0, 0.4), 1),
+            (task_body("TASK_STATUS_SUCCEED", 100.0, 0.0), 1),
+        ],
+    )
+    .await;
+    let options = WaitOptions::default()
+        .timeout(Duration::from_secs(10))
+        .interval(Duration::from_millis(5), Duration::from_secs(5));
+    client_for(&server).wait("t-1", options).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn errors_while_waiting_are_typed_and_carry_the_task_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
+            "code": 404, "reason": "TASK_NOT_FOUND", "message": "no such task", "metadata": {}})))
+        .mount(&server)
+        .await;
+    let error = client_for(&server).wait("nope", quick()).await.unwrap_err();
+    assert_eq!(error.reason(), Some("TASK_NOT_FOUND"));
+    assert_eq!(error.task_id(), Some("nope"));
+}
