@@ -1,0 +1,286 @@
+//! The Novita endpoints: the four submissions and the task result.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::Body,
+    extract::{Query, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    docs,
+    jobs::{self, Endpoint},
+    novita_error::NovitaError,
+    outcomes::{Outcome, SCENARIO_HEADER},
+    state::AppState,
+    tasks::{NewTask, Task},
+    webhook,
+    wire::task_result,
+};
+
+/// Marks a response that must reach the client as a closed connection, not as an answer.
+#[derive(Clone, Copy, Debug)]
+pub struct NoAnswer;
+
+const HTML_503: &str = "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/// The API key of a request: `Authorization: Bearer <key>` or a bare `<key>` (the official JS
+/// SDK sends the bare form).
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, NovitaError> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim();
+    let key = match raw.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => raw,
+    };
+    if key.is_empty() {
+        return Err(NovitaError::missing_api_key());
+    }
+    let keys = &state.config.api_keys;
+    if !keys.is_empty() && !keys.iter().any(|k| k == key) {
+        return Err(NovitaError::invalid_api_key());
+    }
+    Ok(key.to_string())
+}
+
+/// The outcome forced on this request: its header, else the queue, else the docs replay.
+fn forced_outcome(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    is_submit: bool,
+) -> Result<Option<Outcome>, NovitaError> {
+    if let Some(value) = headers.get(SCENARIO_HEADER) {
+        let text = value.to_str().unwrap_or_default();
+        return text.parse().map(Some).map_err(|e| {
+            NovitaError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_MOCK_SCENARIO",
+                format!("{SCENARIO_HEADER}: {e}"),
+            )
+        });
+    }
+    if let Some(outcome) = state.outcomes.take(path, is_submit) {
+        return Ok(Some(outcome));
+    }
+    Ok(state.config.docs_replay.then_some(Outcome::Docs))
+}
+
+/// Outcomes that replace the answer entirely; `None` lets the request go on.
+async fn answer_instead(outcome: &Outcome, is_submit: bool) -> Option<Response> {
+    match outcome {
+        Outcome::RateLimit => Some(
+            NovitaError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMIT_EXCEEDED",
+                "rate limit exceeded",
+            )
+            .into_response(),
+        ),
+        Outcome::ServerError { reason } => {
+            let default = if is_submit {
+                "CREATE_TASK_FAILED"
+            } else {
+                "GET_RESULT_FAILED"
+            };
+            let reason = reason.as_deref().unwrap_or(default);
+            Some(
+                NovitaError::new(StatusCode::INTERNAL_SERVER_ERROR, reason, "internal error")
+                    .into_response(),
+            )
+        }
+        Outcome::HtmlUnavailable => Some(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/html")],
+                HTML_503,
+            )
+                .into_response(),
+        ),
+        Outcome::Reject {
+            reason,
+            status,
+            message,
+        } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST);
+            let message = message
+                .clone()
+                .unwrap_or_else(|| reason.to_lowercase().replace('_', " "));
+            Some(NovitaError::new(status, reason.clone(), message).into_response())
+        }
+        Outcome::Drop => Some(no_answer()),
+        Outcome::Stall { ms } => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            Some(no_answer())
+        }
+        Outcome::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            None
+        }
+        Outcome::Succeed | Outcome::Fail { .. } | Outcome::Docs => None,
+    }
+}
+
+/// A response whose body fails at once: hyper closes the connection without an answer.
+fn no_answer() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("mock scenario: connection dropped"))
+    });
+    let mut response = Response::new(Body::from_stream(failing));
+    response.extensions_mut().insert(NoAnswer);
+    response
+}
+
+fn docs_response(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+pub async fn submit(
+    state: State<AppState>,
+    endpoint: Endpoint,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match submit_inner(&state, endpoint, &headers, &body).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn submit_inner(
+    state: &AppState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, Response> {
+    let key = authenticate(state, headers).map_err(IntoResponse::into_response)?;
+    if let Some(limiter) = &state.rate_limiter {
+        if !limiter.allow(&key, endpoint.path(), Instant::now()) {
+            return Err(NovitaError::rate_limited(limiter.per_minute()).into_response());
+        }
+    }
+    let outcome = forced_outcome(state, headers, endpoint.path(), true)
+        .map_err(IntoResponse::into_response)?;
+    if let Some(outcome) = &outcome {
+        if let Some(response) = answer_instead(outcome, true).await {
+            return Err(response);
+        }
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !is_json {
+        return Err(
+            NovitaError::invalid_body("Content-Type", "must be application/json").into_response(),
+        );
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        NovitaError::invalid_body("body", format!("is not valid JSON ({e})")).into_response()
+    })?;
+    let job = jobs::parse(endpoint, &value).map_err(IntoResponse::into_response)?;
+
+    if outcome == Some(Outcome::Docs) {
+        *state
+            .docs_last_endpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = endpoint;
+        return Ok(docs_response(docs::SUBMIT.to_string()));
+    }
+    let planned_failure = match outcome {
+        Some(Outcome::Fail { reason }) => Some(reason),
+        _ => None,
+    };
+    let seed = job
+        .seed
+        .unwrap_or_else(|| rand::random_range(0..=2_147_483_647));
+    let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
+    let queue = state.config.scaled(Duration::from_secs(1));
+    let run = state.config.scaled(job.work);
+    let has_webhook = job.webhook.is_some();
+    let task = Arc::new(Task::new(NewTask {
+        job,
+        seed,
+        request_text: String::from_utf8_lossy(body).into_owned(),
+        api_key: key,
+        queue,
+        run,
+        planned_failure,
+        born_terminal,
+    }));
+    state.tasks.insert(task.clone());
+    tracing::debug!(task_id = %task.id, endpoint = endpoint.path(), "task queued");
+    if has_webhook {
+        webhook::watch(state.clone(), task.clone());
+    }
+    Ok(Json(json!({ "task_id": task.id })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResultQuery {
+    task_id: Option<String>,
+}
+
+pub async fn result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ResultQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match result_inner(&state, &headers, query.ok().map(|q| q.0)).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn result_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<ResultQuery>,
+) -> Result<Response, Response> {
+    let key = authenticate(state, headers).map_err(IntoResponse::into_response)?;
+    let path = "/v3/async/task-result";
+    let outcome =
+        forced_outcome(state, headers, path, false).map_err(IntoResponse::into_response)?;
+    if let Some(outcome) = &outcome {
+        if let Some(response) = answer_instead(outcome, false).await {
+            return Err(response);
+        }
+    }
+    let task_id = query
+        .and_then(|q| q.task_id)
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| NovitaError::invalid_body("task_id", "is required").into_response())?;
+    if outcome == Some(Outcome::Docs) {
+        let endpoint = *state
+            .docs_last_endpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        return Ok(docs_response(docs::result(endpoint)));
+    }
+    let task = state
+        .tasks
+        .get(&task_id)
+        .filter(|task| task.api_key == key)
+        .ok_or_else(|| NovitaError::task_not_found(&task_id).into_response())?;
+    let body = task_result(
+        &task,
+        Instant::now(),
+        &state.video_url(&task.id),
+        state.config.video_ttl_seconds,
+    );
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,125 @@
+//! The router: Novita's endpoints, the control API, videos, and the journal around them.
+
+use std::time::Instant;
+
+use axum::{
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde_json::json;
+
+use crate::{
+    api::{self, NoAnswer},
+    control,
+    jobs::Endpoint,
+    journal::{JournalEntry, BODY_LIMIT},
+    media,
+    novita_error::NovitaError,
+    outcomes::SCENARIO_HEADER,
+    state::AppState,
+    tasks::unix_ms_now,
+};
+
+/// Largest request body: a 10 MB image as a base64 data URI fits.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for endpoint in Endpoint::ALL {
+        router = router.route(
+            endpoint.path(),
+            post(move |state, headers, body| api::submit(state, endpoint, headers, body)),
+        );
+    }
+    router
+        .route("/v3/async/task-result", get(api::result))
+        .route("/health", get(health))
+        .route("/_mock/videos/{file}", get(media::video))
+        .nest("/_mock", control::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn(novita_method_not_allowed))
+        .layer(middleware::from_fn_with_state(state.clone(), journal))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "tasks": state.tasks.len() }))
+}
+
+async fn not_found(request: Request) -> Response {
+    NovitaError::api_not_found(request.uri().path()).into_response()
+}
+
+/// axum answers a wrong method with an empty 405; Novita's body goes in, `Allow` stays.
+async fn novita_method_not_allowed(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut replaced = NovitaError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{method} is not allowed on {path}"),
+    )
+    .into_response();
+    if let Some(allow) = allow {
+        replaced.headers_mut().insert(header::ALLOW, allow);
+    }
+    replaced
+}
+
+/// Records every request to the Novita API (not the control API, videos or health) in the
+/// journal, with its body and the status of the answer.
+async fn journal(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with("/_mock/") || path == "/health" {
+        return next.run(request).await;
+    }
+    let started = Instant::now();
+    let at_unix_ms = unix_ms_now();
+    let method = request.method().to_string();
+    let query = request.uri().query().map(str::to_string);
+    let scenario = request
+        .headers()
+        .get(SCENARIO_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return NovitaError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "INVALID_REQUEST_BODY",
+                format!("body: larger than {MAX_BODY} bytes, or not fully received"),
+            )
+            .into_response()
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_LIMIT)]).into_owned();
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let answered = response.extensions().get::<NoAnswer>().is_none();
+    state.journal.record(JournalEntry {
+        seq: 0,
+        at_unix_ms,
+        method,
+        path,
+        query,
+        status: answered.then(|| response.status().as_u16()),
+        scenario,
+        body: text,
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
+    response
+}

@@ -1,0 +1,279 @@
+//! The control API under `/_mock`: JSON in, JSON out. It lets QA inspect tasks, end or
+//! advance them, queue outcomes, read the journals and reset everything.
+
+use std::time::{Duration, Instant};
+
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use bytes::Bytes;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::{
+    jobs::Endpoint,
+    outcomes::QueuedOutcome,
+    state::AppState,
+    tasks::{Attempt, Delivery, Phase, Task},
+    wire::task_result,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tasks", get(list_tasks))
+        .route("/tasks/{id}", get(task_detail))
+        .route("/tasks/{id}/finish", post(finish))
+        .route("/tasks/{id}/fail", post(fail))
+        .route("/tasks/{id}/advance", post(advance))
+        .route(
+            "/outcomes",
+            get(list_outcomes)
+                .post(queue_outcomes)
+                .delete(clear_outcomes),
+        )
+        .route("/journal", get(journal))
+        .route("/webhooks", get(webhooks))
+        .route("/reset", post(reset))
+        .route("/config", get(config))
+}
+
+/// Errors of the control API: `{"error": "..."}` with a 4xx status.
+struct ControlError(StatusCode, String);
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
+    let text = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        &body[..]
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| ControlError(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+fn find(state: &AppState, id: &str) -> Result<std::sync::Arc<Task>, ControlError> {
+    state
+        .tasks
+        .get(id)
+        .ok_or_else(|| ControlError(StatusCode::NOT_FOUND, format!("no task {id}")))
+}
+
+#[derive(Serialize)]
+pub struct TaskSummary {
+    pub task_id: String,
+    pub endpoint: Endpoint,
+    pub task_type: &'static str,
+    pub status: &'static str,
+    pub progress_percent: u32,
+    pub eta: f64,
+    pub age_ms: u64,
+    pub submitted_unix_ms: u64,
+    pub webhook: Delivery,
+}
+
+fn summary(task: &Task, now: Instant) -> TaskSummary {
+    let phase = task.phase(now);
+    let (progress, eta) = match &phase {
+        Phase::Queued { eta } => (0, eta.as_secs_f64()),
+        Phase::Processing { progress, eta } => (*progress, eta.as_secs_f64()),
+        Phase::Succeeded { .. } => (100, 0.0),
+        Phase::Failed { progress, .. } => (*progress, 0.0),
+    };
+    TaskSummary {
+        task_id: task.id.clone(),
+        endpoint: task.job.endpoint,
+        task_type: task.job.endpoint.task_type(),
+        status: phase.status(),
+        progress_percent: progress,
+        eta: (eta * 1000.0).ceil() / 1000.0,
+        age_ms: now.saturating_duration_since(task.submitted_at).as_millis() as u64,
+        submitted_unix_ms: task.submitted_unix_ms,
+        webhook: task.delivery().0,
+    }
+}
+
+async fn list_tasks(State(state): State<AppState>) -> Json<Vec<TaskSummary>> {
+    let now = Instant::now();
+    Json(state.tasks.list().iter().map(|t| summary(t, now)).collect())
+}
+
+#[derive(Serialize)]
+struct WebhookLog {
+    url: String,
+    test_mode: Option<String>,
+    delivery: Delivery,
+    attempts: Vec<Attempt>,
+}
+
+fn webhook_log(task: &Task) -> Option<WebhookLog> {
+    let hook = task.job.webhook.as_ref()?;
+    let (delivery, attempts) = task.delivery();
+    Some(WebhookLog {
+        url: hook.url.clone(),
+        test_mode: hook.test_mode.clone(),
+        delivery,
+        attempts,
+    })
+}
+
+async fn task_detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ControlError> {
+    let task = find(&state, &id)?;
+    let now = Instant::now();
+    let request: Value = serde_json::from_str(&task.request_text)
+        .unwrap_or(Value::String(task.request_text.clone()));
+    Ok(Json(json!({
+        "summary": summary(&task, now),
+        "request": request,
+        "result": task_result(&task, now, &state.video_url(&task.id), state.config.video_ttl_seconds),
+        "webhook": webhook_log(&task),
+        "video_url": state.video_url(&task.id),
+    })))
+}
+
+async fn finish(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskSummary>, ControlError> {
+    let task = find(&state, &id)?;
+    if !task.force(None) {
+        return Err(ControlError(
+            StatusCode::CONFLICT,
+            format!("task {id} has already ended"),
+        ));
+    }
+    Ok(Json(summary(&task, Instant::now())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailBody {
+    #[serde(default = "default_reason")]
+    reason: String,
+}
+
+fn default_reason() -> String {
+    "TASK_FAILED".to_string()
+}
+
+async fn fail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TaskSummary>, ControlError> {
+    let task = find(&state, &id)?;
+    let body: FailBody = parse(&body)?;
+    if !task.force(Some(body.reason)) {
+        return Err(ControlError(
+            StatusCode::CONFLICT,
+            format!("task {id} has already ended"),
+        ));
+    }
+    Ok(Json(summary(&task, Instant::now())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    seconds: f64,
+}
+
+async fn advance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TaskSummary>, ControlError> {
+    let task = find(&state, &id)?;
+    let body: AdvanceBody = parse(&body)?;
+    if !(body.seconds.is_finite() && body.seconds >= 0.0 && body.seconds < 1e9) {
+        return Err(ControlError(
+            StatusCode::BAD_REQUEST,
+            "seconds must be a non-negative number".into(),
+        ));
+    }
+    task.advance(Duration::from_secs_f64(body.seconds));
+    Ok(Json(summary(&task, Instant::now())))
+}
+
+async fn list_outcomes(State(state): State<AppState>) -> Json<Vec<QueuedOutcome>> {
+    Json(state.outcomes.list())
+}
+
+/// Takes one queued outcome or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<QueuedOutcome>),
+    One(QueuedOutcome),
+}
+
+async fn queue_outcomes(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Vec<QueuedOutcome>>, ControlError> {
+    let outcomes = match parse::<OneOrMany>(&body)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(one) => vec![one],
+    };
+    for outcome in outcomes {
+        state.outcomes.push(outcome);
+    }
+    Ok(Json(state.outcomes.list()))
+}
+
+async fn clear_outcomes(State(state): State<AppState>) -> StatusCode {
+    state.outcomes.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct JournalQuery {
+    path: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn journal(
+    State(state): State<AppState>,
+    Query(query): Query<JournalQuery>,
+) -> impl IntoResponse {
+    Json(
+        state
+            .journal
+            .page(query.path.as_deref(), query.limit.unwrap_or(usize::MAX)),
+    )
+}
+
+async fn webhooks(State(state): State<AppState>) -> Json<Value> {
+    let logs: Vec<Value> = state
+        .tasks
+        .list()
+        .iter()
+        .filter_map(|task| webhook_log(task).map(|log| json!({ "task_id": task.id, "log": log })))
+        .collect();
+    Json(Value::Array(logs))
+}
+
+async fn reset(State(state): State<AppState>) -> StatusCode {
+    state.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn config(State(state): State<AppState>) -> Json<Value> {
+    let mut config = serde_json::to_value(&state.config).unwrap_or_default();
+    if let Some(keys) = config.get_mut("api_keys") {
+        // Never echo the keys themselves.
+        *keys = json!(state.config.api_keys.len());
+    }
+    Json(json!({ "config": config, "public_url": state.public_url }))
+}

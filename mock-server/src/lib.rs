@@ -1,0 +1,117 @@
+//! A stand-in for Novita AI's asynchronous Wan video API, for testing services without the real
+//! service: it validates like Novita, queues and progresses tasks over simulated time, fails
+//! them on demand, calls webhooks with retries, and serves real MP4 videos.
+//!
+//! Run it with `cargo run -p novita-mock`, or start it inside a test:
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let mock = novita_mock::spawn(novita_mock::Config::for_tests()).await.unwrap();
+//! println!("point the client at {}", mock.url());
+//! # }
+//! ```
+
+mod api;
+mod app;
+pub mod config;
+mod control;
+mod docs;
+mod fields;
+mod jobs;
+mod journal;
+mod media;
+mod novita_error;
+pub mod outcomes;
+mod rate_limit;
+mod state;
+mod tasks;
+pub mod video;
+mod video_store;
+mod webhook;
+mod wire;
+
+use std::{future::Future, net::SocketAddr};
+
+pub use config::Config;
+pub use outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+/// A mock listening in the background; dropping it shuts the server down.
+pub struct RunningMock {
+    addr: SocketAddr,
+    url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningMock {
+    /// The base URL to give a client (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets running requests finish, and waits.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.handle)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+impl Drop for RunningMock {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds `config.addr` and serves in a background task.
+pub async fn spawn(config: Config) -> std::io::Result<RunningMock> {
+    let (tx, rx) = oneshot::channel();
+    let (listener, url) = bind(&config).await?;
+    let addr = listener.local_addr()?;
+    let handle = tokio::spawn(serve(listener, config, url.clone(), async {
+        let _ = rx.await;
+    }));
+    Ok(RunningMock {
+        addr,
+        url,
+        shutdown: Some(tx),
+        handle,
+    })
+}
+
+/// Binds the listener and works out the public URL (`--public-url`, else the bound address).
+pub async fn bind(config: &Config) -> std::io::Result<(TcpListener, String)> {
+    config.validate().map_err(std::io::Error::other)?;
+    let listener = TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_string();
+    Ok((listener, url))
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    public_url: String,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = state::AppState::new(config, public_url);
+    axum::serve(listener, app::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

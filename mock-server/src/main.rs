@@ -1,0 +1,141 @@
+//! `novita-mock`: run the mock Novita server.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use clap::Parser;
+use novita_mock::Config;
+use tracing_subscriber::EnvFilter;
+
+/// A stand-in for Novita AI's Wan video API, for QA on a laptop or in CI.
+///
+/// Every flag can also be set by its environment variable. A scenario file (YAML or JSON)
+/// sets the same options plus outcomes queued at start; flags win over the file.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "NOVITA_MOCK_ADDR")]
+    addr: Option<SocketAddr>,
+    /// Divides every simulated duration: 10 makes jobs ten times faster.
+    #[arg(long, env = "NOVITA_MOCK_SPEED")]
+    speed: Option<f64>,
+    /// Accept only this API key (repeatable). Without it, any non-empty key is accepted.
+    #[arg(long = "api-key", env = "NOVITA_MOCK_API_KEYS", value_delimiter = ',')]
+    api_keys: Vec<String>,
+    /// Base of the video URLs in results (default: http://<listening address>).
+    #[arg(long, env = "NOVITA_MOCK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Requests per minute allowed per submit endpoint and key (Novita: 20); off by default.
+    #[arg(long, env = "NOVITA_MOCK_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// Lifetime of video links in seconds (default 3600).
+    #[arg(long, env = "NOVITA_MOCK_VIDEO_TTL")]
+    video_ttl: Option<u64>,
+    /// Answer with the vendor documentation's example bodies.
+    #[arg(long, env = "NOVITA_MOCK_DOCS_REPLAY")]
+    docs_replay: bool,
+    /// Scenario file (YAML, or JSON by its .json extension).
+    #[arg(long, env = "NOVITA_MOCK_SCENARIO")]
+    scenario: Option<PathBuf>,
+}
+
+impl Args {
+    fn into_config(self) -> Result<Config, String> {
+        let mut config = match &self.scenario {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(addr) = self.addr {
+            config.addr = addr;
+        }
+        if let Some(speed) = self.speed {
+            config.speed = speed;
+        }
+        if !self.api_keys.is_empty() {
+            config.api_keys = self.api_keys;
+        }
+        if self.public_url.is_some() {
+            config.public_url = self.public_url;
+        }
+        if self.rate_limit.is_some() {
+            config.rate_limit = self.rate_limit;
+        }
+        if let Some(ttl) = self.video_ttl {
+            config.video_ttl_seconds = ttl;
+        }
+        config.docs_replay |= self.docs_replay;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let config = match Args::parse().into_config() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("novita-mock: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let (listener, url) = match novita_mock::bind(&config).await {
+        Ok(bound) => bound,
+        Err(e) => {
+            eprintln!("novita-mock: cannot listen on {}: {e}", config.addr);
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    println!("novita-mock listening on http://{addr}");
+    println!("  point a client at it:  NOVITA_BASE_URL={url} NOVITA_API_KEY=any-key");
+    println!("  control API:           {url}/_mock/tasks");
+    println!(
+        "  speed x{}, webhook retries {}, rate limit {}",
+        config.speed,
+        config.webhook_retries,
+        config
+            .rate_limit
+            .map_or("off".to_string(), |r| format!("{r}/min"))
+    );
+    match novita_mock::serve(listener, config, url, shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("novita-mock: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,231 @@
+//! Outcomes QA can force on the next matching requests: through the control API (a queue) or
+//! per request with the `X-Mock-Scenario` header.
+
+use std::{collections::VecDeque, str::FromStr, sync::Mutex};
+
+use serde::{Deserialize, Serialize};
+
+/// Header that picks an outcome for one request.
+pub const SCENARIO_HEADER: &str = "x-mock-scenario";
+
+/// What happens to a request instead of (or on top of) the normal behaviour.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    /// Behave normally (useful to leave a gap in a queue).
+    Succeed,
+    /// Accept the submission; the task then fails at the end of its run with this reason.
+    Fail { reason: String },
+    /// Refuse the request with a Novita error body (e.g. `ILLEGAL_PROMPT`, 400).
+    Reject {
+        reason: String,
+        #[serde(default = "default_reject_status")]
+        status: u16,
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// 429 `RATE_LIMIT_EXCEEDED`.
+    RateLimit,
+    /// 500 with a Novita body (`CREATE_TASK_FAILED` on submit, `GET_RESULT_FAILED` on results).
+    ServerError {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// 503 with an HTML page, as a proxy in front of the service would send.
+    HtmlUnavailable,
+    /// The normal answer, sent after `ms` milliseconds.
+    Delay { ms: u64 },
+    /// The connection is closed without an answer.
+    Drop,
+    /// No answer for `ms` milliseconds (default ten minutes), then the connection is closed.
+    Stall {
+        #[serde(default = "default_stall_ms")]
+        ms: u64,
+    },
+    /// Answer with the vendor documentation's own example bodies.
+    Docs,
+}
+
+fn default_reject_status() -> u16 {
+    400
+}
+
+fn default_stall_ms() -> u64 {
+    600_000
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+
+    /// Header syntax: `fail:REASON`, `reject:REASON[:STATUS]`, `rate-limit`, `server-error`,
+    /// `html-503`, `delay:MS`, `drop`, `stall[:MS]`, `docs`, `succeed`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut parts = text.trim().splitn(3, ':');
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let arg = parts.next().map(str::trim).filter(|a| !a.is_empty());
+        let extra = parts.next().map(str::trim);
+        let number = |what: &str| -> Result<u64, String> {
+            arg.ok_or_else(|| format!("{name} needs {what}"))?
+                .parse()
+                .map_err(|_| format!("{name}: {what} must be a whole number"))
+        };
+        Ok(match name.as_str() {
+            "succeed" | "normal" => Outcome::Succeed,
+            "fail" => Outcome::Fail {
+                reason: arg.unwrap_or("TASK_FAILED").to_string(),
+            },
+            "reject" => Outcome::Reject {
+                reason: arg.unwrap_or("ILLEGAL_PROMPT").to_string(),
+                status: match extra {
+                    Some(s) => s
+                        .parse()
+                        .map_err(|_| "reject: status must be a number".to_string())?,
+                    None => 400,
+                },
+                message: None,
+            },
+            "rate-limit" | "rate_limit" | "429" => Outcome::RateLimit,
+            "server-error" | "server_error" | "500" => Outcome::ServerError {
+                reason: arg.map(str::to_string),
+            },
+            "html-503" | "html_unavailable" | "503" => Outcome::HtmlUnavailable,
+            "delay" => Outcome::Delay {
+                ms: number("milliseconds")?,
+            },
+            "drop" => Outcome::Drop,
+            "stall" => Outcome::Stall {
+                ms: if arg.is_some() {
+                    number("milliseconds")?
+                } else {
+                    default_stall_ms()
+                },
+            },
+            "docs" => Outcome::Docs,
+            other => return Err(format!("unknown scenario {other:?}")),
+        })
+    }
+}
+
+/// An outcome waiting in the queue for `count` more matching requests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuedOutcome {
+    pub outcome: Outcome,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Which requests it applies to: a path (`/v3/async/wan-t2v`, `/v3/async/task-result`) or
+    /// the last part of one (`wan-t2v`). Without it: every submission.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl QueuedOutcome {
+    fn matches(&self, path: &str, is_submit: bool) -> bool {
+        match &self.path {
+            None => is_submit,
+            Some(wanted) => {
+                path == wanted || path.rsplit('/').next() == Some(wanted.trim_start_matches('/'))
+            }
+        }
+    }
+}
+
+/// The queue of forced outcomes, first in first out.
+#[derive(Default)]
+pub struct OutcomeQueue {
+    queue: Mutex<VecDeque<QueuedOutcome>>,
+}
+
+impl OutcomeQueue {
+    pub fn push(&self, outcome: QueuedOutcome) {
+        if outcome.count > 0 {
+            self.queue.lock().expect("queue lock").push_back(outcome);
+        }
+    }
+
+    /// Takes one use of the first queued outcome that matches this request.
+    pub fn take(&self, path: &str, is_submit: bool) -> Option<Outcome> {
+        let mut queue = self.queue.lock().expect("queue lock");
+        let index = queue.iter().position(|q| q.matches(path, is_submit))?;
+        let entry = &mut queue[index];
+        entry.count -= 1;
+        let outcome = entry.outcome.clone();
+        if entry.count == 0 {
+            queue.remove(index);
+        }
+        Some(outcome)
+    }
+
+    pub fn list(&self) -> Vec<QueuedOutcome> {
+        self.queue
+            .lock()
+            .expect("queue lock")
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear(&self) {
+        self.queue.lock().expect("queue lock").clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_syntax() {
+        assert_eq!(
+            "fail:ILLEGAL_IMAGE_CONTENT".parse(),
+            Ok(Outcome::Fail {
+                reason: "ILLEGAL_IMAGE_CONTENT".into()
+            })
+        );
+        assert_eq!(
+            "reject:BILLING_BALANCE_NOT_ENOUGH:400".parse(),
+            Ok(Outcome::Reject {
+                reason: "BILLING_BALANCE_NOT_ENOUGH".into(),
+                status: 400,
+                message: None
+            })
+        );
+        assert_eq!("delay:250".parse(), Ok(Outcome::Delay { ms: 250 }));
+        assert_eq!("stall".parse(), Ok(Outcome::Stall { ms: 600_000 }));
+        assert!("delay".parse::<Outcome>().is_err());
+        assert!("explode".parse::<Outcome>().is_err());
+    }
+
+    #[test]
+    fn queue_counts_down_and_matches_paths() {
+        let queue = OutcomeQueue::default();
+        queue.push(QueuedOutcome {
+            outcome: Outcome::RateLimit,
+            count: 2,
+            path: Some("wan-t2v".into()),
+        });
+        queue.push(QueuedOutcome {
+            outcome: Outcome::HtmlUnavailable,
+            count: 1,
+            path: Some("/v3/async/task-result".into()),
+        });
+        assert_eq!(queue.take("/v3/async/wan-i2v", true), None);
+        assert_eq!(
+            queue.take("/v3/async/task-result", false),
+            Some(Outcome::HtmlUnavailable)
+        );
+        assert_eq!(
+            queue.take("/v3/async/wan-t2v", true),
+            Some(Outcome::RateLimit)
+        );
+        assert_eq!(
+            queue.take("/v3/async/wan-t2v", true),
+            Some(Outcome::RateLimit)
+        );
+        assert_eq!(queue.take("/v3/async/wan-t2v", true), None);
+    }
+}
