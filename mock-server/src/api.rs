@@ -43,6 +43,8 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Nov
         .trim();
     let key = match raw.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        // "Bearer " arrives as "Bearer": HTTP strips the trailing space.
+        None if raw.eq_ignore_ascii_case("bearer") => "",
         _ => raw,
     };
     if key.is_empty() {

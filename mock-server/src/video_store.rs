@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn area_is_kept_in_the_image_ratio() {
-        assert_eq!(fit_area(832 * 480, 1000, 1000), (640, 624));
+        assert_eq!(fit_area(832 * 480, 1000, 1000), (624, 624));
         assert_eq!(fit_area(832 * 480, 1600, 900), (848, 480));
         assert_eq!(fit_area(1280 * 720, 720, 1280), (720, 1280));
     }

@@ -1,0 +1,185 @@
+//! The video URL serves a real MP4 whose size, rate and length match the request, made once
+//! and cached, and expiring like a signed link.
+
+mod common;
+
+use std::{io::Cursor, time::Duration};
+
+use common::{start, start_default};
+use novita_mock::Config;
+use reqwest::Method;
+use serde_json::{json, Value};
+use wiremock::{matchers::path, Mock, MockServer, ResponseTemplate};
+
+struct Probe {
+    width: u16,
+    height: u16,
+    fps: f64,
+    frames: u32,
+    seconds: f64,
+}
+
+fn probe(bytes: &[u8]) -> Probe {
+    let reader =
+        mp4::Mp4Reader::read_header(Cursor::new(bytes), bytes.len() as u64).expect("a valid MP4");
+    let track = reader.tracks().values().next().expect("one track");
+    assert_eq!(track.media_type().unwrap(), mp4::MediaType::H264);
+    Probe {
+        width: track.width(),
+        height: track.height(),
+        fps: track.frame_rate(),
+        frames: track.sample_count(),
+        seconds: track.duration().as_secs_f64(),
+    }
+}
+
+async fn finished_video(mock: &common::Mock, path: &str, body: Value) -> (String, Vec<u8>) {
+    let id = mock.submit_ok(path, &body).await;
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let result = mock.wait_for(&id, "TASK_STATUS_SUCCEED").await;
+    let url = result["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let response = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "video/mp4");
+    (id, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn wan21_video_is_five_seconds_at_16_fps_in_the_requested_size() {
+    let mock = start_default().await;
+    let (_, bytes) = finished_video(
+        &mock,
+        "/v3/async/wan-t2v",
+        json!({"prompt": "p", "width": 720, "height": 1280}),
+    )
+    .await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (720, 1280));
+    assert_eq!(video.fps, 16.0);
+    assert_eq!(video.frames, 81);
+    assert!((video.seconds - 5.0625).abs() < 0.01, "{}", video.seconds);
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-t2v", json!({"prompt": "p"})).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (832, 480));
+}
+
+#[tokio::test]
+async fn wan27_video_follows_duration_and_resolution() {
+    let mock = start_default().await;
+    let body = json!({"first_clip_url": "https://example.test/c.mp4", "duration": 3, "resolution": "720P"});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (1280, 720));
+    assert_eq!(video.fps, 24.0);
+    assert!((video.seconds - 3.0).abs() < 0.01);
+}
+
+/// The start of a PNG file: enough for a reader to learn the image's size.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+#[tokio::test]
+async fn i2v_keeps_the_input_images_aspect_ratio() {
+    let images = MockServer::start().await;
+    Mock::given(path("/square.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(png_header(1000, 1000), "image/png"))
+        .mount(&images)
+        .await;
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "image_url": format!("{}/square.png", images.uri())});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        video.width, video.height,
+        "a square image gives a square video"
+    );
+    let area = f64::from(video.width) * f64::from(video.height);
+    assert!(
+        (area / (832.0 * 480.0) - 1.0).abs() < 0.1,
+        "480p tier keeps its pixel count"
+    );
+
+    // A data URI works too (Wan 2.6 accepts them); a portrait image gives a portrait video.
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(png_header(900, 1600));
+    let body = json!({"input": {"img_url": format!("data:image/png;base64,{data}")}, "parameters": {"resolution": "720P", "duration": 5}});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.6-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (720, 1280));
+    assert_eq!(video.frames, 120);
+
+    // An image that cannot be read falls back to the requested tier.
+    let body = json!({"prompt": "p", "image_url": format!("{}/missing.png", images.uri()), "width": 1280, "height": 720});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (1280, 720));
+}
+
+#[tokio::test]
+async fn same_seed_and_parameters_give_the_same_video() {
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "seed": 7});
+    let (_, first) = finished_video(&mock, "/v3/async/wan-t2v", body.clone()).await;
+    let (_, again) = finished_video(&mock, "/v3/async/wan-t2v", body).await;
+    let (_, other) = finished_video(
+        &mock,
+        "/v3/async/wan-t2v",
+        json!({"prompt": "p", "seed": 8}),
+    )
+    .await;
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+}
+
+#[tokio::test]
+async fn unfinished_unknown_and_expired_videos() {
+    let mock = start(Config {
+        video_ttl_seconds: 1,
+        speed: 1.0,
+        ..Config::for_tests()
+    })
+    .await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "p"}))
+        .await;
+    let early = mock
+        .http
+        .get(mock.url(&format!("/_mock/videos/{id}.mp4")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 404, "no video before the task succeeds");
+    let unknown = mock
+        .http
+        .get(mock.url("/_mock/videos/nope.mp4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let result = mock.wait_for(&id, "TASK_STATUS_SUCCEED").await;
+    assert_eq!(result["videos"][0]["video_url_ttl"], "1");
+    let url = result["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(mock.http.get(&url).send().await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(expired.status(), 403);
+    assert!(expired
+        .text()
+        .await
+        .unwrap()
+        .contains("Request has expired"));
+}

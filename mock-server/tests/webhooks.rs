@@ -1,0 +1,243 @@
+//! Webhook delivery: the event body, retries with backoff, giving up, and test mode.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{start, Mock};
+use novita_mock::Config;
+use reqwest::Method;
+use serde_json::{json, Value};
+use wiremock::{
+    matchers::{header, method, path},
+    Mock as Expect, MockServer, ResponseTemplate,
+};
+
+fn fast_hooks() -> Config {
+    Config {
+        speed: 100.0,
+        webhook_timeout_ms: 200,
+        ..Config::for_tests()
+    }
+}
+
+fn with_hook(receiver: &MockServer, test_mode: Option<&str>) -> Value {
+    let mut hook = json!({"url": format!("{}/hook", receiver.uri())});
+    if let Some(status) = test_mode {
+        hook["test_mode"] = json!({"enabled": true, "return_task_status": status});
+    }
+    json!({"prompt": "p", "extra": {"webhook": hook}})
+}
+
+/// Waits until the task's webhook log reaches a final delivery state.
+async fn final_log(mock: &Mock, id: &str) -> Value {
+    for _ in 0..500 {
+        let (_, detail) = mock
+            .control(Method::GET, &format!("/_mock/tasks/{id}"), None)
+            .await;
+        let delivery = &detail["webhook"]["delivery"];
+        if delivery == "delivered" || delivery == "gave_up" {
+            return detail["webhook"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("webhook of {id} never settled");
+}
+
+async fn received_events(receiver: &MockServer) -> Vec<Value> {
+    receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_event_is_posted_when_the_task_ends() {
+    let receiver = MockServer::start().await;
+    Expect::given(method("POST"))
+        .and(path("/hook"))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&receiver)
+        .await;
+    let mock = start(fast_hooks()).await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
+        .await;
+    let log = final_log(&mock, &id).await;
+    assert_eq!(log["delivery"], "delivered");
+    assert_eq!(log["attempts"].as_array().unwrap().len(), 1);
+    let events = received_events(&receiver).await;
+    let event = &events[0];
+    assert_eq!(event["event_type"], "ASYNC_TASK_RESULT");
+    assert_eq!(event["payload"]["task"]["task_id"], id.as_str());
+    assert_eq!(event["payload"]["task"]["status"], "TASK_STATUS_SUCCEED");
+    assert_eq!(event["payload"]["videos"][0]["video_type"], "mp4");
+    assert_eq!(
+        event["payload"]["extra"]["webhook"]["url"],
+        format!("{}/hook", receiver.uri())
+    );
+    // The result endpoint says the same as the event.
+    let (_, result) = mock.result(&id).await;
+    assert_eq!(result["task"]["status"], event["payload"]["task"]["status"]);
+}
+
+#[tokio::test]
+async fn failing_receivers_get_retries_until_they_answer() {
+    let receiver = MockServer::start().await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&receiver)
+        .await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(400)))
+        .up_to_n_times(1)
+        .mount(&receiver)
+        .await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let mock = start(fast_hooks()).await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
+        .await;
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let log = final_log(&mock, &id).await;
+    assert_eq!(log["delivery"], "delivered");
+    let attempts = log["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 4, "{log}");
+    assert_eq!(attempts[0]["status"], 500);
+    assert_eq!(attempts[1]["status"], 500);
+    assert_eq!(attempts[2]["status"], Value::Null);
+    assert!(attempts[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no answer within 200 ms"));
+    assert_eq!(attempts[3]["status"], 204);
+    assert_eq!(attempts[3]["delivered"], true);
+    // Backoff doubles: 10 ms, 20 ms, 40 ms at speed 100 (1 s, 2 s, 4 s at speed 1).
+    let at: Vec<u64> = attempts
+        .iter()
+        .map(|a| a["at_unix_ms"].as_u64().unwrap())
+        .collect();
+    assert!(
+        at[1] - at[0] >= 10 && at[2] - at[1] >= 20 && at[3] - at[2] >= 40,
+        "{at:?}"
+    );
+}
+
+#[tokio::test]
+async fn delivery_gives_up_after_five_retries_and_says_so() {
+    let receiver = MockServer::start().await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(6)
+        .mount(&receiver)
+        .await;
+    let mock = start(fast_hooks()).await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
+        .await;
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let log = final_log(&mock, &id).await;
+    assert_eq!(log["delivery"], "gave_up");
+    assert_eq!(log["attempts"].as_array().unwrap().len(), 6);
+    let (_, all) = mock.control(Method::GET, "/_mock/webhooks", None).await;
+    assert_eq!(all[0]["task_id"], id.as_str());
+    assert_eq!(all[0]["log"]["delivery"], "gave_up");
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_is_recorded() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mock = start(Config {
+        webhook_retries: 1,
+        ..fast_hooks()
+    })
+    .await;
+    let body = json!({"prompt": "p", "extra": {"webhook": {"url": format!("http://127.0.0.1:{port}/hook")}}});
+    let id = mock.submit_ok("/v3/async/wan-t2v", &body).await;
+    let log = final_log(&mock, &id).await;
+    assert_eq!(log["delivery"], "gave_up");
+    assert!(
+        log["attempts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("refused"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn test_mode_sends_the_simulated_event_at_once() {
+    for (status, reason_empty) in [("TASK_STATUS_SUCCEED", true), ("TASK_STATUS_FAILED", false)] {
+        let receiver = MockServer::start().await;
+        Expect::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&receiver)
+            .await;
+        // At speed 1 a real job would take seconds; test mode must not wait for it.
+        let mock = start(Config {
+            speed: 1.0,
+            ..fast_hooks()
+        })
+        .await;
+        let id = mock
+            .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, Some(status)))
+            .await;
+        let log = tokio::time::timeout(Duration::from_secs(2), final_log(&mock, &id))
+            .await
+            .unwrap();
+        assert_eq!(log["delivery"], "delivered");
+        assert_eq!(log["test_mode"], status);
+        let event = &received_events(&receiver).await[0];
+        assert_eq!(event["payload"]["task"]["status"], status);
+        assert_eq!(
+            event["payload"]["task"]["reason"]
+                .as_str()
+                .unwrap()
+                .is_empty(),
+            reason_empty
+        );
+        let (_, result) = mock.result(&id).await;
+        assert_eq!(result["task"]["status"], status);
+        assert_eq!(
+            result["videos"].as_array().unwrap().is_empty(),
+            !reason_empty
+        );
+    }
+}
+
+#[tokio::test]
+async fn reset_cancels_pending_deliveries() {
+    let receiver = MockServer::start().await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&receiver)
+        .await;
+    // At speed 20 the job ends after about 0.35 s; the reset comes first.
+    let mock = start(Config {
+        speed: 20.0,
+        ..fast_hooks()
+    })
+    .await;
+    mock.submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
+        .await;
+    mock.control(Method::POST, "/_mock/reset", None).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+}
