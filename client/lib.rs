@@ -38,3 +38,8 @@ pub use retry::RetryPolicy;
 pub use submit::SubmitRequest;
 pub use types_ext::{NumericString, TaskStatus};
 pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};
+
+/// Compiles the Rust examples of README.md, so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
