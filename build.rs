@@ -40,6 +40,9 @@ fn main() {
     let out_dir = env::var("OUT_DIR").expect("OUT_DIR is set by cargo");
 
     let request_schemas = collect_request_schemas(&spec);
+    for (name, schema) in request_schemas.as_object().expect("a map of schemas") {
+        check_rule_encodings(name, schema);
+    }
     fs::write(
         Path::new(&out_dir).join("request_schemas.json"),
         serde_json::to_string_pretty(&request_schemas).expect("serialize request schemas"),
@@ -160,6 +163,12 @@ fn strip_schema(schema: &mut Value) {
     for keyword in VALIDATION_ONLY {
         map.remove(*keyword);
     }
+    // Cross-field rules: `x-novita-rules` says them for this crate, `anyOf`/`oneOf` for generic
+    // tools; neither describes the shape of the type.
+    if map.contains_key("x-novita-rules") {
+        map.remove("anyOf");
+        map.remove("oneOf");
+    }
     // An integer enum (widths, durations) is a range rule, not a Rust enum worth generating.
     if map.get("type").and_then(Value::as_str) == Some("integer") {
         map.remove("enum");
@@ -182,6 +191,55 @@ fn strip_schema(schema: &mut Value) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Fails the build when a schema's `x-novita-rules` and its plain JSON Schema form (`anyOf` of
+/// allowed pairs, `oneOf` of `required`) say different things.
+fn check_rule_encodings(name: &str, schema: &Value) {
+    for rule in schema["x-novita-rules"].as_array().into_iter().flatten() {
+        let fields: Vec<&str> = rule["fields"]
+            .as_array()
+            .expect("rule fields")
+            .iter()
+            .map(|f| f.as_str().expect("field name"))
+            .collect();
+        match rule["rule"].as_str() {
+            Some("allowed_pairs") => {
+                let from_rule: Vec<Value> = rule["pairs"].as_array().expect("pairs").clone();
+                let from_schema: Vec<Value> = schema["anyOf"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}: allowed_pairs needs the anyOf form too"))
+                    .iter()
+                    .filter_map(|branch| {
+                        let properties = branch.get("properties")?;
+                        Some(Value::Array(
+                            fields
+                                .iter()
+                                .map(|f| properties[*f]["enum"][0].clone())
+                                .collect(),
+                        ))
+                    })
+                    .collect();
+                assert_eq!(
+                    from_rule, from_schema,
+                    "{name}: x-novita-rules pairs and anyOf differ"
+                );
+            }
+            Some("exactly_one_of") => {
+                let from_schema: Vec<&str> = schema["oneOf"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}: exactly_one_of needs the oneOf form too"))
+                    .iter()
+                    .map(|branch| branch["required"][0].as_str().expect("required field"))
+                    .collect();
+                assert_eq!(
+                    fields, from_schema,
+                    "{name}: x-novita-rules fields and oneOf differ"
+                );
+            }
+            other => panic!("{name}: unknown rule {other:?}"),
         }
     }
 }

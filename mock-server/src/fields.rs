@@ -28,8 +28,10 @@ impl<'a> Fields<'a> {
         format!("{}{field}", self.prefix)
     }
 
+    /// The field, absent when missing. An explicit `null` is not absence: it reaches the type
+    /// checks and is refused there, as the schemas allow no nulls.
     fn get(&self, field: &str) -> Option<&'a Value> {
-        self.map.get(field).filter(|v| !v.is_null())
+        self.map.get(field)
     }
 
     /// The field's value as sent.
@@ -87,8 +89,15 @@ impl<'a> Fields<'a> {
         let Some(value) = self.get(field) else {
             return Ok(None);
         };
+        // As in JSON Schema, 5.0 is an integer; 5.5 is not.
         let number = value
             .as_i64()
+            .or_else(|| {
+                value
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
             .ok_or_else(|| NovitaError::invalid_body(&self.name(field), "must be an integer"))?;
         if number < min || number > max {
             return Err(NovitaError::invalid_body(

@@ -136,6 +136,20 @@ async fn bad_values_are_refused_naming_the_field() {
             "extra.webhook.test_mode.return_task_status",
         ),
         (T2V, json!([1, 2]), "body"),
+        (T2V, with(&t2v(), json!({"seed": null})), "seed"),
+        (
+            T2V,
+            with(&t2v(), json!({"extra": {"webhook": null}})),
+            "extra.webhook",
+        ),
+        (
+            T2V,
+            with(
+                &t2v(),
+                json!({"extra": {"webhook": {"url": "ftp://x.test/hook"}}}),
+            ),
+            "extra.webhook.url",
+        ),
         (I2V, json!({"prompt": "p"}), "image_url"),
         (I2V, with(&i2v(), json!({"image_url": ""})), "image_url"),
         (I2V, with(&i2v(), json!({"fast_mode": "yes"})), "fast_mode"),
