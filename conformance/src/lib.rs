@@ -1,0 +1,10 @@
+//! Support code of the conformance suite: the only place where the client and the mock meet.
+//!
+//! - [`harness`]: a target to test against: the mock in-process (behind a recording proxy), or
+//!   any server named by `NOVITA_BASE_URL` and `NOVITA_API_KEY`;
+//! - [`proxy`]: records every answer the mock sends, so each can be checked against the spec;
+//! - [`spec`]: the spec's component schemas as JSON Schema validators.
+
+pub mod harness;
+pub mod proxy;
+pub mod spec;
