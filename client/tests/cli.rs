@@ -1,0 +1,204 @@
+//! The `novita` command line against a wiremock stand-in: output, exit codes, what it sends.
+
+use serde_json::{json, Value};
+use tokio::process::Command;
+use wiremock::{
+    matchers::{method, path},
+    Mock, MockServer, ResponseTemplate,
+};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn novita(server: &MockServer, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_novita"))
+        .args(args)
+        .env("NOVITA_BASE_URL", server.uri())
+        .env("NOVITA_API_KEY", "cli-key")
+        .output()
+        .await
+        .expect("novita runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+async fn accepts_submissions(server: &MockServer) {
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-42"})))
+        .mount(server)
+        .await;
+}
+
+fn result_body(server: &MockServer, status: &str, reason: &str) -> Value {
+    json!({
+        "task": {"task_id": "t-42", "status": status, "reason": reason, "eta": 0, "progress_percent": 100},
+        "videos": if status == "TASK_STATUS_SUCCEED" {
+            json!([{"video_url": format!("{}/v.mp4", server.uri()), "video_url_ttl": "3600", "video_type": "mp4"}])
+        } else { json!([]) }
+    })
+}
+
+#[tokio::test]
+async fn submit_prints_the_task_id_and_sends_only_the_flags_given() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let run = novita(
+        &server,
+        &[
+            "t2v",
+            "--prompt",
+            "a fox",
+            "--seed",
+            "-1",
+            "--lora",
+            "Remade-AI/Painting:1.5",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "t-42");
+    let sent: Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"prompt": "a fox", "seed": -1, "loras": [{"path": "Remade-AI/Painting", "scale": 1.5}]})
+    );
+    let run = novita(&server, &["--json", "t2v", "--prompt", "a fox"]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout).unwrap(),
+        json!({"task_id": "t-42"})
+    );
+}
+
+#[tokio::test]
+async fn broken_rules_exit_2_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let run = novita(
+        &server,
+        &[
+            "t2v", "--prompt", "a fox", "--width", "480", "--height", "480",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("width/height"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "one clear line: {}",
+        run.stderr
+    );
+    let run = novita(&server, &["i2v", "--image", "Cargo.toml", "--prompt", "x"]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("takes image URLs only"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn api_errors_exit_3_and_failed_tasks_exit_4() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api key", "metadata": {}})))
+        .mount(&server)
+        .await;
+    let run = novita(&server, &["t2v", "--prompt", "a fox"]).await;
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("INVALID_API_KEY"));
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
+            &server,
+            "TASK_STATUS_FAILED",
+            "ILLEGAL_PROMPT",
+        )))
+        .mount(&server)
+        .await;
+    let run = novita(&server, &["--json", "wait", "t-42"]).await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("ILLEGAL_PROMPT"));
+    let first: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["task"]["status"], "TASK_STATUS_FAILED");
+}
+
+#[tokio::test]
+async fn wait_and_download_write_the_video() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
+            &server,
+            "TASK_STATUS_SUCCEED",
+            "",
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v.mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![7u8; 1000], "video/mp4"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.mp4");
+    let run = novita(&server, &["wait", "t-42", "--out", file.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("TASK_STATUS_SUCCEED 100%"),
+        "plain progress lines without a terminal: {}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), vec![7u8; 1000]);
+    let run = novita(
+        &server,
+        &[
+            "--json",
+            "download",
+            "t-42",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let value: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["downloaded"]["bytes"], 1000);
+}
+
+#[tokio::test]
+async fn wan26_sends_a_local_image_as_a_data_uri() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("kite.png");
+    std::fs::write(&image, b"\x89PNG fake").unwrap();
+    let run = novita(
+        &server,
+        &[
+            "wan26-i2v",
+            "--image",
+            image.to_str().unwrap(),
+            "--duration",
+            "10",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sent: Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(
+        sent["input"]["img_url"],
+        "data:image/png;base64,iVBORyBmYWtl"
+    );
+    assert_eq!(sent["parameters"], json!({"duration": 10}));
+}
