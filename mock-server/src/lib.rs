@@ -25,6 +25,7 @@ pub mod outcomes;
 mod rate_limit;
 mod state;
 mod tasks;
+mod trigger;
 pub mod video;
 mod video_store;
 mod webhook;
@@ -34,7 +35,9 @@ use std::{future::Future, net::SocketAddr};
 
 pub use config::Config;
 pub use outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};
+pub use tasks::{Attempt, Delivery};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+pub use trigger::send_test_event;
 
 /// A mock listening in the background; dropping it shuts the server down.
 pub struct RunningMock {

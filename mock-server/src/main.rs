@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
 use novita_mock::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -11,7 +11,40 @@ use tracing_subscriber::EnvFilter;
 /// Every flag can also be set by its environment variable. A scenario file (YAML or JSON)
 /// sets the same options plus outcomes queued at start; flags win over the file.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    serve: Args,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Fire a test-mode ASYNC_TASK_RESULT event at a webhook receiver, with Novita's timeout
+    /// and retries, and print every attempt.
+    SendWebhook {
+        /// The receiver's URL.
+        url: String,
+        /// Which simulated event to send.
+        #[arg(long, value_enum, default_value_t = EventStatus::Succeed)]
+        status: EventStatus,
+        /// Retries after a failed attempt.
+        #[arg(long, default_value_t = 5)]
+        retries: u32,
+        /// Divides the waits between retries (1 s, 2 s, 4 s, ...).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum EventStatus {
+    Succeed,
+    Failed,
+}
+
+#[derive(clap::Args, Debug)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "NOVITA_MOCK_ADDR")]
@@ -76,7 +109,17 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = match Args::parse().into_config() {
+    let cli = Cli::parse();
+    if let Some(Command::SendWebhook {
+        url,
+        status,
+        retries,
+        speed,
+    }) = cli.command
+    {
+        return send_webhook(&url, status, retries, speed).await;
+    }
+    let config = match cli.serve.into_config() {
         Ok(config) => config,
         Err(message) => {
             eprintln!("novita-mock: {message}");
@@ -114,6 +157,38 @@ async fn main() -> ExitCode {
             eprintln!("novita-mock: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+async fn send_webhook(url: &str, status: EventStatus, retries: u32, speed: f64) -> ExitCode {
+    let config = Config {
+        webhook_retries: retries,
+        speed,
+        ..Config::default()
+    };
+    if let Err(message) = config.validate() {
+        eprintln!("novita-mock: {message}");
+        return ExitCode::from(2);
+    }
+    let failed = matches!(status, EventStatus::Failed);
+    let (delivery, attempts) = novita_mock::send_test_event(url, failed, config).await;
+    for attempt in &attempts {
+        let outcome = match (attempt.status, &attempt.error) {
+            (Some(status), _) => format!("HTTP {status}"),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "no answer".to_string(),
+        };
+        println!(
+            "attempt {}: {outcome} in {} ms",
+            attempt.attempt, attempt.duration_ms
+        );
+    }
+    if delivery == novita_mock::Delivery::Delivered {
+        println!("delivered to {url}");
+        ExitCode::SUCCESS
+    } else {
+        println!("not delivered to {url} after {} attempts", attempts.len());
+        ExitCode::from(1)
     }
 }
 

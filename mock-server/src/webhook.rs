@@ -35,7 +35,7 @@ pub fn watch(state: AppState, task: Arc<Task>) {
     });
 }
 
-async fn deliver(state: &AppState, task: &Task) {
+pub(crate) async fn deliver(state: &AppState, task: &Task) {
     let Some(hook) = task.job.webhook.as_ref() else {
         return;
     };

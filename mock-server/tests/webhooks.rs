@@ -241,3 +241,32 @@ async fn reset_cancels_pending_deliveries() {
     mock.control(Method::POST, "/_mock/reset", None).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
 }
+
+#[tokio::test]
+async fn send_webhook_fires_a_test_event_with_retries() {
+    let receiver = MockServer::start().await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .mount(&receiver)
+        .await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let config = Config {
+        speed: 100.0,
+        ..Config::default()
+    };
+    let url = format!("{}/hook", receiver.uri());
+    let (delivery, attempts) = novita_mock::send_test_event(&url, true, config).await;
+    assert_eq!(delivery, novita_mock::Delivery::Delivered);
+    assert_eq!(attempts.len(), 2);
+    let events = received_events(&receiver).await;
+    assert_eq!(events[1]["event_type"], "ASYNC_TASK_RESULT");
+    assert_eq!(events[1]["payload"]["task"]["status"], "TASK_STATUS_FAILED");
+    assert_eq!(
+        events[1]["payload"]["extra"]["webhook"]["test_mode"]["return_task_status"],
+        "TASK_STATUS_FAILED"
+    );
+}

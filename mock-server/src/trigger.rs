@@ -1,0 +1,52 @@
+//! `novita-mock send-webhook`: fires a test-mode event at a receiver, the way `stripe trigger`
+//! does for Stripe users, with the same body, timeout and retries as a real delivery.
+
+use std::{sync::Arc, time::Duration};
+
+use serde_json::json;
+
+use crate::{
+    config::Config,
+    jobs::{Endpoint, Framing, Job, WebhookRequest},
+    state::AppState,
+    tasks::{Attempt, Delivery, NewTask, Task, FAILED, SUCCEED},
+    webhook,
+};
+
+/// Sends one test-mode `ASYNC_TASK_RESULT` event for a made-up Wan 2.1 text-to-video task;
+/// `failed` picks the FAILED event. Returns the delivery outcome and every attempt.
+pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delivery, Vec<Attempt>) {
+    let status = if failed { FAILED } else { SUCCEED };
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.addr));
+    let state = AppState::new(config, public_url);
+    let task = Arc::new(Task::new(NewTask {
+        job: Job {
+            endpoint: Endpoint::WanT2v,
+            seed: Some(0),
+            framing: Framing::Fixed {
+                width: 832,
+                height: 480,
+            },
+            fps: 16,
+            frames: 81,
+            work: Duration::ZERO,
+            webhook: Some(WebhookRequest {
+                url: url.to_string(),
+                test_mode: Some(status.to_string()),
+                echo: json!({"url": url, "test_mode": {"enabled": true, "return_task_status": status}}),
+            }),
+        },
+        seed: 0,
+        request_text: String::new(),
+        api_key: String::new(),
+        queue: Duration::ZERO,
+        run: Duration::ZERO,
+        planned_failure: None,
+        born_terminal: Some(status.to_string()),
+    }));
+    webhook::deliver(&state, &task).await;
+    task.delivery()
+}
