@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/v3/async/task-result", get(api::result))
         .route("/health", get(health))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/_mock/videos/{file}", get(media::video))
         .nest("/_mock", control::routes())
         .fallback(not_found)
@@ -77,11 +81,12 @@ async fn novita_method_not_allowed(request: Request, next: Next) -> Response {
     replaced
 }
 
-/// Records every request to the Novita API (not the control API, videos or health) in the
+/// Records every request to the Novita API (not the control API, videos, health or the
+/// browser's favicon request) in the
 /// journal, with its body and the status of the answer.
 async fn journal(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/_mock/") || path == "/health" {
+    if path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico" {
         return next.run(request).await;
     }
     let started = Instant::now();

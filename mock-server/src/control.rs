@@ -39,6 +39,21 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks", get(webhooks))
         .route("/reset", post(reset))
         .route("/config", get(config))
+        .route("/ui", get(dashboard))
+}
+
+/// The dashboard: one self-contained page (no build step, no external assets) that reads the
+/// control API. `?task=<id>` opens a task.
+const DASHBOARD: &str = include_str!("ui/dashboard.html");
+
+async fn dashboard() -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        DASHBOARD,
+    )
 }
 
 /// Errors of the control API: `{"error": "..."}` with a 4xx status.

@@ -1,0 +1,147 @@
+//! The dashboard at `/_mock/ui`, opened in a real headless Chromium against a mock with tasks in
+//! every state. Skipped with a notice where Chromium is absent, except in CI (`CI` set), where
+//! `.ci/run` installs Debian's `chromium`. A screenshot is kept at `target/dashboard.png`.
+
+mod common;
+
+use std::{path::PathBuf, process::Command};
+
+use common::start;
+use novita_mock::Config;
+use reqwest::Method;
+use serde_json::json;
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(PathBuf::from)
+}
+
+/// Runs headless Chromium on `url` with the flags that work on a machine without a network.
+fn headless(browser: &PathBuf, url: &str, extra: &[&str]) -> String {
+    let profile = std::env::temp_dir().join(format!("novita-mock-chromium-{}", std::process::id()));
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1400,1000",
+            // Lets the page's fetches and timers run before the DOM is read.
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_tasks_journal_and_player() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed; CI must install it (apt-get install chromium)");
+        }
+        eprintln!(
+            "SKIPPED dashboard browser test: chromium is not installed (apt-get install chromium)"
+        );
+        return;
+    };
+    let mock = start(Config {
+        speed: 0.2,
+        ..Config::for_tests()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(
+            mock.submit_ok(
+                "/v3/async/wan-t2v",
+                &json!({"prompt": format!("fox {i}"), "seed": i}),
+            )
+            .await,
+        );
+    }
+    mock.control(
+        Method::POST,
+        &format!("/_mock/tasks/{}/finish", ids[0]),
+        None,
+    )
+    .await;
+    mock.control(
+        Method::POST,
+        &format!("/_mock/tasks/{}/fail", ids[1]),
+        Some(json!({"reason": "ILLEGAL_PROMPT"})),
+    )
+    .await;
+    mock.control(
+        Method::POST,
+        &format!("/_mock/tasks/{}/advance", ids[2]),
+        Some(json!({"seconds": 10})),
+    )
+    .await;
+    let page = mock.url(&format!("/_mock/ui?task={}", ids[0]));
+
+    let dom = {
+        let (browser, page) = (browser.clone(), page.clone());
+        tokio::task::spawn_blocking(move || headless(&browser, &page, &["--dump-dom"]))
+            .await
+            .unwrap()
+    };
+    for status in ["QUEUED", "PROCESSING", "FAILED", "SUCCEED"] {
+        assert!(
+            dom.contains(&format!(">{status}<")),
+            "the task list shows {status}:\n{dom}"
+        );
+    }
+    for id in &ids {
+        assert!(
+            dom.contains(&format!("data-task=\"{id}\"")),
+            "task {id} listed"
+        );
+    }
+    assert!(
+        dom.contains("4 tasks, 4 requests received"),
+        "header counts"
+    );
+    assert!(dom.contains("POST /v3/async/wan-t2v"), "journal rows");
+    assert!(
+        dom.contains(&format!("/_mock/videos/{}.mp4", ids[0])),
+        "player of the finished task"
+    );
+    assert!(
+        dom.contains("&quot;fox 0&quot;") || dom.contains("\"fox 0\""),
+        "its request"
+    );
+
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
+    std::fs::create_dir_all(&target).unwrap();
+    let shot = target.join("dashboard.png");
+    let arg = format!("--screenshot={}", shot.display());
+    tokio::task::spawn_blocking(move || headless(&browser, &page, &[&arg]))
+        .await
+        .unwrap();
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+}
