@@ -16,10 +16,22 @@ use crate::{
 };
 
 /// Novita's production API.
+///
+/// ```
+/// assert_eq!(novita_video::DEFAULT_BASE_URL, "https://api.novita.ai");
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 /// Environment variable holding the API key.
+///
+/// ```
+/// assert_eq!(novita_video::API_KEY_ENV, "NOVITA_API_KEY");
+/// ```
 pub const API_KEY_ENV: &str = "NOVITA_API_KEY";
 /// Environment variable overriding the base URL (the mock, the mirror host).
+///
+/// ```
+/// assert_eq!(novita_video::BASE_URL_ENV, "NOVITA_BASE_URL");
+/// ```
 pub const BASE_URL_ENV: &str = "NOVITA_BASE_URL";
 
 /// A client for Novita's Wan video endpoints.
@@ -49,6 +61,23 @@ pub struct NovitaClient {
 }
 
 /// Settings of a [`NovitaClient`]; see [`NovitaClient::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use novita_video::{NovitaClient, RetryPolicy};
+///
+/// let client = NovitaClient::builder()
+///     .api_key("sk-example")
+///     .base_url("http://127.0.0.1:8080")
+///     .timeout(Duration::from_secs(20))
+///     .connect_timeout(Duration::from_secs(5))
+///     .user_agent("my-service/1.0")
+///     .poll_retry(RetryPolicy { max_attempts: 8, ..RetryPolicy::default() })
+///     .submit_retry(RetryPolicy::never())
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+/// ```
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
     api_key: Option<String>,
@@ -79,36 +108,67 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The API key, sent as `Authorization: Bearer <key>`.
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("sk-example");
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
     /// Where to send requests: the mock (`http://127.0.0.1:8080`), the mirror host, ...
+    ///
+    /// ```
+    /// let client = novita_video::NovitaClient::builder().api_key("k").base_url("http://127.0.0.1:8080/").build().unwrap();
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
     }
 
     /// Limit for one whole request, answer included (default 30 s).
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").timeout(std::time::Duration::from_secs(60));
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Limit for opening a connection (default 10 s).
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").connect_timeout(std::time::Duration::from_secs(3));
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// The `User-Agent` header (default `novita-video-rust/<version>`).
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").user_agent("my-service/1.0");
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
         self
     }
 
     /// Retries of task-result reads (transport errors, 429, 5xx).
+    ///
+    /// ```
+    /// use novita_video::{NovitaClient, RetryPolicy};
+    /// let builder = NovitaClient::builder().api_key("k").poll_retry(RetryPolicy { max_attempts: 10, ..RetryPolicy::default() });
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn poll_retry(mut self, policy: RetryPolicy) -> Self {
         self.poll_retry = policy;
         self
@@ -116,12 +176,24 @@ impl ClientBuilder {
 
     /// Retries of submissions, which happen only where no task can have been created
     /// (connection refused, 429). [`RetryPolicy::never`] turns them off.
+    ///
+    /// ```
+    /// use novita_video::{NovitaClient, RetryPolicy};
+    /// let builder = NovitaClient::builder().api_key("k").submit_retry(RetryPolicy::never());
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn submit_retry(mut self, policy: RetryPolicy) -> Self {
         self.submit_retry = policy;
         self
     }
 
     /// Builds the client.
+    ///
+    /// ```
+    /// use novita_video::{Error, NovitaClient};
+    /// assert!(matches!(NovitaClient::builder().build(), Err(Error::Config(_))), "no key");
+    /// assert!(NovitaClient::builder().api_key("k").build().is_ok());
+    /// ```
     pub fn build(self) -> Result<NovitaClient, Error> {
         let key = self
             .api_key
@@ -171,6 +243,15 @@ impl ClientBuilder {
 type ProgressCallback<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 
 /// How [`NovitaClient::wait`] paces itself and when it gives up.
+///
+/// ```
+/// use std::time::Duration;
+/// use novita_video::WaitOptions;
+/// let options = WaitOptions::default()
+///     .timeout(Duration::from_secs(900))
+///     .interval(Duration::from_millis(500), Duration::from_secs(15))
+///     .on_progress(|p| println!("{:?}", p.progress_percent));
+/// ```
 pub struct WaitOptions<'a> {
     /// Give up after this long (default 20 minutes). The task goes on at Novita.
     pub timeout: Duration,
@@ -194,12 +275,23 @@ impl Default for WaitOptions<'_> {
 
 impl<'a> WaitOptions<'a> {
     /// Sets the deadline.
+    ///
+    /// ```
+    /// let options = novita_video::WaitOptions::default().timeout(std::time::Duration::from_secs(300));
+    /// assert_eq!(options.timeout.as_secs(), 300);
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Sets the bounds of the poll interval.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = novita_video::WaitOptions::default().interval(Duration::from_secs(1), Duration::from_secs(30));
+    /// assert_eq!(options.max_interval, Duration::from_secs(30));
+    /// ```
     pub fn interval(mut self, min: Duration, max: Duration) -> Self {
         self.min_interval = min;
         self.max_interval = max;
@@ -207,6 +299,11 @@ impl<'a> WaitOptions<'a> {
     }
 
     /// Called after every poll with what it saw.
+    ///
+    /// ```
+    /// let options = novita_video::WaitOptions::default()
+    ///     .on_progress(|p| eprintln!("{} {:?} {:?}%", p.task_id, p.status, p.progress_percent));
+    /// ```
     pub fn on_progress(mut self, callback: impl FnMut(&WaitProgress) + Send + 'a) -> Self {
         self.on_progress = Some(Box::new(callback));
         self
@@ -214,6 +311,15 @@ impl<'a> WaitOptions<'a> {
 }
 
 /// What one poll of [`NovitaClient::wait`] saw.
+///
+/// ```
+/// use novita_video::{TaskStatus, WaitOptions, WaitProgress};
+/// let options = WaitOptions::default().on_progress(|p: &WaitProgress| {
+///     if p.status == Some(TaskStatus::Processing) {
+///         println!("{:?}% after {} polls", p.progress_percent, p.polls);
+///     }
+/// });
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct WaitProgress {
     pub task_id: String,
@@ -228,16 +334,35 @@ pub struct WaitProgress {
 
 impl NovitaClient {
     /// A client for the production API with this key.
+    ///
+    /// ```
+    /// let client = novita_video::NovitaClient::new("sk-example").unwrap();
+    /// assert_eq!(client.base_url(), novita_video::DEFAULT_BASE_URL);
+    /// ```
     pub fn new(api_key: impl Into<String>) -> Result<Self, Error> {
         Self::builder().api_key(api_key).build()
     }
 
     /// A client from `NOVITA_API_KEY` and, when set, `NOVITA_BASE_URL`.
+    ///
+    /// ```,no_run
+    /// // NOVITA_API_KEY=... NOVITA_BASE_URL=http://127.0.0.1:8080
+    /// let client = novita_video::NovitaClient::from_env().unwrap();
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         Self::builder_from_env().build()
     }
 
     /// A builder preloaded from the environment, for further settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = novita_video::NovitaClient::builder_from_env()
+    ///     .api_key("fallback-key")
+    ///     .timeout(Duration::from_secs(60))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
     pub fn builder_from_env() -> ClientBuilder {
         let mut builder = Self::builder();
         if let Ok(key) = std::env::var(API_KEY_ENV) {
@@ -252,22 +377,48 @@ impl NovitaClient {
     }
 
     /// A builder with the defaults.
+    ///
+    /// ```
+    /// let client = novita_video::NovitaClient::builder().api_key("k").build().unwrap();
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
     /// The generated client, for every request builder of the spec. Requests sent through it
     /// skip this crate's checks and retries.
+    ///
+    /// ```,no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = novita_video::NovitaClient::new("k")?;
+    /// let answer = client.api().get_task_result().task_id("a-task-id").send().await?;
+    /// println!("{:?}", answer.into_inner().task);
+    /// # Ok(()) }
+    /// ```
     pub fn api(&self) -> &generated::Client {
         &self.api
     }
 
     /// The base URL requests go to.
+    ///
+    /// ```
+    /// let client = novita_video::NovitaClient::new("k").unwrap();
+    /// assert_eq!(client.base_url(), "https://api.novita.ai");
+    /// ```
     pub fn base_url(&self) -> &str {
         progenitor_client::ClientInfo::baseurl(&self.api)
     }
 
     /// Checks `request` against the spec's rules without sending it.
+    ///
+    /// ```
+    /// use novita_video::{types::WanT2vRequest, NovitaClient};
+    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// assert!(NovitaClient::check(&request).is_ok());
+    /// request.steps = Some(41);
+    /// let error = NovitaClient::check(&request).unwrap_err();
+    /// assert!(error.to_string().contains("`steps` must be between 1 and 40"));
+    /// ```
     pub fn check<R: SubmitRequest>(request: &R) -> Result<(), Error> {
         let body = serde_json::to_value(request).map_err(|e| Error::InvalidRequest {
             violations: vec![crate::Violation {
@@ -285,6 +436,18 @@ impl NovitaClient {
 
     /// Submits a task and returns its id. The body is checked first; nothing is sent when it
     /// breaks a rule. Retried only where Novita certainly created no task.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// use novita_video::types::WanI2vRequest;
+    /// let request: WanI2vRequest = WanI2vRequest::builder()
+    ///     .prompt("A panda walks slowly")
+    ///     .image_url("https://example.com/panda.jpg")
+    ///     .try_into()
+    ///     .unwrap();
+    /// let task_id = client.submit(&request).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn submit<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
         Self::check(request)?;
         let mut attempt = 1;
@@ -311,6 +474,15 @@ impl NovitaClient {
     }
 
     /// The task's current result, retrying transport errors, 429 and 5xx.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// let result = client.task_result("a-task-id").await?;
+    /// if let Some(task) = result.task {
+    ///     println!("{:?} {:?}%", task.status, task.progress_percent);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn task_result(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
         let mut attempt = 1;
         loop {
@@ -328,6 +500,12 @@ impl NovitaClient {
     }
 
     /// One task-result request, without retries.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// let result = client.task_result_once("a-task-id").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn task_result_once(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
         observe(self.api.get_task_result().task_id(task_id).send())
             .await
@@ -337,6 +515,19 @@ impl NovitaClient {
     /// Polls until the task ends and returns its result. A failed or canceled task is
     /// [`Error::TaskFailed`]; the deadline is [`Error::WaitTimeout`]. Dropping the future stops
     /// the polling.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// use std::time::Duration;
+    /// use novita_video::{Error, WaitOptions};
+    /// let options = WaitOptions::default().timeout(Duration::from_secs(600));
+    /// match client.wait("a-task-id", options).await {
+    ///     Ok(result) => println!("{} videos", result.videos.len()),
+    ///     Err(Error::TaskFailed { reason, .. }) => eprintln!("failed: {reason}"),
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn wait(
         &self,
         task_id: &str,

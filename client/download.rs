@@ -10,6 +10,16 @@ impl NovitaClient {
     /// Streams `url` into `writer`, calling `progress(bytes_so_far, total_if_known)` after each
     /// chunk. Returns the number of bytes written. The URL is fetched without the API key:
     /// result links are pre-signed.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// let mut buffer = Vec::new();
+    /// let bytes = client
+    ///     .download("https://example.com/video.mp4", &mut buffer, |done, total| eprintln!("{done}/{total:?}"))
+    ///     .await?;
+    /// assert_eq!(bytes as usize, buffer.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn download<W>(
         &self,
         url: &str,
@@ -58,6 +68,12 @@ impl NovitaClient {
     /// Downloads `url` to `path`. The bytes go to `<path>.part` first and are renamed into
     /// place only when complete, so an interrupted download never leaves a truncated video
     /// under the final name.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// client.download_to_file("https://example.com/video.mp4", "out.mp4", |_, _| {}).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn download_to_file(
         &self,
         url: &str,
@@ -89,6 +105,13 @@ impl NovitaClient {
     }
 
     /// Downloads the first video of a succeeded task's result to `path`.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// let result = client.wait("a-task-id", novita_video::WaitOptions::default()).await?;
+    /// client.download_video(&result, "out.mp4", |done, total| eprintln!("{done}/{total:?}")).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn download_video(
         &self,
         result: &TaskResultResponse,

@@ -10,6 +10,15 @@ use crate::{generated::types::TaskResultResponse, TaskStatus};
 pub(crate) const BODY_START_LIMIT: usize = 512;
 
 /// One broken rule in a request body, found before anything was sent.
+///
+/// ```
+/// use novita_video::{types::WanT2vRequest, Error, NovitaClient};
+/// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+/// request.width = Some(640);
+/// let Err(Error::InvalidRequest { violations }) = NovitaClient::check(&request) else { panic!() };
+/// assert_eq!(violations[0].field, "width");
+/// assert_eq!(violations[0].rule, "must be one of 480, 720, 832, 1280 (got 640)");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Path of the field, e.g. `prompt`, `loras[1].scale`, `width/height`.
@@ -25,6 +34,17 @@ impl fmt::Display for Violation {
 }
 
 /// A Novita error answer: the HTTP status and the service's JSON error body.
+///
+/// ```,no_run
+/// # async fn run(client: novita_video::NovitaClient) {
+/// match client.task_result("a-task-id").await {
+///     Err(novita_video::Error::Api(api)) if api.reason == "TASK_NOT_FOUND" => {
+///         eprintln!("HTTP {}: {}", api.status, api.message);
+///     }
+///     _ => {}
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -59,6 +79,18 @@ impl fmt::Display for ApiError {
 }
 
 /// Everything that can go wrong when talking to Novita.
+///
+/// ```,no_run
+/// # async fn run(client: novita_video::NovitaClient, request: novita_video::types::WanT2vRequest) {
+/// use novita_video::Error;
+/// match client.submit(&request).await {
+///     Ok(task_id) => println!("queued {task_id}"),
+///     Err(Error::InvalidRequest { violations }) => eprintln!("fix the request: {violations:?}"),
+///     Err(Error::SubmissionOutcomeUnknown { .. }) => eprintln!("a task may exist: look for it before retrying"),
+///     Err(other) => eprintln!("HTTP {:?}, reason {:?}: {other}", other.status(), other.reason()),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -165,6 +197,11 @@ fn for_task(task_id: &Option<String>) -> String {
 
 impl Error {
     /// The HTTP status of the answer, when there was one.
+    ///
+    /// ```
+    /// let error = novita_video::Error::Config("no API key".into());
+    /// assert_eq!(error.status(), None);
+    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(api) => Some(api.status),
@@ -177,6 +214,13 @@ impl Error {
 
     /// Novita's `reason` (`INVALID_REQUEST_BODY`, `TASK_NOT_FOUND`, ...) or the failed task's
     /// reason.
+    ///
+    /// ```
+    /// use novita_video::{types::WanT2vRequest, Error, NovitaClient};
+    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// request.width = Some(640);
+    /// assert_eq!(NovitaClient::check(&request).unwrap_err().reason(), None);
+    /// ```
     pub fn reason(&self) -> Option<&str> {
         match self {
             Error::Api(api) => Some(&api.reason),
@@ -186,6 +230,11 @@ impl Error {
     }
 
     /// The task this error is about, when known.
+    ///
+    /// ```
+    /// let error = novita_video::Error::NoVideo { task_id: "t-1".into() };
+    /// assert_eq!(error.task_id(), Some("t-1"));
+    /// ```
     pub fn task_id(&self) -> Option<&str> {
         match self {
             Error::Api(api) => api.task_id.as_deref(),

@@ -40,6 +40,10 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// A policy that makes exactly one attempt.
+    ///
+    /// ```
+    /// assert_eq!(novita_video::RetryPolicy::never().max_attempts, 1);
+    /// ```
     pub fn never() -> Self {
         RetryPolicy {
             max_attempts: 1,

@@ -17,6 +17,12 @@ type Sent = Result<ResponseValue<SubmitTaskResponse>, progenitor_client::Error<E
 
 /// A body one of Novita's submit endpoints accepts. Implemented for the four generated request
 /// types; [`crate::NovitaClient::submit`] takes any of them.
+///
+/// ```
+/// use novita_video::{types::Wan27I2vRequest, SubmitRequest};
+/// assert_eq!(Wan27I2vRequest::OPERATION, "submit_wan27_i2v");
+/// assert_eq!(Wan27I2vRequest::SCHEMA, "Wan27I2vRequest");
+/// ```
 pub trait SubmitRequest: Serialize + Clone + Send + Sync {
     /// Name of the request schema in `openapi/novita.yaml`, whose rules are checked before sending.
     const SCHEMA: &'static str;

@@ -27,6 +27,10 @@ pub enum TaskStatus {
 
 impl TaskStatus {
     /// The wire form, e.g. `TASK_STATUS_QUEUED`.
+    ///
+    /// ```
+    /// assert_eq!(novita_video::TaskStatus::Queued.as_str(), "TASK_STATUS_QUEUED");
+    /// ```
     pub fn as_str(&self) -> &str {
         match self {
             TaskStatus::Queued => "TASK_STATUS_QUEUED",
@@ -111,6 +115,11 @@ pub enum NumericString {
 
 impl NumericString {
     /// The value as a signed integer, if it is one.
+    ///
+    /// ```
+    /// let seed: novita_video::NumericString = serde_json::from_str("\"-1\"").unwrap();
+    /// assert_eq!(seed.as_i64(), Some(-1));
+    /// ```
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             NumericString::Text(text) => text.trim().parse().ok(),
@@ -124,6 +133,11 @@ impl NumericString {
     }
 
     /// The value as an unsigned integer, if it is one.
+    ///
+    /// ```
+    /// let seed: novita_video::NumericString = serde_json::from_str("\"-1\"").unwrap();
+    /// assert_eq!(seed.as_u64(), None);
+    /// ```
     pub fn as_u64(&self) -> Option<u64> {
         self.as_i64().and_then(|v| u64::try_from(v).ok())
     }

@@ -6,9 +6,21 @@ use serde_json::Value;
 use crate::{generated::types::TaskResultResponse, Error};
 
 /// The event type of a finished task.
+///
+/// ```
+/// assert_eq!(novita_video::ASYNC_TASK_RESULT, "ASYNC_TASK_RESULT");
+/// ```
 pub const ASYNC_TASK_RESULT: &str = "ASYNC_TASK_RESULT";
 
 /// One webhook delivery.
+///
+/// ```
+/// use novita_video::{parse_webhook, WebhookNotification};
+/// match parse_webhook(br#"{"event_type":"SOMETHING_NEW","payload":{}}"#).unwrap() {
+///     WebhookNotification::TaskResult(result) => println!("{:?}", result.task),
+///     WebhookNotification::Other { event_type, .. } => assert_eq!(event_type, "SOMETHING_NEW"),
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum WebhookNotification {
     /// `ASYNC_TASK_RESULT`: the payload is the task result, the same shape as the task-result
@@ -20,6 +32,11 @@ pub enum WebhookNotification {
 
 impl WebhookNotification {
     /// The task the event is about, when it says.
+    ///
+    /// ```
+    /// let body = br#"{"event_type":"ASYNC_TASK_RESULT","payload":{"task":{"task_id":"t-7"}}}"#;
+    /// assert_eq!(novita_video::parse_webhook(body).unwrap().task_id(), Some("t-7"));
+    /// ```
     pub fn task_id(&self) -> Option<&str> {
         match self {
             WebhookNotification::TaskResult(result) => {
