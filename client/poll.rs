@@ -28,7 +28,7 @@ pub(crate) struct Pacing {
 /// Floor of the interval when nothing is known about the task's remaining time.
 const BLIND_FLOOR: Duration = Duration::from_secs(1);
 /// Sleep a little past the estimate so that the next poll finds the task finished.
-const OVERSHOOT: f64 = 1.05;
+const OVERSHOOT: f64 = 1.01;
 const OVERSHOOT_FLAT: Duration = Duration::from_millis(50);
 
 /// Estimates the remaining time from `eta`, or from the progress rate between two polls.
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn sleeps_just_past_the_eta() {
         let delay = next_delay(None, &seen(Some(4.0), Some(20.0), 1_000), &PACING);
-        assert_eq!(delay, Duration::from_millis(4_250));
+        assert_eq!(delay, Duration::from_millis(4_090));
     }
 
     #[test]

@@ -46,7 +46,6 @@ pub fn router(state: AppState) -> Router {
         .route("/_mock/videos/{file}", get(media::video))
         .nest("/_mock", control::routes())
         .fallback(not_found)
-        .layer(middleware::from_fn(novita_method_not_allowed))
         .layer(middleware::from_fn_with_state(state.clone(), journal))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -61,10 +60,7 @@ async fn not_found(request: Request) -> Response {
 }
 
 /// axum answers a wrong method with an empty 405; Novita's body goes in, `Allow` stays.
-async fn novita_method_not_allowed(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
+fn novita_method_not_allowed(method: &str, path: &str, response: Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED {
         return response;
     }
@@ -81,13 +77,14 @@ async fn novita_method_not_allowed(request: Request, next: Next) -> Response {
     replaced
 }
 
-/// Records every request to the Novita API (not the control API, videos, health or the
-/// browser's favicon request) in the
-/// journal, with its body and the status of the answer.
+/// Maps 405 answers to Novita's error body, and records every request to the Novita API (not
+/// the control API, videos, health or the browser's favicon request) in the journal, with its
+/// body and the status of the answer.
 async fn journal(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     if path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico" {
-        return next.run(request).await;
+        let method = request.method().to_string();
+        return novita_method_not_allowed(&method, &path, next.run(request).await);
     }
     let started = Instant::now();
     let at_unix_ms = unix_ms_now();
@@ -114,6 +111,7 @@ async fn journal(State(state): State<AppState>, request: Request, next: Next) ->
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    let response = novita_method_not_allowed(&method, &path, response);
     let answered = response.extensions().get::<NoAnswer>().is_none();
     state.journal.record(JournalEntry {
         seq: 0,

@@ -1,7 +1,14 @@
 //! Outcomes QA can force on the next matching requests: through the control API (a queue) or
 //! per request with the `X-Mock-Scenario` header.
 
-use std::{collections::VecDeque, str::FromStr, sync::Mutex};
+use std::{
+    collections::VecDeque,
+    str::FromStr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex,
+    },
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -138,17 +145,24 @@ impl QueuedOutcome {
 #[derive(Default)]
 pub struct OutcomeQueue {
     queue: Mutex<VecDeque<QueuedOutcome>>,
+    /// Entries in the queue, read without the lock: the common case is an empty queue.
+    len: AtomicUsize,
 }
 
 impl OutcomeQueue {
     pub fn push(&self, outcome: QueuedOutcome) {
         if outcome.count > 0 {
-            self.queue.lock().expect("queue lock").push_back(outcome);
+            let mut queue = self.queue.lock().expect("queue lock");
+            queue.push_back(outcome);
+            self.len.store(queue.len(), Ordering::Release);
         }
     }
 
     /// Takes one use of the first queued outcome that matches this request.
     pub fn take(&self, path: &str, is_submit: bool) -> Option<Outcome> {
+        if self.len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut queue = self.queue.lock().expect("queue lock");
         let index = queue.iter().position(|q| q.matches(path, is_submit))?;
         let entry = &mut queue[index];
@@ -156,6 +170,7 @@ impl OutcomeQueue {
         let outcome = entry.outcome.clone();
         if entry.count == 0 {
             queue.remove(index);
+            self.len.store(queue.len(), Ordering::Release);
         }
         Some(outcome)
     }
@@ -170,7 +185,9 @@ impl OutcomeQueue {
     }
 
     pub fn clear(&self) {
-        self.queue.lock().expect("queue lock").clear();
+        let mut queue = self.queue.lock().expect("queue lock");
+        queue.clear();
+        self.len.store(0, Ordering::Release);
     }
 }
 

@@ -316,19 +316,41 @@ impl Task {
     }
 }
 
-/// Every task, by id.
-#[derive(Default)]
+/// Every task, by id, in shards: a submission locks one shard only, and growing one shard's
+/// table never stalls readers of the others.
 pub struct TaskStore {
-    tasks: RwLock<HashMap<String, Arc<Task>>>,
+    shards: Vec<RwLock<HashMap<String, Arc<Task>>>>,
+}
+
+const SHARDS: usize = 64;
+
+impl Default for TaskStore {
+    fn default() -> Self {
+        TaskStore {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
 }
 
 impl TaskStore {
+    fn shard(&self, id: &str) -> &RwLock<HashMap<String, Arc<Task>>> {
+        // FNV-1a: cheap, and ids are random already.
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        &self.shards[(hash as usize) % SHARDS]
+    }
+
     pub fn insert(&self, task: Arc<Task>) {
-        self.write().insert(task.id.clone(), task);
+        let shard = self.shard(&task.id);
+        shard
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(task.id.clone(), task);
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {
-        self.tasks
+        self.shard(id)
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(id)
@@ -337,31 +359,42 @@ impl TaskStore {
 
     /// All tasks, oldest first.
     pub fn list(&self) -> Vec<Arc<Task>> {
-        let mut tasks: Vec<_> = self
-            .tasks
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
+        let mut tasks: Vec<Arc<Task>> = self
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                shard
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .values()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
             .collect();
         tasks.sort_by_key(|t| t.submitted_at);
         tasks
     }
 
     pub fn len(&self) -> usize {
-        self.tasks.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 
     /// Removes every task, cancelling their pending webhooks.
     pub fn clear(&self) {
-        let removed: Vec<_> = self.write().drain().map(|(_, t)| t).collect();
-        for task in removed {
-            task.cancel();
+        for shard in &self.shards {
+            let removed: Vec<_> = shard
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain()
+                .map(|(_, t)| t)
+                .collect();
+            for task in removed {
+                task.cancel();
+            }
         }
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Task>>> {
-        self.tasks.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 

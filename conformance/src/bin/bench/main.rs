@@ -1,0 +1,330 @@
+//! The benchmark and reliability runner: `bash bench/run.sh` (which installs wrk and Prism and
+//! builds the release binaries first). Prints a table and writes `target/bench/results.json`
+//! and `target/bench/results.md`. Nothing here is a pass/fail test of speed: the goals are
+//! reported next to the numbers.
+//!
+//! Environment: `BENCH_SECONDS` (each wrk run, default 10), `BENCH_TASKS` (memory test,
+//! default 100000), `BENCH_LOAD_TASKS` (webhook load test, default 10000).
+
+mod load;
+mod reliability;
+mod servers;
+mod waiting;
+
+use std::{collections::BTreeMap, fmt::Write as _, time::Duration};
+
+use futures_util::{stream, StreamExt};
+use load::{LoadResult, Workload};
+use serde::Serialize;
+use serde_json::{json, Value};
+use servers::Kind;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Serialize)]
+struct Goal {
+    goal: String,
+    measured: String,
+    met: bool,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values[values.len() / 2]
+}
+
+/// Creates one task on `url` (so that GET polls find it) and returns its id.
+async fn seed_task(http: &reqwest::Client, url: &str) -> String {
+    let answer: Value = http
+        .post(format!("{url}/v3/async/wan-t2v"))
+        .header("authorization", "Bearer bench")
+        .json(&json!({"prompt": "seed"}))
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .unwrap_or_default();
+    // Prism answers with the documented placeholder, which is no valid URL part.
+    answer["task_id"]
+        .as_str()
+        .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or("probe")
+        .to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("BENCH_SECONDS", 10);
+    let memory_tasks = env_number("BENCH_TASKS", 100_000) as usize;
+    let load_tasks = env_number("BENCH_LOAD_TASKS", 10_000) as usize;
+    assert!(
+        load::wrk_available(),
+        "wrk is missing: run bench/run.sh, which installs it"
+    );
+    let http = reqwest::Client::new();
+    let mut report = serde_json::Map::new();
+    let machine = format!(
+        "{} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l
+                .strip_prefix("model name")
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string()))
+            .unwrap_or_else(|| "unknown CPU".into())
+    );
+    report.insert("machine".into(), json!(machine));
+    println!("machine: {machine}\n");
+
+    // Throughput and latency, one server at a time, each on its own process.
+    let mut loads: BTreeMap<(&str, &str), LoadResult> = BTreeMap::new();
+    let mut startup: BTreeMap<&str, f64> = BTreeMap::new();
+    for kind in [Kind::Bare, Kind::Mock, Kind::Prism] {
+        let extra: &[&str] = if kind == Kind::Mock {
+            &["--speed", "1000"]
+        } else {
+            &[]
+        };
+        let mut starts = Vec::new();
+        for _ in 0..5 {
+            match servers::start(kind, extra) {
+                Some(server) => starts.push(server.startup.as_secs_f64() * 1000.0),
+                None => break,
+            }
+        }
+        let Some(server) = servers::start(kind, extra) else {
+            println!("{}: not installed, skipped", kind.name());
+            continue;
+        };
+        startup.insert(kind.name(), median(starts));
+        let task_id = seed_task(&http, &server.url).await;
+        for workload in Workload::ALL {
+            let result = load::run(
+                &server.url,
+                workload,
+                &task_id,
+                Duration::from_secs(seconds),
+            );
+            println!(
+                "{:<12} {:<16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}/{}",
+                kind.name(),
+                workload.label(),
+                result.requests_per_second,
+                result.p50_ms,
+                result.p99_ms,
+                result.socket_errors,
+                result.bad_statuses
+            );
+            loads.insert((kind.name(), workload.label()), result);
+        }
+    }
+
+    // Memory: idle, then after many tasks created and finished.
+    let mock = servers::start(Kind::Mock, &["--speed", "1000"]).expect("the mock starts");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_mib = mock.rss_mib();
+    let url = format!("{}/v3/async/wan-t2v", mock.url);
+    let accepted: usize = stream::iter(0..memory_tasks)
+        .map(|i| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let response = http
+                    .post(url)
+                    .header("authorization", "Bearer bench")
+                    .json(&json!({"prompt": format!("memory {i}"), "seed": i}))
+                    .send()
+                    .await;
+                usize::from(response.is_ok_and(|r| r.status().is_success()))
+            }
+        })
+        .buffer_unordered(64)
+        .fold(0, |sum, ok| async move { sum + ok })
+        .await;
+    // At speed 1000 every job ends within 10 ms of its submission.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let loaded_mib = mock.rss_mib();
+    drop(mock);
+    println!("\nmemory: idle {idle_mib:.1} MiB, after {accepted} tasks {loaded_mib:.1} MiB");
+
+    let waits = waiting::run().await;
+    println!();
+    for w in &waits {
+        println!(
+            "wait {:<18} job {:>5.1} s  polls {:>3}  late {:>6.0} ms",
+            w.poller, w.job_seconds, w.polls, w.late_ms
+        );
+    }
+
+    let load_check = reliability::load_with_webhooks(load_tasks).await;
+    println!("\nload with webhooks: {load_check:?}");
+    let outage = reliability::receiver_outage(100).await;
+    println!("receiver outage: {outage:?}");
+
+    // Goals.
+    let mut goals = Vec::new();
+    let rps = |server: &str, workload: Workload| {
+        loads
+            .get(&(server, workload.label()))
+            .map(|r| r.requests_per_second)
+    };
+    let p99 =
+        |server: &str, workload: Workload| loads.get(&(server, workload.label())).map(|r| r.p99_ms);
+    for workload in [Workload::Get, Workload::Post] {
+        if let (Some(ours), Some(prism)) = (rps("novita-mock", workload), rps("prism", workload)) {
+            goals.push(Goal {
+                goal: format!("{}: at least 20x Prism's throughput", workload.label()),
+                measured: format!("{:.1}x", ours / prism),
+                met: ours >= 20.0 * prism,
+            });
+        }
+        if let (Some(ours), Some(bare)) = (rps("novita-mock", workload), rps("bare axum", workload))
+        {
+            goals.push(Goal {
+                goal: format!("{}: at least 60% of the bare handler", workload.label()),
+                measured: format!("{:.0}%", 100.0 * ours / bare),
+                met: ours >= 0.6 * bare,
+            });
+        }
+        if let (Some(ours), Some(bare)) = (p99("novita-mock", workload), p99("bare axum", workload))
+        {
+            goals.push(Goal {
+                goal: format!("{}: p99 at most 2x the bare handler's", workload.label()),
+                measured: format!("{ours:.2} ms vs {bare:.2} ms"),
+                met: ours <= 2.0 * bare,
+            });
+        }
+    }
+    if let Some(ms) = startup.get("novita-mock") {
+        goals.push(Goal {
+            goal: "start-up under 100 ms".into(),
+            measured: format!("{ms:.1} ms"),
+            met: *ms < 100.0,
+        });
+    }
+    goals.push(Goal {
+        goal: "idle memory under 25 MB".into(),
+        measured: format!("{idle_mib:.1} MiB"),
+        met: idle_mib * 1.048_576 < 25.0,
+    });
+    goals.push(Goal {
+        goal: format!("under 200 MB after {memory_tasks} tasks"),
+        measured: format!("{loaded_mib:.1} MiB"),
+        met: loaded_mib * 1.048_576 < 200.0 && accepted == memory_tasks,
+    });
+    for job in waits.iter().filter(|w| w.poller == "novita-video wait") {
+        let budget = (job.job_seconds * 100.0).max(250.0);
+        let fixed = waits
+            .iter()
+            .find(|w| w.poller == "fixed 0.5 s" && (w.job_seconds - job.job_seconds).abs() < 0.5)
+            .map_or(0, |w| w.polls);
+        goals.push(Goal {
+            goal: format!(
+                "wait on a {:.0} s job: late by at most {budget:.0} ms",
+                job.job_seconds
+            ),
+            measured: format!("{:.0} ms", job.late_ms),
+            met: job.late_ms <= budget,
+        });
+        goals.push(Goal {
+            goal: format!(
+                "wait on a {:.0} s job: 3x fewer polls than a 0.5 s poller",
+                job.job_seconds
+            ),
+            measured: format!("{} vs {fixed}", job.polls),
+            met: job.polls * 3 <= fixed,
+        });
+    }
+    goals.push(Goal {
+        goal: format!("{load_tasks} tasks with webhooks: nothing lost, no 5xx"),
+        measured: if load_check.passed {
+            "all delivered"
+        } else {
+            "see results.json"
+        }
+        .to_string(),
+        met: load_check.passed,
+    });
+    goals.push(Goal {
+        goal: "receiver down then back: delivered; never back: gave_up logged".into(),
+        measured: format!(
+            "{}/{} delivered, {}/{} gave up",
+            outage.delivered_after_recovery,
+            outage.tasks / 2,
+            outage.gave_up_when_never_back,
+            outage.tasks / 2
+        ),
+        met: outage.passed,
+    });
+
+    // The table, for the terminal and for README.md.
+    let mut md = String::new();
+    let _ = writeln!(md, "Measured on {machine}, wrk with 64 connections for {seconds} s per row, load generator on the same cores.\n");
+    let _ = writeln!(md, "| server | workload | requests/s | p50 ms | p99 ms |");
+    let _ = writeln!(md, "|---|---|---:|---:|---:|");
+    for ((server, workload), r) in &loads {
+        let _ = writeln!(
+            md,
+            "| {server} | {workload} | {:.0} | {:.2} | {:.2} |",
+            r.requests_per_second, r.p50_ms, r.p99_ms
+        );
+    }
+    let _ = writeln!(md, "\n| start-up (median of 5) | ms |\n|---|---:|");
+    for (server, ms) in &startup {
+        let _ = writeln!(md, "| {server} | {ms:.1} |");
+    }
+    let _ = writeln!(
+        md,
+        "\n| waiting | job s | polls | late ms |\n|---|---:|---:|---:|"
+    );
+    for w in &waits {
+        let _ = writeln!(
+            md,
+            "| {} | {:.1} | {} | {:.0} |",
+            w.poller, w.job_seconds, w.polls, w.late_ms
+        );
+    }
+    let _ = writeln!(md, "\n| goal | measured | met |\n|---|---|---|");
+    for g in &goals {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            g.goal,
+            g.measured,
+            if g.met { "yes" } else { "**no**" }
+        );
+    }
+    println!("\n{md}");
+
+    report.insert(
+        "load".into(),
+        json!(loads
+            .iter()
+            .map(|((s, w), r)| json!({"server": s, "workload": w, "result": r}))
+            .collect::<Vec<_>>()),
+    );
+    report.insert("startup_ms".into(), json!(startup));
+    report.insert(
+        "memory_mib".into(),
+        json!({"idle": idle_mib, "after_tasks": loaded_mib, "tasks": accepted}),
+    );
+    report.insert("waiting".into(), json!(waits));
+    report.insert("load_with_webhooks".into(), json!(load_check));
+    report.insert("receiver_outage".into(), json!(outage));
+    report.insert("goals".into(), json!(goals));
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("results.json"),
+        serde_json::to_string_pretty(&Value::Object(report)).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("results.md"), md).unwrap();
+    println!("written: target/bench/results.json, target/bench/results.md");
+}
