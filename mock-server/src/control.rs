@@ -161,8 +161,17 @@ async fn finish(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<TaskSummary>, ControlError> {
-    let task = find(&state, &id)?;
-    if !task.force(None) {
+    end_task(&state, &id, None)
+}
+
+/// Ends a task now (succeeded, or failed with `failure`); 409 when it had already ended.
+fn end_task(
+    state: &AppState,
+    id: &str,
+    failure: Option<String>,
+) -> Result<Json<TaskSummary>, ControlError> {
+    let task = find(state, id)?;
+    if !task.force(failure) {
         return Err(ControlError(
             StatusCode::CONFLICT,
             format!("task {id} has already ended"),
@@ -187,15 +196,8 @@ async fn fail(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<TaskSummary>, ControlError> {
-    let task = find(&state, &id)?;
     let body: FailBody = parse(&body)?;
-    if !task.force(Some(body.reason)) {
-        return Err(ControlError(
-            StatusCode::CONFLICT,
-            format!("task {id} has already ended"),
-        ));
-    }
-    Ok(Json(summary(&task, Instant::now())))
+    end_task(&state, &id, Some(body.reason))
 }
 
 #[derive(Deserialize)]

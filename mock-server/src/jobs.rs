@@ -72,6 +72,20 @@ pub enum Framing {
     },
 }
 
+impl Framing {
+    /// The requested size, or its pixel count in the image's aspect ratio when there is an image.
+    fn new(image_url: Option<&str>, width: u32, height: u32) -> Framing {
+        match image_url {
+            Some(url) => Framing::FromImage {
+                image_url: url.to_string(),
+                area: width * height,
+                fallback: (width, height),
+            },
+            None => Framing::Fixed { width, height },
+        }
+    }
+}
+
 /// Everything the mock needs to simulate one task.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Job {
@@ -147,14 +161,7 @@ fn wan21(endpoint: Endpoint, f: &Fields<'_>) -> Checked<Job> {
     // 480p takes about 6 s of simulated work at 30 steps, 720p twice that; fast mode halves it.
     let base = if width.max(height) >= 1280 { 12.0 } else { 6.0 };
     let work = base * steps as f64 / 30.0 * if fast { 0.5 } else { 1.0 };
-    let framing = match image_url {
-        Some(url) => Framing::FromImage {
-            image_url: url.to_string(),
-            area: width * height,
-            fallback: (width, height),
-        },
-        None => Framing::Fixed { width, height },
-    };
+    let framing = Framing::new(image_url, width, height);
     Ok(Job {
         endpoint,
         seed,
@@ -256,14 +263,7 @@ fn wan2x_job(
     } else {
         (1920, 1080, 2.0)
     };
-    let framing = match image_url {
-        Some(url) => Framing::FromImage {
-            image_url: url.to_string(),
-            area: width * height,
-            fallback: (width, height),
-        },
-        None => Framing::Fixed { width, height },
-    };
+    let framing = Framing::new(image_url, width, height);
     Job {
         endpoint,
         seed,

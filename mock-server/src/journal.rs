@@ -31,7 +31,9 @@ pub struct Journal {
 
 #[derive(Default)]
 struct Inner {
-    entries: VecDeque<JournalEntry>,
+    /// Boxed so that growing the deque (under the lock, on the request path) moves pointers,
+    /// not whole entries: a large journal otherwise stalls every request for milliseconds.
+    entries: VecDeque<Box<JournalEntry>>,
     next_seq: u64,
     dropped: u64,
 }
@@ -61,7 +63,7 @@ impl Journal {
             inner.entries.pop_front();
             inner.dropped += 1;
         }
-        inner.entries.push_back(entry);
+        inner.entries.push_back(Box::new(entry));
     }
 
     /// The newest `limit` entries whose path contains `path_filter`, oldest first.
@@ -73,7 +75,7 @@ impl Journal {
             .rev()
             .filter(|e| path_filter.is_none_or(|p| e.path.contains(p)))
             .take(limit)
-            .cloned()
+            .map(|e| (**e).clone())
             .collect();
         entries.reverse();
         JournalPage {
