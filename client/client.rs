@@ -473,6 +473,25 @@ impl NovitaClient {
         }
     }
 
+    /// Sends a submission once, as it is: no check against the spec's rules and no retry,
+    /// but the same typed errors as [`NovitaClient::submit`]. For testing how a server answers
+    /// bodies the client would refuse.
+    ///
+    /// ```no_run
+    /// # async fn run(client: novita_video::NovitaClient) {
+    /// use novita_video::types::WanT2vRequest;
+    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// request.steps = Some(99);
+    /// let error = client.submit_unchecked(&request).await.unwrap_err();
+    /// assert_eq!(error.reason(), Some("INVALID_REQUEST_BODY"));
+    /// # }
+    /// ```
+    pub async fn submit_unchecked<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
+        observe(request.send_raw(&self.api))
+            .await
+            .map(|accepted| accepted.task_id)
+    }
+
     /// The task's current result, retrying transport errors, 429 and 5xx.
     ///
     /// ```,no_run
