@@ -1,7 +1,7 @@
 //! Checks a request body against the rules of its schema in `openapi/novita.yaml` before it is
 //! sent. `build.rs` resolves each submit operation's request schema into
 //! `OUT_DIR/request_schemas.json`; this module reads the subset of JSON Schema the spec uses
-//! (`type`, `required`, `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `maxItems`,
+//! (`type`, `required`, `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `pattern`, `maxItems`,
 //! `properties`, `items`) plus the spec's own `x-novita-rules` for rules across fields.
 
 use std::sync::OnceLock;
@@ -71,7 +71,10 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
     }
     match value {
         Value::Number(_) => check_range(schema, value, path, found),
-        Value::String(text) => check_length(schema, text, path, found),
+        Value::String(text) => {
+            check_length(schema, text, path, found);
+            check_pattern(schema, text, path, found);
+        }
         Value::Array(items) => {
             if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
                 if items.len() as u64 > max {
@@ -229,6 +232,22 @@ fn check_range(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violat
     }
 }
 
+fn check_pattern(schema: &Value, text: &str, path: &str, found: &mut Vec<Violation>) {
+    let Some(pattern) = schema.get("pattern").and_then(Value::as_str) else {
+        return;
+    };
+    // ECMA 262 syntax, as JSON Schema specifies; `regress` implements exactly that.
+    match regress::Regex::new(pattern) {
+        Ok(regex) if regex.find(text).is_some() => {}
+        Ok(_) => push(found, path, format!("must match {pattern} (got {text:?})")),
+        Err(e) => push(
+            found,
+            path,
+            format!("has a pattern the spec cannot compile: {e}"),
+        ),
+    }
+}
+
 fn check_length(schema: &Value, text: &str, path: &str, found: &mut Vec<Violation>) {
     // Novita counts characters (a Chinese character counts as one), not bytes.
     let length = text.chars().count() as u64;
@@ -326,6 +345,20 @@ mod tests {
         assert_eq!(fields("WanT2vRequest", body), ["loras[1].scale"]);
         let body = json!({"input": {"img_url": "u", "negative_prompt": "x".repeat(501)}});
         assert_eq!(fields("Wan26I2vRequest", body), ["input.negative_prompt"]);
+    }
+
+    #[test]
+    fn webhook_urls_follow_the_pattern() {
+        let hook = |url: &str| json!({"prompt": "p", "extra": {"webhook": {"url": url}}});
+        assert!(violations("WanT2vRequest", &hook("https://example.test/hook")).is_empty());
+        assert_eq!(
+            fields("WanT2vRequest", hook("ftp://example.test/hook")),
+            ["extra.webhook.url"]
+        );
+        assert_eq!(
+            fields("WanT2vRequest", hook("http://a b")),
+            ["extra.webhook.url"]
+        );
     }
 
     #[test]
