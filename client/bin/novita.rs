@@ -514,7 +514,14 @@ async fn wait(
     });
     let json = out.json;
     let mut last_line = String::new();
-    let options = WaitOptions::default()
+    // A person watching a bar wants it to move: poll at least every 2 s then. Scripts keep the
+    // default pacing, which follows the task's eta.
+    let mut options = WaitOptions::default();
+    if bar.is_some() {
+        let min_interval = options.min_interval;
+        options = options.interval(min_interval, Duration::from_secs(2));
+    }
+    let options = options
         .timeout(Duration::from_secs(timeout))
         .on_progress(|p: &WaitProgress| {
             let status = p.status.as_ref().map(|s| s.to_string()).unwrap_or_default();
