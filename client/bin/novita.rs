@@ -277,11 +277,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             no_safety_checker,
             follow,
         } => {
-            if Path::new(&image).exists() && !image.contains("://") {
-                return Err(usage(format!(
-                    "{image} is a local file, but wan-i2v takes image URLs only: upload it first, or use wan26-i2v, which accepts local files"
-                )));
-            }
+            urls_only(
+                &image,
+                "wan-i2v takes image URLs",
+                ", or use wan26-i2v, which accepts local files",
+            )?;
             let request = WanI2vRequest {
                 prompt: common.prompt.clone(),
                 image_url: image,
@@ -311,24 +311,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             no_audio,
             follow,
         } => {
-            let resolution = resolution
-                .map(|r| match r.to_ascii_uppercase().as_str() {
-                    "720P" => Ok(Wan26I2vParametersResolution::X720p),
-                    "1080P" => Ok(Wan26I2vParametersResolution::X1080p),
-                    other => Err(usage(format!(
-                        "--resolution must be 720P or 1080P (got {other})"
-                    ))),
-                })
-                .transpose()?;
-            let shot_type = shot_type
-                .map(|s| match s.as_str() {
-                    "single" => Ok(Wan26I2vParametersShotType::Single),
-                    "multi" => Ok(Wan26I2vParametersShotType::Multi),
-                    other => Err(usage(format!(
-                        "--shot-type must be single or multi (got {other})"
-                    ))),
-                })
-                .transpose()?;
+            let resolution: Option<Wan26I2vParametersResolution> =
+                choice("--resolution", upper(&resolution).as_deref(), &RESOLUTIONS)?;
+            let shot_type: Option<Wan26I2vParametersShotType> =
+                choice("--shot-type", shot_type.as_deref(), &["single", "multi"])?;
             let parameters = Wan26I2vParameters {
                 seed,
                 audio: no_audio.then_some(false),
@@ -366,21 +352,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             seed,
             follow,
         } => {
-            let resolution = resolution
-                .map(|r| match r.to_ascii_uppercase().as_str() {
-                    "720P" => Ok(Wan27I2vRequestResolution::X720p),
-                    "1080P" => Ok(Wan27I2vRequestResolution::X1080p),
-                    other => Err(usage(format!(
-                        "--resolution must be 720P or 1080P (got {other})"
-                    ))),
-                })
-                .transpose()?;
+            let resolution: Option<Wan27I2vRequestResolution> =
+                choice("--resolution", upper(&resolution).as_deref(), &RESOLUTIONS)?;
             for url in [&image, &first_clip, &last_frame].into_iter().flatten() {
-                if Path::new(url).exists() && !url.contains("://") {
-                    return Err(usage(format!(
-                        "{url} is a local file, but wan2.7-i2v takes URLs only: upload it first"
-                    )));
-                }
+                urls_only(url, "wan2.7-i2v takes URLs", "")?;
             }
             if follow.webhook.is_some() {
                 return Err(usage(
@@ -420,6 +395,45 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             finish(&client, &out, &result, Some(&file)).await
         }
     }
+}
+
+const RESOLUTIONS: [&str; 2] = ["720P", "1080P"];
+
+/// Resolutions are accepted in any case (`720p`).
+fn upper(value: &Option<String>) -> Option<String> {
+    value.as_ref().map(|v| v.to_ascii_uppercase())
+}
+
+/// One of `allowed` as the generated enum it names.
+fn choice<T: std::str::FromStr>(
+    flag: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+) -> Result<Option<T>, Failure> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    allowed
+        .iter()
+        .find(|a| **a == value)
+        .and_then(|canonical| canonical.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            usage(format!(
+                "{flag} must be {} (got {value})",
+                allowed.join(" or ")
+            ))
+        })
+}
+
+/// Refuses a local file where the endpoint (`takes`, e.g. "wan-i2v takes image URLs") wants a URL.
+fn urls_only(value: &str, takes: &str, hint: &str) -> Result<(), Failure> {
+    if Path::new(value).exists() && !value.contains("://") {
+        return Err(usage(format!(
+            "{value} is a local file, but {takes} only: upload it first{hint}"
+        )));
+    }
+    Ok(())
 }
 
 fn webhook_extra(follow: &Follow) -> Option<RequestExtra> {
