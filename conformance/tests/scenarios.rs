@@ -204,9 +204,9 @@ scenario!(submit_wan27_full, control_api: false, |h| {
     submit_and_read(&h, &request).await
 });
 
-// At real speed, so that the queued task is still queued when read and the ended ones end
-// before their work starts, however slow the machine.
-scenario!(task_result_states, control_api: true, mock: Harness::mock_with(Config { speed: 1.0, ..Config::for_tests() }).await, |h| {
+// With the mock clock paused, so that each task is read in the state the scenario put it in,
+// however slow the machine.
+scenario!(task_result_states, control_api: true, mock: Harness::mock_with(Config { paused: true, ..Config::for_tests() }).await, |h| {
     let request = t2v_full();
     let queued = h.client.submit(&request).await.unwrap();
     let processing = h.client.submit(&request).await.unwrap();
@@ -355,18 +355,22 @@ async fn receiver() -> wiremock::MockServer {
     server
 }
 
-async fn events(server: &wiremock::MockServer, count: usize) -> Vec<Value> {
-    for _ in 0..500 {
-        let received = server.received_requests().await.unwrap();
-        if received.len() >= count {
-            return received
-                .iter()
-                .map(|r| serde_json::from_slice(&r.body).unwrap())
-                .collect();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("expected {count} webhook events");
+/// Moves the mock clock past the task's end (the advance returns once every event due by then
+/// was delivered) and returns what `server` received.
+async fn events(h: &Harness, server: &wiremock::MockServer) -> Vec<Value> {
+    h.control(
+        Method::POST,
+        "/_mock/clock/advance",
+        Some(json!({"seconds": 600})),
+    )
+    .await;
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -388,7 +392,7 @@ async fn webhook_events_real_and_test_mode() {
             ..t2v_full()
         };
         let task_id = h.client.submit(&request).await.unwrap();
-        let event = events(&hook, 1).await.remove(0);
+        let event = events(&h, &hook).await.remove(0);
         let errors = spec().errors("WebhookEvent", &event);
         assert!(errors.is_empty(), "{errors:?}");
         let parsed = parse_webhook(event.to_string().as_bytes()).unwrap();

@@ -8,7 +8,7 @@ use std::{
 use axum::{
     body::Body,
     extract::{Query, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
-    docs,
+    control_token, docs,
+    faults::{Fault, FAULT_HEADER},
     jobs::{self, Endpoint},
     novita_error::NovitaError,
     outcomes::{Outcome, SCENARIO_HEADER},
@@ -65,6 +66,8 @@ fn forced_outcome(
     is_submit: bool,
 ) -> Result<Option<Outcome>, NovitaError> {
     if let Some(value) = headers.get(SCENARIO_HEADER) {
+        // A scenario header is a control action: with a token in force it needs the token.
+        control_token::check(state, headers, None)?;
         let text = value.to_str().unwrap_or_default();
         return text.parse().map(Some).map_err(|e| {
             NovitaError::new(
@@ -131,7 +134,7 @@ async fn answer_instead(outcome: &Outcome, is_submit: bool) -> Option<Response> 
             tokio::time::sleep(Duration::from_millis(*ms)).await;
             None
         }
-        Outcome::Succeed | Outcome::Fail { .. } | Outcome::Docs => None,
+        Outcome::Succeed | Outcome::Fail { .. } | Outcome::Docs | Outcome::Fault(_) => None,
     }
 }
 
@@ -204,33 +207,50 @@ async fn submit_inner(
             .unwrap_or_else(|e| e.into_inner()) = endpoint;
         return Ok(docs_response(docs::SUBMIT.to_string()));
     }
-    let planned_failure = match outcome {
-        Some(Outcome::Fail { reason }) => Some(reason),
-        _ => None,
+    let (planned_failure, fault) = match outcome {
+        Some(Outcome::Fail { reason }) => (Some(reason), None),
+        Some(Outcome::Fault(fault)) => (None, Some(fault)),
+        _ => (None, None),
     };
     let seed = job
         .seed
         .unwrap_or_else(|| rand::random_range(0..=2_147_483_647));
     let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
-    let queue = state.config.scaled(Duration::from_secs(1));
-    let run = state.config.scaled(job.work);
-    let has_webhook = job.webhook.is_some();
-    let task = Arc::new(Task::new(NewTask {
-        job,
-        seed,
-        request_text: String::from_utf8_lossy(body).into_owned(),
-        api_key: key,
-        queue,
-        run,
-        planned_failure,
-        born_terminal,
-    }));
-    state.tasks.insert(task.clone());
+    let now = state.clock.now();
+    let task = Arc::new(Task::new(
+        NewTask {
+            job,
+            seed,
+            request_text: String::from_utf8_lossy(body).into(),
+            api_key: Arc::from(key),
+            planned_failure,
+            fault,
+            born_terminal,
+        },
+        now,
+    ));
+    state.tasks.insert(task.clone(), now);
     tracing::debug!(task_id = %task.id, endpoint = endpoint.path(), "task queued");
-    if has_webhook {
-        webhook::watch(state.clone(), task.clone());
+    if task.fault == Some(Fault::WebhookEarly) {
+        // The event reaches the receiver before the client learns the task id.
+        task.force(None, now);
+        webhook::deliver_now(state, &task).await;
     }
-    Ok(Json(json!({ "task_id": task.id })).into_response())
+    webhook::schedule(state, &task);
+    Ok(with_fault(
+        Json(json!({ "task_id": &*task.id })).into_response(),
+        &task,
+    ))
+}
+
+/// Names the task's injected fault, if any, in the `X-Mock-Fault` header.
+fn with_fault(mut response: Response, task: &Task) -> Response {
+    if let Some(fault) = &task.fault {
+        if let Ok(value) = HeaderValue::from_str(&fault.to_string()) {
+            response.headers_mut().insert(FAULT_HEADER, value);
+        }
+    }
+    response
 }
 
 #[derive(Deserialize)]
@@ -276,13 +296,14 @@ async fn result_inner(
     let task = state
         .tasks
         .get(&task_id)
-        .filter(|task| task.api_key == key)
+        .filter(|task| *task.api_key == *key)
         .ok_or_else(|| NovitaError::task_not_found(&task_id).into_response())?;
     let body = task_result(
         &task,
-        Instant::now(),
+        state.clock.now(),
+        &state.clock,
         &state.video_url(&task.id),
         state.config.video_ttl_seconds,
     );
-    Ok(Json(body).into_response())
+    Ok(with_fault(Json(body).into_response(), &task))
 }

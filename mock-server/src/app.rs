@@ -15,14 +15,15 @@ use serde_json::json;
 
 use crate::{
     api::{self, NoAnswer},
-    control,
+    clock::unix_ms_now,
+    control, control_token,
+    faults::FAULT_HEADER,
     jobs::Endpoint,
     journal::{JournalEntry, BODY_LIMIT},
     media,
     novita_error::NovitaError,
     outcomes::SCENARIO_HEADER,
     state::AppState,
-    tasks::unix_ms_now,
 };
 
 /// Largest request body: a 10 MB image as a base64 data URI fits.
@@ -44,15 +45,30 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
         .route("/_mock/videos/{file}", get(media::video))
-        .nest("/_mock", control::routes())
+        .nest(
+            "/_mock",
+            control::routes().route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                control_token::guard,
+            )),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), journal))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
+/// Liveness and the store's counts; open to all, like Novita's own routes.
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "tasks": state.tasks.len() }))
+    Json(json!({
+        "status": "ok",
+        "tasks": state.tasks.len(),
+        "evicted": state.tasks.evicted(),
+        "task_bytes": state.tasks.bytes(),
+        "webhooks_pending": state.scheduler.pending(),
+        "webhooks_dropped": state.scheduler.dropped(),
+        "clock": state.clock.view(),
+    }))
 }
 
 async fn not_found(request: Request) -> Response {
@@ -113,6 +129,11 @@ async fn journal(State(state): State<AppState>, request: Request, next: Next) ->
         .await;
     let response = novita_method_not_allowed(&method, &path, response);
     let answered = response.extensions().get::<NoAnswer>().is_none();
+    let fault = response
+        .headers()
+        .get(FAULT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     state.journal.record(JournalEntry {
         seq: 0,
         at_unix_ms,
@@ -121,6 +142,7 @@ async fn journal(State(state): State<AppState>, request: Request, next: Next) ->
         query,
         status: answered.then(|| response.status().as_u16()),
         scenario,
+        fault,
         body: text,
         duration_ms: started.elapsed().as_millis() as u64,
     });

@@ -11,7 +11,8 @@ use crate::outcomes::QueuedOutcome;
 pub struct Config {
     /// Where to listen; port 0 picks a free port.
     pub addr: SocketAddr,
-    /// Divides every simulated duration (task run times, webhook backoff).
+    /// How fast the mock clock runs: it divides every simulated duration (task run times,
+    /// webhook backoff, video link lifetimes).
     pub speed: f64,
     /// Accepted API keys; empty accepts any non-empty key.
     pub api_keys: Vec<String>,
@@ -25,8 +26,8 @@ pub struct Config {
     pub webhook_timeout_ms: u64,
     /// Retries after a failed webhook attempt (Novita documents five).
     pub webhook_retries: u32,
-    /// Wait before the first retry, in milliseconds; it doubles for each further retry and is
-    /// divided by `speed`.
+    /// Wait before the first retry, in simulated milliseconds (mock clock); it doubles for each
+    /// further retry.
     pub webhook_backoff_ms: u64,
     /// Requests kept in the journal; older ones are dropped and counted.
     pub journal_limit: usize,
@@ -34,7 +35,31 @@ pub struct Config {
     pub docs_replay: bool,
     /// Outcomes queued at start (and again after a reset).
     pub outcomes: Vec<QueuedOutcome>,
+    /// Start with the mock clock paused: no task moves until the control API resumes or
+    /// advances it.
+    pub paused: bool,
+    /// Tasks kept; past it the oldest go (finished ones first).
+    pub max_tasks: usize,
+    /// What the kept tasks may hold (request bodies, ids, URLs), in MiB; past it the oldest go.
+    pub max_task_memory_mb: usize,
+    /// Finished tasks are dropped this many (simulated) seconds after they end; none when unset.
+    pub task_retention_seconds: Option<u64>,
+    /// Bytes of rendered videos kept, in MiB.
+    pub video_cache_mb: usize,
+    /// Once set, every `/_mock/...` route but the videos needs it in `X-Mock-Token`.
+    pub control_token: Option<String>,
+    /// Let webhooks and image fetches reach link-local and unspecified addresses.
+    pub allow_link_local_webhooks: bool,
 }
+
+/// Queued outcomes kept at most (the control API refuses more).
+pub const MAX_QUEUED_OUTCOMES: usize = 10_000;
+/// Key and endpoint pairs the rate limiter tracks at most.
+pub const MAX_RATE_LIMITED_KEYS: usize = 10_000;
+/// Webhook attempts waiting at most before those of evicted tasks are dropped.
+pub const MAX_PENDING_WEBHOOKS: usize = 200_000;
+/// Webhook deliveries in flight at once.
+pub const MAX_CONCURRENT_WEBHOOKS: usize = 256;
 
 impl Default for Config {
     fn default() -> Self {
@@ -48,15 +73,23 @@ impl Default for Config {
             webhook_timeout_ms: 5000,
             webhook_retries: 5,
             webhook_backoff_ms: 1000,
-            journal_limit: 100_000,
+            journal_limit: 10_000,
             docs_replay: false,
             outcomes: Vec::new(),
+            paused: false,
+            max_tasks: 100_000,
+            max_task_memory_mb: 64,
+            task_retention_seconds: None,
+            video_cache_mb: 64,
+            control_token: None,
+            allow_link_local_webhooks: false,
         }
     }
 }
 
 impl Config {
-    /// A configuration for tests: any free port, jobs a hundred times faster.
+    /// A configuration for tests: any free port, jobs a hundred times faster. Tests that need a
+    /// task in a given state set `paused: true` and move the clock themselves.
     pub fn for_tests() -> Self {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -93,11 +126,61 @@ impl Config {
         if let Some(url) = &self.public_url {
             reqwest::Url::parse(url).map_err(|e| format!("public URL {url:?}: {e}"))?;
         }
+        let at_least_one = [
+            ("max_tasks (--max-tasks)", self.max_tasks),
+            (
+                "max_task_memory_mb (--max-task-memory-mb)",
+                self.max_task_memory_mb,
+            ),
+            ("journal_limit (--journal-limit)", self.journal_limit),
+            ("video_cache_mb (--video-cache-mb)", self.video_cache_mb),
+        ];
+        for (name, value) in at_least_one {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        if self.task_retention_seconds == Some(0) {
+            return Err("task_retention_seconds (--task-retention) must be at least 1".into());
+        }
+        if self.webhook_retries > 20 {
+            return Err(format!(
+                "webhook_retries must be at most 20 (got {})",
+                self.webhook_retries
+            ));
+        }
+        if let Some(token) = &self.control_token {
+            if token.trim().is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(
+                    "control_token (--control-token) must be a non-empty word without spaces"
+                        .into(),
+                );
+            }
+        }
+        for queued in &self.outcomes {
+            queued.validate()?;
+        }
         Ok(())
     }
 
-    /// A simulated duration as real time.
-    pub fn scaled(&self, simulated: Duration) -> Duration {
-        simulated.div_f64(self.speed)
+    /// Makes sure the control API is never open beyond loopback: listening on `addr` (not a
+    /// loopback address) without a control token makes one up. Returns it when it did.
+    pub fn secure_for(&mut self, addr: SocketAddr) -> Option<String> {
+        if self.control_token.is_some() || addr.ip().is_loopback() {
+            return None;
+        }
+        let token = crate::control_token::generate();
+        self.control_token = Some(token.clone());
+        Some(token)
+    }
+
+    /// The bounds of the task store.
+    pub fn store_bounds(&self) -> crate::store::Bounds {
+        crate::store::Bounds {
+            max_tasks: self.max_tasks,
+            max_bytes: self.max_task_memory_mb.saturating_mul(1024 * 1024),
+            retention: self.task_retention_seconds.map(Duration::from_secs),
+        }
     }
 }

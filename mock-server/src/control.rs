@@ -1,7 +1,7 @@
 //! The control API under `/_mock`: JSON in, JSON out. It lets QA inspect tasks, end or
-//! advance them, queue outcomes, read the journals and reset everything.
+//! advance them, drive the mock clock, queue outcomes, read the journals and reset everything.
 
-use std::time::{Duration, Instant};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{Path, Query, State},
@@ -15,10 +15,13 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::{
+    clock::{ClockView, MockTime},
     jobs::Endpoint,
     outcomes::QueuedOutcome,
+    scheduler,
     state::AppState,
     tasks::{Attempt, Delivery, Phase, Task},
+    webhook,
     wire::task_result,
 };
 
@@ -29,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks/{id}/finish", post(finish))
         .route("/tasks/{id}/fail", post(fail))
         .route("/tasks/{id}/advance", post(advance))
+        .route("/clock", get(clock))
+        .route("/clock/pause", post(pause_clock))
+        .route("/clock/resume", post(resume_clock))
+        .route("/clock/advance", post(advance_clock))
         .route(
             "/outcomes",
             get(list_outcomes)
@@ -75,7 +82,48 @@ fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
         .map_err(|e| ControlError(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
-fn find(state: &AppState, id: &str) -> Result<std::sync::Arc<Task>, ControlError> {
+fn bad_request(message: impl Into<String>) -> ControlError {
+    ControlError(StatusCode::BAD_REQUEST, message.into())
+}
+
+/// `{"seconds": N}`: a number of simulated seconds, not negative.
+fn seconds(body: &Bytes) -> Result<Duration, ControlError> {
+    let body: Value = parse(body)?;
+    let Some(fields) = body.as_object() else {
+        return Err(bad_request(
+            "the body must be a JSON object like {\"seconds\": 5}",
+        ));
+    };
+    if let Some(unknown) = fields.keys().find(|k| *k != "seconds") {
+        return Err(bad_request(format!(
+            "{unknown}: unknown field; only seconds is accepted"
+        )));
+    }
+    let value = fields
+        .get("seconds")
+        .ok_or_else(|| bad_request("seconds: is required"))?;
+    match value.as_f64() {
+        Some(s) if s.is_finite() && (0.0..1e9).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(bad_request(format!(
+            "seconds must be a non-negative number below 1e9 (got {value})"
+        ))),
+    }
+}
+
+/// A body that must be empty or a JSON object (the clock's pause and resume take no fields).
+fn no_fields(body: &Bytes) -> Result<(), ControlError> {
+    let body: Value = parse(body)?;
+    match body.as_object() {
+        Some(fields) if fields.is_empty() => Ok(()),
+        Some(fields) => Err(bad_request(format!(
+            "{}: unknown field; this call takes none",
+            fields.keys().next().map(String::as_str).unwrap_or_default()
+        ))),
+        None => Err(bad_request("the body must be empty or {}")),
+    }
+}
+
+fn find(state: &AppState, id: &str) -> Result<Arc<Task>, ControlError> {
     state
         .tasks
         .get(id)
@@ -93,9 +141,11 @@ pub struct TaskSummary {
     pub age_ms: u64,
     pub submitted_unix_ms: u64,
     pub webhook: Delivery,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
-fn summary(task: &Task, now: Instant) -> TaskSummary {
+fn summary(state: &AppState, task: &Task, now: MockTime) -> TaskSummary {
     let phase = task.phase(now);
     let (progress, eta) = match &phase {
         Phase::Queued { eta } => (0, eta.as_secs_f64()),
@@ -104,21 +154,50 @@ fn summary(task: &Task, now: Instant) -> TaskSummary {
         Phase::Failed { progress, .. } => (*progress, 0.0),
     };
     TaskSummary {
-        task_id: task.id.clone(),
+        task_id: task.id.to_string(),
         endpoint: task.job.endpoint,
         task_type: task.job.endpoint.task_type(),
         status: phase.status(),
         progress_percent: progress,
         eta: (eta * 1000.0).ceil() / 1000.0,
-        age_ms: now.saturating_duration_since(task.submitted_at).as_millis() as u64,
-        submitted_unix_ms: task.submitted_unix_ms,
-        webhook: task.delivery().0,
+        age_ms: now.since(task.submitted_at).as_millis() as u64,
+        submitted_unix_ms: state.clock.unix_ms(task.submitted_at),
+        webhook: task.delivery_status(),
+        fault: task.fault.as_ref().map(ToString::to_string),
     }
 }
 
-async fn list_tasks(State(state): State<AppState>) -> Json<Vec<TaskSummary>> {
-    let now = Instant::now();
-    Json(state.tasks.list().iter().map(|t| summary(t, now)).collect())
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<usize>,
+}
+
+/// What `GET /_mock/tasks` answers: the newest tasks (oldest of them first) and the counts.
+#[derive(Serialize)]
+struct TaskList {
+    /// Tasks stored now.
+    stored: usize,
+    /// Tasks evicted by the bounds since start (or the last reset).
+    evicted: u64,
+    tasks: Vec<TaskSummary>,
+}
+
+/// Tasks listed when the query names no limit.
+const DEFAULT_LIST_LIMIT: usize = 1000;
+
+async fn list_tasks(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Json<TaskList> {
+    let now = state.clock.now();
+    let tasks = state
+        .tasks
+        .newest(query.limit.unwrap_or(DEFAULT_LIST_LIMIT));
+    Json(TaskList {
+        stored: state.tasks.len(),
+        evicted: state.tasks.evicted(),
+        tasks: tasks.iter().map(|t| summary(&state, t, now)).collect(),
+    })
 }
 
 #[derive(Serialize)]
@@ -145,13 +224,13 @@ async fn task_detail(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ControlError> {
     let task = find(&state, &id)?;
-    let now = Instant::now();
+    let now = state.clock.now();
     let request: Value = serde_json::from_str(&task.request_text)
-        .unwrap_or(Value::String(task.request_text.clone()));
+        .unwrap_or_else(|_| Value::String(task.request_text.to_string()));
     Ok(Json(json!({
-        "summary": summary(&task, now),
+        "summary": summary(&state, &task, now),
         "request": request,
-        "result": task_result(&task, now, &state.video_url(&task.id), state.config.video_ttl_seconds),
+        "result": task_result(&task, now, &state.clock, &state.video_url(&task.id), state.config.video_ttl_seconds),
         "webhook": webhook_log(&task),
         "video_url": state.video_url(&task.id),
     })))
@@ -171,13 +250,15 @@ fn end_task(
     failure: Option<String>,
 ) -> Result<Json<TaskSummary>, ControlError> {
     let task = find(state, id)?;
-    if !task.force(failure) {
+    let now = state.clock.now();
+    if !task.force(failure, now) {
         return Err(ControlError(
             StatusCode::CONFLICT,
             format!("task {id} has already ended"),
         ));
     }
-    Ok(Json(summary(&task, Instant::now())))
+    webhook::schedule(state, &task);
+    Ok(Json(summary(state, &task, now)))
 }
 
 #[derive(Deserialize)]
@@ -200,27 +281,51 @@ async fn fail(
     end_task(&state, &id, Some(body.reason))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdvanceBody {
-    seconds: f64,
-}
-
+/// Moves one task's own clock forward by `{"seconds": N}` of simulated time.
 async fn advance(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<TaskSummary>, ControlError> {
     let task = find(&state, &id)?;
-    let body: AdvanceBody = parse(&body)?;
-    if !(body.seconds.is_finite() && body.seconds >= 0.0 && body.seconds < 1e9) {
-        return Err(ControlError(
-            StatusCode::BAD_REQUEST,
-            "seconds must be a non-negative number".into(),
-        ));
-    }
-    task.advance(Duration::from_secs_f64(body.seconds));
-    Ok(Json(summary(&task, Instant::now())))
+    task.advance(seconds(&body)?);
+    webhook::schedule(&state, &task);
+    Ok(Json(summary(&state, &task, state.clock.now())))
+}
+
+async fn clock(State(state): State<AppState>) -> Json<ClockView> {
+    Json(state.clock.view())
+}
+
+async fn pause_clock(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<ClockView>, ControlError> {
+    no_fields(&body)?;
+    state.clock.pause();
+    state.scheduler.clock_changed();
+    Ok(Json(state.clock.view()))
+}
+
+async fn resume_clock(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<ClockView>, ControlError> {
+    no_fields(&body)?;
+    state.clock.resume();
+    state.scheduler.clock_changed();
+    Ok(Json(state.clock.view()))
+}
+
+/// Moves the mock clock forward by `{"seconds": N}`, running every webhook attempt that falls
+/// due on the way, in order; answers once they have run.
+async fn advance_clock(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<ClockView>, ControlError> {
+    let by = seconds(&body)?;
+    scheduler::advance(&state, by).await;
+    Ok(Json(state.clock.view()))
 }
 
 async fn list_outcomes(State(state): State<AppState>) -> Json<Vec<QueuedOutcome>> {
@@ -243,8 +348,11 @@ async fn queue_outcomes(
         OneOrMany::Many(list) => list,
         OneOrMany::One(one) => vec![one],
     };
+    for outcome in &outcomes {
+        outcome.validate().map_err(bad_request)?;
+    }
     for outcome in outcomes {
-        state.outcomes.push(outcome);
+        state.outcomes.push(outcome).map_err(bad_request)?;
     }
     Ok(Json(state.outcomes.list()))
 }
@@ -274,9 +382,9 @@ async fn journal(
 async fn webhooks(State(state): State<AppState>) -> Json<Value> {
     let logs: Vec<Value> = state
         .tasks
-        .list()
+        .newest(usize::MAX)
         .iter()
-        .filter_map(|task| webhook_log(task).map(|log| json!({ "task_id": task.id, "log": log })))
+        .filter_map(|task| webhook_log(task).map(|log| json!({ "task_id": &*task.id, "log": log })))
         .collect();
     Json(Value::Array(logs))
 }
@@ -291,6 +399,9 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
     if let Some(keys) = config.get_mut("api_keys") {
         // Never echo the keys themselves.
         *keys = json!(state.config.api_keys.len());
+    }
+    if let Some(token) = config.get_mut("control_token") {
+        *token = json!(state.config.control_token.is_some());
     }
     Json(json!({ "config": config, "public_url": state.public_url }))
 }

@@ -100,6 +100,21 @@ pub struct Job {
     pub webhook: Option<WebhookRequest>,
 }
 
+impl Job {
+    /// Bytes this job holds on the heap, roughly (the task store's byte budget counts them).
+    pub fn heap_bytes(&self) -> usize {
+        let image = match &self.framing {
+            Framing::FromImage { image_url, .. } => image_url.len(),
+            Framing::Fixed { .. } => 0,
+        };
+        let webhook = self.webhook.as_ref().map_or(0, |w| {
+            // The echo repeats the URL and test-mode settings inside a small JSON map.
+            std::mem::size_of::<WebhookRequest>() + 2 * w.url.len() + 160
+        });
+        image + webhook
+    }
+}
+
 /// Parses and checks a request body for `endpoint`.
 pub fn parse(endpoint: Endpoint, body: &Value) -> Checked<Job> {
     let fields = Fields::root(body)?;

@@ -16,6 +16,9 @@ pub struct JournalEntry {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+    /// The fault injected into the answer's task (`X-Mock-Fault`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
     /// The request body as text, cut at 4 KiB.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub body: String,

@@ -13,17 +13,23 @@
 
 mod api;
 mod app;
+pub mod clock;
 pub mod config;
 mod control;
+mod control_token;
 mod docs;
+pub mod faults;
 mod fields;
 mod jobs;
 mod journal;
 mod media;
+pub mod net_guard;
 mod novita_error;
 pub mod outcomes;
 mod rate_limit;
+mod scheduler;
 mod state;
+mod store;
 mod tasks;
 mod trigger;
 pub mod video;
@@ -34,6 +40,8 @@ mod wire;
 use std::{future::Future, net::SocketAddr};
 
 pub use config::Config;
+pub use control_token::TOKEN_HEADER;
+pub use faults::{Fault, FAULT_HEADER};
 pub use outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};
 pub use tasks::{Attempt, Delivery};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -77,9 +85,10 @@ impl Drop for RunningMock {
 }
 
 /// Binds `config.addr` and serves in a background task.
-pub async fn spawn(config: Config) -> std::io::Result<RunningMock> {
+pub async fn spawn(mut config: Config) -> std::io::Result<RunningMock> {
     let (tx, rx) = oneshot::channel();
     let (listener, url) = bind(&config).await?;
+    config.secure_for(listener.local_addr()?);
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(serve(listener, config, url.clone(), async {
         let _ = rx.await;
@@ -109,10 +118,11 @@ pub async fn bind(config: &Config) -> std::io::Result<(TcpListener, String)> {
 /// Serves on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
-    config: Config,
+    mut config: Config,
     public_url: String,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    config.secure_for(listener.local_addr()?);
     let state = state::AppState::new(config, public_url);
     axum::serve(listener, app::router(state))
         .with_graceful_shutdown(shutdown)

@@ -75,6 +75,32 @@ struct Args {
     /// Scenario file (YAML, or JSON by its .json extension).
     #[arg(long, env = "NOVITA_MOCK_SCENARIO")]
     scenario: Option<PathBuf>,
+    /// Start with the mock clock paused (POST /_mock/clock/resume or /advance moves it).
+    #[arg(long, env = "NOVITA_MOCK_PAUSED")]
+    paused: bool,
+    /// Tasks kept; past it the oldest go, finished ones first (default 100000).
+    #[arg(long, env = "NOVITA_MOCK_MAX_TASKS")]
+    max_tasks: Option<usize>,
+    /// MiB that kept tasks may hold (request bodies, ids, URLs); past it the oldest go (default 64).
+    #[arg(long, env = "NOVITA_MOCK_MAX_TASK_MEMORY_MB")]
+    max_task_memory_mb: Option<usize>,
+    /// Drop finished tasks this many simulated seconds after they end (default: keep).
+    #[arg(long = "task-retention", env = "NOVITA_MOCK_TASK_RETENTION")]
+    task_retention_seconds: Option<u64>,
+    /// Requests kept in the journal (default 10000).
+    #[arg(long, env = "NOVITA_MOCK_JOURNAL_LIMIT")]
+    journal_limit: Option<usize>,
+    /// MiB of rendered videos kept in memory (default 64).
+    #[arg(long, env = "NOVITA_MOCK_VIDEO_CACHE_MB")]
+    video_cache_mb: Option<usize>,
+    /// Token the control API (/_mock/...) requires in X-Mock-Token. Made up at start when the
+    /// mock listens beyond loopback without one.
+    #[arg(long, env = "NOVITA_MOCK_CONTROL_TOKEN")]
+    control_token: Option<String>,
+    /// Let webhooks and image fetches reach link-local and unspecified addresses (refused by
+    /// default: cloud metadata services live there).
+    #[arg(long, env = "NOVITA_MOCK_ALLOW_LINK_LOCAL_WEBHOOKS")]
+    allow_link_local_webhooks: bool,
 }
 
 impl Args {
@@ -102,6 +128,26 @@ impl Args {
             config.video_ttl_seconds = ttl;
         }
         config.docs_replay |= self.docs_replay;
+        config.paused |= self.paused;
+        config.allow_link_local_webhooks |= self.allow_link_local_webhooks;
+        if let Some(max) = self.max_tasks {
+            config.max_tasks = max;
+        }
+        if let Some(mb) = self.max_task_memory_mb {
+            config.max_task_memory_mb = mb;
+        }
+        if self.task_retention_seconds.is_some() {
+            config.task_retention_seconds = self.task_retention_seconds;
+        }
+        if let Some(limit) = self.journal_limit {
+            config.journal_limit = limit;
+        }
+        if let Some(mb) = self.video_cache_mb {
+            config.video_cache_mb = mb;
+        }
+        if self.control_token.is_some() {
+            config.control_token = self.control_token;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -124,7 +170,7 @@ async fn main() -> ExitCode {
     {
         return send_webhook(&url, status, retries, speed).await;
     }
-    let config = match cli.serve.into_config() {
+    let mut config = match cli.serve.into_config() {
         Ok(config) => config,
         Err(message) => {
             eprintln!("novita-mock: {message}");
@@ -138,20 +184,36 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    println!("novita-mock listening on http://{addr}");
+    let Ok(local) = listener.local_addr() else {
+        eprintln!("novita-mock: the listening socket has no address");
+        return ExitCode::from(1);
+    };
+    if config.secure_for(local).is_some() {
+        println!(
+            "  {local} is reachable beyond loopback: the control API needs a token, made up now"
+        );
+    }
+    println!("novita-mock listening on http://{local}");
     println!("  point a client at it:  NOVITA_BASE_URL={url} NOVITA_API_KEY=any-key");
-    println!("  control API:           {url}/_mock/tasks");
+    match &config.control_token {
+        Some(token) => {
+            println!("  control API:           {url}/_mock/tasks  (header X-Mock-Token: {token})");
+            println!("  dashboard:             {url}/_mock/ui?token={token}");
+        }
+        None => {
+            println!("  control API:           {url}/_mock/tasks");
+            println!("  dashboard:             {url}/_mock/ui");
+        }
+    }
     println!(
-        "  speed x{}, webhook retries {}, rate limit {}",
+        "  speed x{}{}, webhook retries {}, rate limit {}, at most {} tasks",
         config.speed,
+        if config.paused { " (clock paused)" } else { "" },
         config.webhook_retries,
         config
             .rate_limit
-            .map_or("off".to_string(), |r| format!("{r}/min"))
+            .map_or("off".to_string(), |r| format!("{r}/min")),
+        config.max_tasks,
     );
     match novita_mock::serve(listener, config, url, shutdown_signal()).await {
         Ok(()) => {

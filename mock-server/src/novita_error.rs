@@ -72,6 +72,22 @@ impl NovitaError {
         )
     }
 
+    pub fn control_token_missing() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "MISSING_MOCK_TOKEN",
+            "this mock's control API needs its token: send X-Mock-Token (the dashboard takes /_mock/ui?token=...)",
+        )
+    }
+
+    pub fn control_token_invalid() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_MOCK_TOKEN",
+            "X-Mock-Token does not match this mock's control token",
+        )
+    }
+
     pub fn rate_limited(rpm: u32) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -12,6 +12,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use crate::{config::MAX_QUEUED_OUTCOMES, faults::Fault};
+
 /// Header that picks an outcome for one request.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
 
@@ -51,6 +53,9 @@ pub enum Outcome {
     },
     /// Answer with the vendor documentation's own example bodies.
     Docs,
+    /// Accept the submission and inject a fault into its task (see [`Fault`]).
+    #[serde(untagged)]
+    Fault(Fault),
 }
 
 fn default_reject_status() -> u16 {
@@ -65,7 +70,9 @@ impl FromStr for Outcome {
     type Err = String;
 
     /// Header syntax: `fail:REASON`, `reject:REASON[:STATUS]`, `rate-limit`, `server-error`,
-    /// `html-503`, `delay:MS`, `drop`, `stall[:MS]`, `docs`, `succeed`.
+    /// `html-503`, `delay:MS`, `drop`, `stall[:MS]`, `docs`, `succeed`, and the faults:
+    /// `stuck-queued`, `stuck-processing`, `eta-lies`, `progress-regress`, `webhook-twice`,
+    /// `webhook-early`, `webhook-late[:SECONDS]`, `cut-download[:BYTES]`, `expired-link`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let mut parts = text.trim().splitn(3, ':');
         let name = parts.next().unwrap_or_default().to_ascii_lowercase();
@@ -108,7 +115,10 @@ impl FromStr for Outcome {
                 },
             },
             "docs" => Outcome::Docs,
-            other => return Err(format!("unknown scenario {other:?}")),
+            other => match Fault::parse(other, arg) {
+                Some(fault) => Outcome::Fault(fault?),
+                None => return Err(format!("unknown scenario {other:?}")),
+            },
         })
     }
 }
@@ -131,6 +141,13 @@ fn one() -> u32 {
 }
 
 impl QueuedOutcome {
+    pub fn validate(&self) -> Result<(), String> {
+        match &self.outcome {
+            Outcome::Fault(fault) => fault.validate(),
+            _ => Ok(()),
+        }
+    }
+
     fn matches(&self, path: &str, is_submit: bool) -> bool {
         match &self.path {
             None => is_submit,
@@ -150,12 +167,20 @@ pub struct OutcomeQueue {
 }
 
 impl OutcomeQueue {
-    pub fn push(&self, outcome: QueuedOutcome) {
+    /// Queues `outcome`; refused when the queue already holds its bound.
+    pub fn push(&self, outcome: QueuedOutcome) -> Result<(), String> {
+        outcome.validate()?;
         if outcome.count > 0 {
             let mut queue = self.queue.lock().expect("queue lock");
+            if queue.len() >= MAX_QUEUED_OUTCOMES {
+                return Err(format!(
+                    "the outcome queue is full ({MAX_QUEUED_OUTCOMES} entries); clear it first"
+                ));
+            }
             queue.push_back(outcome);
             self.len.store(queue.len(), Ordering::Release);
         }
+        Ok(())
     }
 
     /// Takes one use of the first queued outcome that matches this request.
@@ -213,6 +238,10 @@ mod tests {
         );
         assert_eq!("delay:250".parse(), Ok(Outcome::Delay { ms: 250 }));
         assert_eq!("stall".parse(), Ok(Outcome::Stall { ms: 600_000 }));
+        assert_eq!(
+            "webhook-late:5".parse(),
+            Ok(Outcome::Fault(Fault::WebhookLate { seconds: 5.0 }))
+        );
         assert!("delay".parse::<Outcome>().is_err());
         assert!("explode".parse::<Outcome>().is_err());
     }
@@ -220,16 +249,20 @@ mod tests {
     #[test]
     fn queue_counts_down_and_matches_paths() {
         let queue = OutcomeQueue::default();
-        queue.push(QueuedOutcome {
-            outcome: Outcome::RateLimit,
-            count: 2,
-            path: Some("wan-t2v".into()),
-        });
-        queue.push(QueuedOutcome {
-            outcome: Outcome::HtmlUnavailable,
-            count: 1,
-            path: Some("/v3/async/task-result".into()),
-        });
+        queue
+            .push(QueuedOutcome {
+                outcome: Outcome::RateLimit,
+                count: 2,
+                path: Some("wan-t2v".into()),
+            })
+            .unwrap();
+        queue
+            .push(QueuedOutcome {
+                outcome: Outcome::HtmlUnavailable,
+                count: 1,
+                path: Some("/v3/async/task-result".into()),
+            })
+            .unwrap();
         assert_eq!(queue.take("/v3/async/wan-i2v", true), None);
         assert_eq!(
             queue.take("/v3/async/task-result", false),
@@ -244,5 +277,26 @@ mod tests {
             Some(Outcome::RateLimit)
         );
         assert_eq!(queue.take("/v3/async/wan-t2v", true), None);
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_outcomes_in_json_too() {
+        let queued: QueuedOutcome =
+            serde_json::from_str(r#"{"outcome": {"type": "cut_download", "bytes": 10}}"#).unwrap();
+        assert_eq!(
+            queued.outcome,
+            Outcome::Fault(Fault::CutDownload { bytes: Some(10) })
+        );
+        let json = serde_json::to_value(&queued.outcome).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "cut_download", "bytes": 10})
+        );
+        assert!(serde_json::from_str::<Outcome>(r#"{"type": "nope"}"#).is_err());
     }
 }

@@ -6,11 +6,31 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::config::MAX_RATE_LIMITED_KEYS;
+
 const WINDOW: Duration = Duration::from_secs(60);
+
+type Seen = HashMap<(String, String), VecDeque<Instant>>;
 
 pub struct RateLimiter {
     per_minute: u32,
-    seen: Mutex<HashMap<(String, String), VecDeque<Instant>>>,
+    seen: Mutex<Seen>,
+}
+
+/// Frees a place among the tracked pairs: first every pair quiet for a whole window (it has
+/// nothing left to count), else the pair heard from least recently.
+fn make_room(seen: &mut Seen, now: Instant) {
+    seen.retain(|_, log| log.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+    if seen.len() < MAX_RATE_LIMITED_KEYS {
+        return;
+    }
+    let quietest = seen
+        .iter()
+        .min_by_key(|(_, log)| log.back().copied())
+        .map(|(pair, _)| pair.clone());
+    if let Some(pair) = quietest {
+        seen.remove(&pair);
+    }
 }
 
 impl RateLimiter {
@@ -28,9 +48,11 @@ impl RateLimiter {
     /// Counts a request; false when it is over the limit (and then it is not counted).
     pub fn allow(&self, key: &str, endpoint: &str, now: Instant) -> bool {
         let mut seen = self.seen.lock().expect("rate limiter lock");
-        let log = seen
-            .entry((key.to_string(), endpoint.to_string()))
-            .or_default();
+        let pair = (key.to_string(), endpoint.to_string());
+        if !seen.contains_key(&pair) && seen.len() >= MAX_RATE_LIMITED_KEYS {
+            make_room(&mut seen, now);
+        }
+        let log = seen.entry(pair).or_default();
         while log
             .front()
             .is_some_and(|t| now.duration_since(*t) >= WINDOW)
@@ -46,6 +68,11 @@ impl RateLimiter {
 
     pub fn clear(&self) {
         self.seen.lock().expect("rate limiter lock").clear();
+    }
+
+    #[cfg(test)]
+    pub fn tracked(&self) -> usize {
+        self.seen.lock().expect("rate limiter lock").len()
     }
 }
 
@@ -73,5 +100,18 @@ mod tests {
             limiter.allow("k", "wan-t2v", start + Duration::from_secs(61)),
             "window slides"
         );
+    }
+
+    #[test]
+    fn tracked_keys_are_bounded() {
+        let limiter = RateLimiter::new(20);
+        let start = Instant::now();
+        for i in 0..MAX_RATE_LIMITED_KEYS + 50 {
+            assert!(limiter.allow(&format!("key-{i}"), "wan-t2v", start));
+        }
+        assert_eq!(limiter.tracked(), MAX_RATE_LIMITED_KEYS);
+        // A minute later every old pair is quiet: one sweep frees them all.
+        assert!(limiter.allow("late", "wan-t2v", start + Duration::from_secs(61)));
+        assert_eq!(limiter.tracked(), 1);
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    config::Config, journal::Journal, outcomes::OutcomeQueue, rate_limit::RateLimiter,
-    tasks::TaskStore, video_store::VideoStore,
+    clock::Clock, config::Config, journal::Journal, net_guard, outcomes::OutcomeQueue,
+    rate_limit::RateLimiter, scheduler::Scheduler, store::TaskStore, video_store::VideoStore,
 };
 
 #[derive(Clone)]
@@ -16,15 +16,23 @@ pub struct Inner {
     pub config: Config,
     /// Base of the URLs the mock hands out (`--public-url`, else its own address).
     pub public_url: String,
+    pub clock: Clock,
     pub tasks: TaskStore,
+    pub scheduler: Arc<Scheduler>,
     pub outcomes: OutcomeQueue,
     pub journal: Journal,
     pub rate_limiter: Option<RateLimiter>,
     pub videos: VideoStore,
-    /// Sends webhooks; it never carries API keys.
+    /// Sends webhooks and fetches input images; it never carries API keys.
     pub http: reqwest::Client,
     /// The endpoint of the last submission answered by the docs replay.
     pub docs_last_endpoint: std::sync::Mutex<crate::jobs::Endpoint>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.scheduler.close();
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -35,37 +43,41 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// The state of a new mock; starts the webhook scheduler's driver (needs a Tokio runtime).
     pub fn new(config: Config, public_url: String) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("an HTTP client with default settings builds");
+        let scheduler = Arc::new(Scheduler::default());
         let state = AppState {
             inner: Arc::new(Inner {
                 journal: Journal::new(config.journal_limit),
                 rate_limiter: config.rate_limit.map(RateLimiter::new),
                 public_url: public_url.trim_end_matches('/').to_string(),
-                tasks: TaskStore::default(),
+                clock: Clock::new(config.speed, config.paused),
+                tasks: TaskStore::new(config.store_bounds()),
+                scheduler: scheduler.clone(),
                 outcomes: OutcomeQueue::default(),
-                videos: VideoStore::default(),
-                http,
+                videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
+                http: net_guard::http_client(config.allow_link_local_webhooks),
                 docs_last_endpoint: std::sync::Mutex::new(crate::jobs::Endpoint::WanT2v),
                 config,
             }),
         };
+        crate::scheduler::spawn_driver(scheduler, Arc::downgrade(&state.inner));
         state.load_scenario_outcomes();
         state
     }
 
     fn load_scenario_outcomes(&self) {
         for outcome in &self.config.outcomes {
-            self.outcomes.push(outcome.clone());
+            // Checked by `Config::validate`; a full queue cannot happen at start.
+            let _ = self.outcomes.push(outcome.clone());
         }
     }
 
-    /// Back to the state at start: no tasks, no journal, the scenario's outcomes queued again.
+    /// Back to the state at start: no tasks, no journal, no pending webhooks, the scenario's
+    /// outcomes queued again. The clock keeps its reading (and stays paused if it is).
     pub fn reset(&self) {
         self.tasks.clear();
+        self.scheduler.clear();
         self.outcomes.clear();
         self.journal.clear();
         if let Some(limiter) = &self.rate_limiter {

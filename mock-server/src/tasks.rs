@@ -1,29 +1,24 @@
-//! Tasks and their simulated lifecycle. A task's state is computed from the clock when asked,
-//! so nothing ticks in the background: QUEUED, then PROCESSING with `progress_percent`
-//! rising and `eta` falling, then SUCCEED (or FAILED). The control API can move a task's clock
-//! forward or end it at once.
+//! Tasks and their simulated lifecycle. A task's state is computed from the mock clock when
+//! asked, so nothing ticks in the background: QUEUED, then PROCESSING with `progress_percent`
+//! rising and `eta` falling, then SUCCEED (or FAILED). The control API can move a task's own
+//! clock forward or end it at once; an injected fault can bend the story it tells.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, RwLock},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use serde::Serialize;
-use tokio::sync::Notify;
 
-use crate::jobs::Job;
+use crate::{clock::MockTime, faults::Fault, jobs::Job};
 
 pub const QUEUED: &str = "TASK_STATUS_QUEUED";
 pub const PROCESSING: &str = "TASK_STATUS_PROCESSING";
 pub const SUCCEED: &str = "TASK_STATUS_SUCCEED";
 pub const FAILED: &str = "TASK_STATUS_FAILED";
 
-pub fn unix_ms_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+/// Every task waits this long (simulated) in the queue before its work starts.
+pub const QUEUE_TIME: Duration = Duration::from_secs(1);
 
 /// Where a task stands at one instant.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,12 +31,12 @@ pub enum Phase {
         eta: Duration,
     },
     Succeeded {
-        at: Instant,
+        at: MockTime,
     },
     Failed {
         reason: String,
         progress: u32,
-        at: Instant,
+        at: MockTime,
     },
 }
 
@@ -55,7 +50,7 @@ impl Phase {
         }
     }
 
-    pub fn ended_at(&self) -> Option<Instant> {
+    pub fn ended_at(&self) -> Option<MockTime> {
         match self {
             Phase::Succeeded { at } | Phase::Failed { at, .. } => Some(*at),
             _ => None,
@@ -67,7 +62,9 @@ impl Phase {
 #[derive(Clone, Debug, Serialize)]
 pub struct Attempt {
     pub attempt: u32,
+    /// When it was sent, on the mock clock's wall time.
     pub at_unix_ms: u64,
+    /// Real time it took.
     pub duration_ms: u64,
     /// The receiver's status, when it answered.
     pub status: Option<u16>,
@@ -75,6 +72,9 @@ pub struct Attempt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub delivered: bool,
+    /// A second copy of a delivered event, sent by the `webhook-twice` fault.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -89,6 +89,8 @@ pub enum Delivery {
     GaveUp,
     /// The mock was reset before delivery.
     Cancelled,
+    /// The receiver's address is one the mock will not call (link-local or unspecified).
+    Refused,
 }
 
 #[derive(Clone, Debug)]
@@ -98,57 +100,60 @@ enum Forced {
 }
 
 struct State {
-    /// Simulated time added by the control API's `advance`.
+    /// Simulated time added to this task alone by the control API's `advance`.
     offset: Duration,
-    forced: Option<(Forced, Instant, u32)>,
+    forced: Option<(Forced, MockTime, u32)>,
     attempts: Vec<Attempt>,
     delivery: Delivery,
     cancelled: bool,
+    /// The webhook attempt that may run next; an attempt runs only once it is claimed.
+    next_attempt: u32,
+    /// Bumped when the task's end moves, so that older scheduled checks know they are stale.
+    wake_generation: u64,
+    /// The `cut-download` fault has struck (it strikes once).
+    download_cut: bool,
 }
 
 pub struct Task {
-    pub id: String,
+    /// Shared with the store's index, so the id is held once.
+    pub id: Arc<str>,
     pub job: Job,
     /// The seed used: the requested one, or the random one picked for -1.
     pub seed: i64,
     /// The request body as received.
-    pub request_text: String,
+    pub request_text: Box<str>,
     /// The key that created the task: only it can read the result, as at Novita.
-    pub api_key: String,
-    pub submitted_at: Instant,
-    pub submitted_unix_ms: u64,
-    /// Real (speed-scaled) time spent queued, then working.
-    pub queue: Duration,
-    pub run: Duration,
+    pub api_key: Arc<str>,
+    pub submitted_at: MockTime,
     /// A failure planned by a forced outcome; it strikes halfway through the run.
-    pub planned_failure: Option<String>,
+    pub planned_failure: Option<Box<str>>,
+    pub fault: Option<Fault>,
     state: Mutex<State>,
-    /// Woken when the control API changes the task, or on reset.
-    pub changed: Notify,
 }
 
 pub struct NewTask {
     pub job: Job,
     pub seed: i64,
-    pub request_text: String,
-    pub api_key: String,
-    pub queue: Duration,
-    pub run: Duration,
+    pub request_text: Box<str>,
+    pub api_key: Arc<str>,
     pub planned_failure: Option<String>,
+    pub fault: Option<Fault>,
     /// Test mode: the task is born in this terminal status.
     pub born_terminal: Option<String>,
 }
 
 impl Task {
-    pub fn new(new: NewTask) -> Self {
-        let now = Instant::now();
+    pub fn new(new: NewTask, now: MockTime) -> Self {
         let forced = new.born_terminal.map(|status| {
-            let forced = if status == FAILED {
-                Forced::Failed("test mode: simulated failure".to_string())
+            if status == FAILED {
+                (
+                    Forced::Failed("test mode: simulated failure".to_string()),
+                    now,
+                    0,
+                )
             } else {
-                Forced::Succeeded
-            };
-            (forced, now, if status == FAILED { 0 } else { 100 })
+                (Forced::Succeeded, now, 100)
+            }
         });
         let delivery = if new.job.webhook.is_some() {
             Delivery::Pending
@@ -156,24 +161,24 @@ impl Task {
             Delivery::None
         };
         Task {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: Arc::from(uuid::Uuid::new_v4().to_string()),
             job: new.job,
             seed: new.seed,
             request_text: new.request_text,
             api_key: new.api_key,
             submitted_at: now,
-            submitted_unix_ms: unix_ms_now(),
-            queue: new.queue,
-            run: new.run,
-            planned_failure: new.planned_failure,
+            planned_failure: new.planned_failure.map(String::into_boxed_str),
+            fault: new.fault,
             state: Mutex::new(State {
                 offset: Duration::ZERO,
                 forced,
                 attempts: Vec::new(),
                 delivery,
                 cancelled: false,
+                next_attempt: 1,
+                wake_generation: 0,
+                download_cut: false,
             }),
-            changed: Notify::new(),
         }
     }
 
@@ -182,21 +187,38 @@ impl Task {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// When the natural run ends, as an offset from submission (halfway for a planned failure).
-    fn natural_end(&self) -> Duration {
-        if self.planned_failure.is_some() {
-            self.queue + self.run / 2
-        } else {
-            self.queue + self.run
-        }
+    fn run(&self) -> Duration {
+        self.job.work
     }
 
-    pub fn phase(&self, now: Instant) -> Phase {
+    /// Memory this task holds, roughly: what the store's byte budget counts.
+    pub fn footprint(&self) -> usize {
+        std::mem::size_of::<Task>()
+            + self.id.len()
+            + self.request_text.len()
+            + self.job.heap_bytes()
+            + self.planned_failure.as_ref().map_or(0, |r| r.len())
+    }
+
+    /// When the natural run ends, as an offset from submission (halfway for a planned failure);
+    /// `None` for a stuck task, which never ends by itself.
+    fn natural_end(&self) -> Option<Duration> {
+        if self.fault.as_ref().is_some_and(Fault::is_stuck) {
+            return None;
+        }
+        Some(if self.planned_failure.is_some() {
+            QUEUE_TIME + self.run() / 2
+        } else {
+            QUEUE_TIME + self.run()
+        })
+    }
+
+    pub fn phase(&self, now: MockTime) -> Phase {
         let state = self.state();
         self.phase_locked(&state, now)
     }
 
-    fn phase_locked(&self, state: &State, now: Instant) -> Phase {
+    fn phase_locked(&self, state: &State, now: MockTime) -> Phase {
         if let Some((forced, at, progress)) = &state.forced {
             return match forced {
                 Forced::Succeeded => Phase::Succeeded { at: *at },
@@ -207,54 +229,56 @@ impl Task {
                 },
             };
         }
-        let elapsed = now.saturating_duration_since(self.submitted_at) + state.offset;
-        let end = self.natural_end();
-        if elapsed >= end {
-            let at = (self.submitted_at + end)
-                .checked_sub(state.offset)
-                .unwrap_or(self.submitted_at);
-            return match &self.planned_failure {
-                Some(reason) => Phase::Failed {
-                    reason: reason.clone(),
-                    progress: 50,
-                    at,
-                },
-                None => Phase::Succeeded { at },
-            };
+        let run = self.run();
+        let mut elapsed = now.since(self.submitted_at) + state.offset;
+        match (self.natural_end(), &self.fault) {
+            (Some(end), _) if elapsed >= end => {
+                let at = (self.submitted_at + end) - state.offset;
+                return match &self.planned_failure {
+                    Some(reason) => Phase::Failed {
+                        reason: reason.to_string(),
+                        progress: 50,
+                        at,
+                    },
+                    None => Phase::Succeeded { at },
+                };
+            }
+            (None, Some(Fault::StuckQueued)) => elapsed = Duration::ZERO,
+            (None, _) => elapsed = elapsed.min(QUEUE_TIME + run / 2),
+            _ => {}
         }
-        let eta = self.queue + self.run - elapsed;
-        if elapsed < self.queue {
+        let mut eta = (QUEUE_TIME + run).saturating_sub(elapsed);
+        if self.fault == Some(Fault::EtaLies) {
+            eta = (QUEUE_TIME + run / 4).saturating_sub(elapsed);
+        }
+        if elapsed < QUEUE_TIME {
             return Phase::Queued { eta };
         }
-        let worked = (elapsed - self.queue).as_secs_f64() / self.run.as_secs_f64().max(1e-9);
-        Phase::Processing {
-            progress: ((worked * 100.0).floor() as u32).min(99),
-            eta,
+        let worked = (elapsed - QUEUE_TIME).as_secs_f64() / run.as_secs_f64().max(1e-9);
+        let mut progress = ((worked * 100.0).floor() as u32).min(99);
+        if self.fault == Some(Fault::ProgressRegress) && (0.60..0.75).contains(&worked) {
+            progress -= 30;
         }
+        Phase::Processing { progress, eta }
     }
 
-    /// When the task will end if nothing intervenes; `None` once it has ended.
-    pub fn ends_at(&self, now: Instant) -> Option<Instant> {
+    /// When the task will end if nothing intervenes; `None` once it has ended, or while it is
+    /// stuck.
+    pub fn ends_at(&self, now: MockTime) -> Option<MockTime> {
         let state = self.state();
         if self.phase_locked(&state, now).ended_at().is_some() {
             return None;
         }
-        Some(
-            (self.submitted_at + self.natural_end())
-                .checked_sub(state.offset)
-                .unwrap_or(now),
-        )
+        Some((self.submitted_at + self.natural_end()?) - state.offset)
     }
 
-    /// Moves the task's clock forward by `by` (real seconds).
+    /// Moves the task's own clock forward by `by` (simulated seconds).
     pub fn advance(&self, by: Duration) {
         self.state().offset += by;
-        self.changed.notify_one();
     }
 
-    /// Ends the task now, unless it already ended. Returns false when it had.
-    pub fn force(&self, failure: Option<String>) -> bool {
-        let now = Instant::now();
+    /// Ends the task at `now`, unless it already ended. Returns false when it had.
+    pub fn force(&self, failure: Option<String>, now: MockTime) -> bool {
         let mut state = self.state();
         let phase = self.phase_locked(&state, now);
         if phase.ended_at().is_some() {
@@ -268,9 +292,36 @@ impl Task {
             Some(reason) => (Forced::Failed(reason), now, progress),
             None => (Forced::Succeeded, now, 100),
         });
-        drop(state);
-        self.changed.notify_one();
         true
+    }
+
+    /// Marks the scheduled webhook checks of this task stale and returns the new generation.
+    pub fn next_wake_generation(&self) -> u64 {
+        let mut state = self.state();
+        state.wake_generation += 1;
+        state.wake_generation
+    }
+
+    /// Whether a check scheduled with `generation` is still the current one.
+    pub fn is_current_wake(&self, generation: u64) -> bool {
+        self.state().wake_generation == generation
+    }
+
+    /// Takes the right to run webhook attempt `number`; false if it ran already, or the
+    /// delivery is settled.
+    pub fn claim_attempt(&self, number: u32) -> bool {
+        let mut state = self.state();
+        if state.cancelled || state.delivery != Delivery::Pending || state.next_attempt != number {
+            return false;
+        }
+        state.next_attempt = number + 1;
+        true
+    }
+
+    /// True before the first webhook attempt has been claimed.
+    pub fn awaits_first_attempt(&self) -> bool {
+        let state = self.state();
+        state.delivery == Delivery::Pending && state.next_attempt == 1 && !state.cancelled
     }
 
     pub fn record_attempt(&self, attempt: Attempt) {
@@ -278,12 +329,19 @@ impl Task {
     }
 
     pub fn set_delivery(&self, delivery: Delivery) {
-        self.state().delivery = delivery;
+        let mut state = self.state();
+        if state.delivery == Delivery::Pending {
+            state.delivery = delivery;
+        }
     }
 
     pub fn delivery(&self) -> (Delivery, Vec<Attempt>) {
         let state = self.state();
         (state.delivery, state.attempts.clone())
+    }
+
+    pub fn delivery_status(&self) -> Delivery {
+        self.state().delivery
     }
 
     pub fn cancel(&self) {
@@ -292,109 +350,31 @@ impl Task {
         if state.delivery == Delivery::Pending {
             state.delivery = Delivery::Cancelled;
         }
-        drop(state);
-        self.changed.notify_one();
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.state().cancelled
-    }
-
-    /// Unix milliseconds of an instant of this task's life.
-    pub fn unix_ms_at(&self, at: Instant) -> u64 {
-        let since = at.saturating_duration_since(self.submitted_at).as_millis() as u64;
-        self.submitted_unix_ms + since
     }
 
     /// When work started (after the queue), if it has.
-    pub fn started_at(&self, now: Instant) -> Option<Instant> {
+    pub fn started_at(&self, now: MockTime) -> Option<MockTime> {
+        if self.fault == Some(Fault::StuckQueued) && self.state().forced.is_none() {
+            return None;
+        }
         let offset = self.state().offset;
-        let start = (self.submitted_at + self.queue)
-            .checked_sub(offset)
-            .unwrap_or(self.submitted_at);
+        let start = (self.submitted_at + QUEUE_TIME) - offset;
         (start <= now).then_some(start)
     }
-}
 
-/// Every task, by id, in shards: a submission locks one shard only, and growing one shard's
-/// table never stalls readers of the others.
-pub struct TaskStore {
-    shards: Vec<RwLock<HashMap<String, Arc<Task>>>>,
-}
-
-const SHARDS: usize = 64;
-
-impl Default for TaskStore {
-    fn default() -> Self {
-        TaskStore {
-            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+    /// For the `cut-download` fault: how many bytes of a `total`-byte video to send before
+    /// closing the connection, the first time only.
+    pub fn take_download_cut(&self, total: usize) -> Option<usize> {
+        let Some(Fault::CutDownload { bytes }) = &self.fault else {
+            return None;
+        };
+        let mut state = self.state();
+        if state.download_cut {
+            return None;
         }
-    }
-}
-
-impl TaskStore {
-    fn shard(&self, id: &str) -> &RwLock<HashMap<String, Arc<Task>>> {
-        // FNV-1a: cheap, and ids are random already.
-        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        });
-        &self.shards[(hash as usize) % SHARDS]
-    }
-
-    pub fn insert(&self, task: Arc<Task>) {
-        let shard = self.shard(&task.id);
-        shard
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(task.id.clone(), task);
-    }
-
-    pub fn get(&self, id: &str) -> Option<Arc<Task>> {
-        self.shard(id)
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
-    }
-
-    /// All tasks, oldest first.
-    pub fn list(&self) -> Vec<Arc<Task>> {
-        let mut tasks: Vec<Arc<Task>> = self
-            .shards
-            .iter()
-            .flat_map(|shard| {
-                shard
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .values()
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        tasks.sort_by_key(|t| t.submitted_at);
-        tasks
-    }
-
-    pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
-    }
-
-    /// Removes every task, cancelling their pending webhooks.
-    pub fn clear(&self) {
-        for shard in &self.shards {
-            let removed: Vec<_> = shard
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .drain()
-                .map(|(_, t)| t)
-                .collect();
-            for task in removed {
-                task.cancel();
-            }
-        }
+        state.download_cut = true;
+        let cut = bytes.map_or(total / 2, |b| b as usize);
+        Some(cut.min(total.saturating_sub(1)))
     }
 }
 
@@ -403,53 +383,59 @@ mod tests {
     use super::*;
     use crate::jobs::{Endpoint, Framing};
 
-    fn task(planned_failure: Option<&str>) -> Task {
-        Task::new(NewTask {
-            job: Job {
-                endpoint: Endpoint::WanT2v,
-                seed: Some(1),
-                framing: Framing::Fixed {
-                    width: 832,
-                    height: 480,
+    fn task_with(planned_failure: Option<&str>, fault: Option<Fault>) -> Task {
+        Task::new(
+            NewTask {
+                job: Job {
+                    endpoint: Endpoint::WanT2v,
+                    seed: Some(1),
+                    framing: Framing::Fixed {
+                        width: 832,
+                        height: 480,
+                    },
+                    fps: 16,
+                    frames: 81,
+                    work: Duration::from_secs(4),
+                    webhook: None,
                 },
-                fps: 16,
-                frames: 81,
-                work: Duration::from_secs(6),
-                webhook: None,
+                seed: 1,
+                request_text: "{}".into(),
+                api_key: Arc::from("k"),
+                planned_failure: planned_failure.map(str::to_string),
+                fault,
+                born_terminal: None,
             },
-            seed: 1,
-            request_text: "{}".into(),
-            api_key: "k".into(),
-            queue: Duration::from_secs(1),
-            run: Duration::from_secs(4),
-            planned_failure: planned_failure.map(str::to_string),
-            born_terminal: None,
-        })
+            MockTime::ZERO,
+        )
+    }
+
+    fn task(planned_failure: Option<&str>) -> Task {
+        task_with(planned_failure, None)
+    }
+
+    fn at(seconds: f64) -> MockTime {
+        MockTime::ZERO + Duration::from_secs_f64(seconds)
     }
 
     #[test]
     fn lifecycle_follows_the_clock() {
         let task = task(None);
-        let t0 = task.submitted_at;
         assert_eq!(
-            task.phase(t0),
+            task.phase(at(0.0)),
             Phase::Queued {
                 eta: Duration::from_secs(5)
             }
         );
         assert_eq!(
-            task.phase(t0 + Duration::from_secs(2)),
+            task.phase(at(2.0)),
             Phase::Processing {
                 progress: 25,
                 eta: Duration::from_secs(3)
             }
         );
-        assert_eq!(
-            task.phase(t0 + Duration::from_secs(5)),
-            Phase::Succeeded {
-                at: t0 + Duration::from_secs(5)
-            }
-        );
+        assert_eq!(task.phase(at(5.0)), Phase::Succeeded { at: at(5.0) });
+        assert_eq!(task.ends_at(at(1.0)), Some(at(5.0)));
+        assert_eq!(task.ends_at(at(6.0)), None);
     }
 
     #[test]
@@ -457,9 +443,7 @@ mod tests {
         let task = task(None);
         let mut last = (0, Duration::MAX);
         for ms in (0..5000).step_by(37) {
-            if let Phase::Processing { progress, eta } =
-                task.phase(task.submitted_at + Duration::from_millis(ms))
-            {
+            if let Phase::Processing { progress, eta } = task.phase(at(ms as f64 / 1000.0)) {
                 assert!(progress >= last.0 && eta <= last.1);
                 last = (progress, eta);
             }
@@ -469,7 +453,7 @@ mod tests {
     #[test]
     fn planned_failure_strikes_halfway() {
         let task = task(Some("TASK_FAILED"));
-        let phase = task.phase(task.submitted_at + Duration::from_secs(3));
+        let phase = task.phase(at(3.0));
         assert!(matches!(phase, Phase::Failed { ref reason, .. } if reason == "TASK_FAILED"));
     }
 
@@ -478,14 +462,63 @@ mod tests {
         let task = task(None);
         task.advance(Duration::from_secs(3));
         assert!(matches!(
-            task.phase(task.submitted_at),
+            task.phase(at(0.0)),
             Phase::Processing { progress: 50, .. }
         ));
-        assert!(task.force(Some("NOPE".into())));
-        assert!(!task.force(None), "an ended task stays ended");
+        assert!(task.force(Some("NOPE".into()), at(0.0)));
+        assert!(!task.force(None, at(0.0)), "an ended task stays ended");
         assert!(matches!(
-            task.phase(Instant::now()),
+            task.phase(at(100.0)),
             Phase::Failed { progress: 50, .. }
         ));
+    }
+
+    #[test]
+    fn stuck_tasks_wait_until_told() {
+        let queued = task_with(None, Some(Fault::StuckQueued));
+        assert!(matches!(queued.phase(at(1e6)), Phase::Queued { .. }));
+        assert_eq!(queued.ends_at(at(1e6)), None);
+        assert_eq!(queued.started_at(at(1e6)), None);
+        let processing = task_with(None, Some(Fault::StuckProcessing));
+        assert!(matches!(
+            processing.phase(at(1e6)),
+            Phase::Processing { progress: 50, .. }
+        ));
+        assert!(processing.force(None, at(1e6)));
+        assert_eq!(processing.phase(at(1e6)).status(), SUCCEED);
+    }
+
+    #[test]
+    fn a_lying_eta_reaches_zero_long_before_the_end() {
+        let task = task_with(None, Some(Fault::EtaLies));
+        // A quarter of the 4 s run is done at 2 s: eta says 0, the task still works until 5 s.
+        assert_eq!(
+            task.phase(at(2.5)),
+            Phase::Processing {
+                progress: 37,
+                eta: Duration::ZERO
+            }
+        );
+        assert_eq!(task.phase(at(5.0)).status(), SUCCEED);
+    }
+
+    #[test]
+    fn progress_goes_back_once() {
+        let task = task_with(None, Some(Fault::ProgressRegress));
+        let progress: Vec<u32> = (0..50)
+            .filter_map(|i| match task.phase(at(1.0 + f64::from(i) * 0.08)) {
+                Phase::Processing { progress, .. } => Some(progress),
+                _ => None,
+            })
+            .collect();
+        let drops = progress.windows(2).filter(|w| w[1] < w[0]).count();
+        assert_eq!(drops, 1, "{progress:?}");
+    }
+
+    #[test]
+    fn webhook_attempts_are_claimed_once() {
+        let task = task(None);
+        // No webhook: nothing to claim.
+        assert!(!task.claim_attempt(1));
     }
 }

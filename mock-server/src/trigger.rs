@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 use serde_json::json;
 
 use crate::{
+    clock,
     config::Config,
     jobs::{Endpoint, Framing, Job, WebhookRequest},
     state::AppState,
@@ -14,7 +15,8 @@ use crate::{
 };
 
 /// Sends one test-mode `ASYNC_TASK_RESULT` event for a made-up Wan 2.1 text-to-video task;
-/// `failed` picks the FAILED event. Returns the delivery outcome and every attempt.
+/// `failed` picks the FAILED event. Retries like a real delivery (the waits in real time,
+/// divided by `config.speed`). Returns the delivery outcome and every attempt.
 pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delivery, Vec<Attempt>) {
     let status = if failed { FAILED } else { SUCCEED };
     let public_url = config
@@ -22,31 +24,54 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.addr));
     let state = AppState::new(config, public_url);
-    let task = Arc::new(Task::new(NewTask {
-        job: Job {
-            endpoint: Endpoint::WanT2v,
-            seed: Some(0),
-            framing: Framing::Fixed {
-                width: 832,
-                height: 480,
+    let task = Task::new(
+        NewTask {
+            job: Job {
+                endpoint: Endpoint::WanT2v,
+                seed: Some(0),
+                framing: Framing::Fixed {
+                    width: 832,
+                    height: 480,
+                },
+                fps: 16,
+                frames: 81,
+                work: Duration::ZERO,
+                webhook: Some(WebhookRequest {
+                    url: url.to_string(),
+                    test_mode: Some(status.to_string()),
+                    echo: json!({"url": url, "test_mode": {"enabled": true, "return_task_status": status}}),
+                }),
             },
-            fps: 16,
-            frames: 81,
-            work: Duration::ZERO,
-            webhook: Some(WebhookRequest {
-                url: url.to_string(),
-                test_mode: Some(status.to_string()),
-                echo: json!({"url": url, "test_mode": {"enabled": true, "return_task_status": status}}),
-            }),
+            seed: 0,
+            request_text: "".into(),
+            api_key: Arc::from(""),
+            planned_failure: None,
+            fault: None,
+            born_terminal: Some(status.to_string()),
         },
-        seed: 0,
-        request_text: String::new(),
-        api_key: String::new(),
-        queue: Duration::ZERO,
-        run: Duration::ZERO,
-        planned_failure: None,
-        born_terminal: Some(status.to_string()),
-    }));
-    webhook::deliver(&state, &task).await;
+        state.clock.now(),
+    );
+    let attempts = state.config.webhook_retries + 1;
+    for number in 1..=attempts {
+        let Some(sent) = webhook::post_event(&state, &task).await else {
+            break;
+        };
+        let at = clock::unix_ms_now();
+        task.record_attempt(webhook::attempt_record(number, at, &sent, false));
+        if sent.refused {
+            task.set_delivery(Delivery::Refused);
+            break;
+        }
+        if sent.delivered() {
+            task.set_delivery(Delivery::Delivered);
+            break;
+        }
+        if number == attempts {
+            task.set_delivery(Delivery::GaveUp);
+        } else {
+            let wait = webhook::backoff(state.config.webhook_backoff_ms, number);
+            tokio::time::sleep(wait.div_f64(state.config.speed)).await;
+        }
+    }
     task.delivery()
 }

@@ -18,14 +18,13 @@ use crate::{
     video::{render, VideoSpec},
 };
 
-/// Total size of cached videos before the oldest are dropped.
-const CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// Largest input image read to learn its size.
 const IMAGE_LIMIT: usize = 20 * 1024 * 1024;
 const IMAGE_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
 pub struct VideoStore {
+    /// Total size of cached videos before the oldest are dropped (`--video-cache-mb`).
+    limit: usize,
     cache: Mutex<Cache>,
 }
 
@@ -37,6 +36,13 @@ struct Cache {
 }
 
 impl VideoStore {
+    pub fn new(limit: usize) -> Self {
+        VideoStore {
+            limit,
+            cache: Mutex::default(),
+        }
+    }
+
     /// The MP4 of `task`, rendered once per distinct video.
     pub async fn video_for(&self, task: &Task, http: &reqwest::Client) -> Result<Bytes, String> {
         let spec = spec_for(task, http).await;
@@ -67,7 +73,7 @@ impl VideoStore {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.order.push_back((spec, size));
         cache.bytes += size;
-        while cache.bytes > CACHE_BYTES && cache.order.len() > 1 {
+        while cache.bytes > self.limit && cache.order.len() > 1 {
             let (old, old_size) = cache.order.pop_front().expect("non-empty");
             cache.entries.remove(&old);
             cache.bytes -= old_size;

@@ -1,104 +1,207 @@
 //! Webhook delivery: when a task with `extra.webhook.url` ends, POST the event; on a timeout
 //! or a non-2xx answer try again, up to `webhook_retries` times, waiting
-//! `webhook_backoff_ms` × 2^n (divided by `--speed`) between attempts. Every attempt is
-//! recorded on the task.
+//! `webhook_backoff_ms` × 2^n of mock time between attempts (the scheduler runs them). Every
+//! attempt is recorded on the task. A receiver the network guard refuses is recorded once and
+//! not retried.
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use axum::http::HeaderValue;
+
 use crate::{
+    faults::{Fault, FAULT_HEADER},
+    net_guard,
+    scheduler::Due,
     state::AppState,
-    tasks::{unix_ms_now, Attempt, Delivery, Task},
+    tasks::{Attempt, Delivery, Task},
     wire::{task_result, WebhookEvent},
 };
 
 pub const EVENT_TYPE: &str = "ASYNC_TASK_RESULT";
 
-/// Waits for `task` to end (woken early by the control API), then delivers its event.
-pub fn watch(state: AppState, task: Arc<Task>) {
-    tokio::spawn(async move {
-        loop {
-            if task.is_cancelled() {
-                return;
-            }
-            let Some(ends_at) = task.ends_at(Instant::now()) else {
-                break;
-            };
-            tokio::select! {
-                _ = tokio::time::sleep_until(ends_at.into()) => {}
-                _ = task.changed.notified() => {}
-            }
-        }
-        deliver(&state, &task).await;
-    });
+/// Schedules the first attempt for when `task` ends (now, if it has), unless an attempt was
+/// already made. Called at submission and whenever the control API moves the task's end.
+pub fn schedule(state: &AppState, task: &Arc<Task>) {
+    if task.job.webhook.is_none() || !task.awaits_first_attempt() {
+        return;
+    }
+    let now = state.clock.now();
+    let generation = task.next_wake_generation();
+    let end = match task.phase(now).ended_at() {
+        Some(at) => at,
+        None => match task.ends_at(now) {
+            Some(at) => at,
+            None => return, // stuck: the control API will end it, and schedule again
+        },
+    };
+    let delay = task
+        .fault
+        .as_ref()
+        .map_or(Duration::ZERO, Fault::webhook_delay);
+    state.scheduler.schedule(end + delay, task, 1, generation);
 }
 
-pub(crate) async fn deliver(state: &AppState, task: &Task) {
-    let Some(hook) = task.job.webhook.as_ref() else {
+/// Runs one due attempt, if it is still wanted.
+pub async fn run_due(state: AppState, due: Due) {
+    let Some(task) = due.task.upgrade() else {
+        tracing::warn!(task_id = %due.task_id, attempt = due.attempt, "webhook dropped: the task was evicted");
+        state.scheduler.count_dropped();
         return;
     };
-    let config = &state.config;
+    if due.attempt == 1 && !task.is_current_wake(due.generation) {
+        return; // the task's end moved; a newer check is scheduled
+    }
+    if task.claim_attempt(due.attempt) {
+        attempt(&state, &task, due.attempt).await;
+    }
+}
+
+/// Delivers the first attempt now, on this task (the `webhook-early` fault).
+pub async fn deliver_now(state: &AppState, task: &Arc<Task>) {
+    if task.claim_attempt(1) {
+        attempt(state, task, 1).await;
+    }
+}
+
+/// What one POST to a receiver came to.
+pub struct Sent {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub refused: bool,
+    pub took: Duration,
+}
+
+impl Sent {
+    pub fn delivered(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// POSTs `task`'s event to its receiver once.
+pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
+    let hook = task.job.webhook.as_ref()?;
+    let now = state.clock.now();
     let result = task_result(
         task,
-        Instant::now(),
+        now,
+        &state.clock,
         &state.video_url(&task.id),
-        config.video_ttl_seconds,
+        state.config.video_ttl_seconds,
     );
     let event = WebhookEvent {
         event_type: EVENT_TYPE,
         payload: &result,
     };
     let body = serde_json::to_vec(&event).expect("event serializes");
-    let attempts = config.webhook_retries + 1;
-    for number in 1..=attempts {
-        if task.is_cancelled() {
-            return;
-        }
-        let started = Instant::now();
-        let at_unix_ms = unix_ms_now();
-        let outcome = state
-            .http
-            .post(&hook.url)
-            .header("content-type", "application/json")
-            .timeout(Duration::from_millis(config.webhook_timeout_ms))
-            .body(body.clone())
-            .send()
-            .await;
-        let (status, error) = match outcome {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(e) if e.is_timeout() => (
-                None,
-                Some(format!("no answer within {} ms", config.webhook_timeout_ms)),
-            ),
-            Err(e) => (None, Some(describe(&e))),
-        };
-        let delivered = status.is_some_and(|s| (200..300).contains(&s));
-        tracing::info!(task_id = %task.id, attempt = number, ?status, error = error.as_deref(), "webhook attempt");
-        task.record_attempt(Attempt {
-            attempt: number,
-            at_unix_ms,
-            duration_ms: started.elapsed().as_millis() as u64,
-            status,
-            error,
-            delivered,
-        });
-        if delivered {
-            task.set_delivery(Delivery::Delivered);
-            return;
-        }
-        if number < attempts {
-            let backoff = Duration::from_millis(
-                config
-                    .webhook_backoff_ms
-                    .saturating_mul(1 << (number - 1).min(20)),
-            );
-            tokio::time::sleep(config.scaled(backoff)).await;
+    let started = Instant::now();
+    if !state.config.allow_link_local_webhooks {
+        if let Err(refused) = net_guard::check_url(&hook.url) {
+            return Some(refused_attempt(&refused, started));
         }
     }
-    tracing::warn!(task_id = %task.id, attempts, "webhook gave up");
-    task.set_delivery(Delivery::GaveUp);
+    let timeout_ms = state.config.webhook_timeout_ms;
+    let mut request = state
+        .http
+        .post(&hook.url)
+        .header("content-type", "application/json")
+        .timeout(Duration::from_millis(timeout_ms))
+        .body(body);
+    if let Some(fault) = &task.fault {
+        if let Ok(value) = HeaderValue::from_str(&fault.to_string()) {
+            request = request.header(FAULT_HEADER, value);
+        }
+    }
+    Some(match request.send().await {
+        Ok(response) => Sent {
+            status: Some(response.status().as_u16()),
+            error: None,
+            refused: false,
+            took: started.elapsed(),
+        },
+        Err(e) => match net_guard::find_refusal(&e) {
+            Some(refused) => refused_attempt(&refused, started),
+            None if e.is_timeout() => Sent {
+                status: None,
+                error: Some(format!("no answer within {timeout_ms} ms")),
+                refused: false,
+                took: started.elapsed(),
+            },
+            None => Sent {
+                status: None,
+                error: Some(describe(&e)),
+                refused: false,
+                took: started.elapsed(),
+            },
+        },
+    })
+}
+
+fn refused_attempt(refused: &net_guard::Refused, started: Instant) -> Sent {
+    Sent {
+        status: None,
+        error: Some(refused.to_string()),
+        refused: true,
+        took: started.elapsed(),
+    }
+}
+
+/// Sends attempt `number`, records it, and settles the delivery or schedules the next try.
+async fn attempt(state: &AppState, task: &Arc<Task>, number: u32) {
+    let at_unix_ms = state.clock.unix_ms(state.clock.now());
+    let Some(sent) = post_event(state, task).await else {
+        return;
+    };
+    log(task, number, &sent);
+    task.record_attempt(attempt_record(number, at_unix_ms, &sent, false));
+    if sent.refused {
+        task.set_delivery(Delivery::Refused);
+        return;
+    }
+    if sent.delivered() {
+        task.set_delivery(Delivery::Delivered);
+        if task.fault == Some(Fault::WebhookTwice) {
+            let at_unix_ms = state.clock.unix_ms(state.clock.now());
+            if let Some(again) = post_event(state, task).await {
+                log(task, number + 1, &again);
+                task.record_attempt(attempt_record(number + 1, at_unix_ms, &again, true));
+            }
+        }
+        return;
+    }
+    let attempts = state.config.webhook_retries + 1;
+    if number < attempts {
+        let backoff = backoff(state.config.webhook_backoff_ms, number);
+        state
+            .scheduler
+            .schedule(state.clock.now() + backoff, task, number + 1, 0);
+    } else {
+        tracing::warn!(task_id = %task.id, attempts, "webhook gave up");
+        task.set_delivery(Delivery::GaveUp);
+    }
+}
+
+/// Simulated wait after failed attempt `number`: the base, doubled for each further retry.
+pub fn backoff(base_ms: u64, number: u32) -> Duration {
+    Duration::from_millis(base_ms.saturating_mul(1 << (number.max(1) - 1).min(20)))
+}
+
+fn log(task: &Task, number: u32, sent: &Sent) {
+    tracing::info!(task_id = %task.id, attempt = number, status = ?sent.status, error = sent.error.as_deref(), "webhook attempt");
+}
+
+pub fn attempt_record(number: u32, at_unix_ms: u64, sent: &Sent, duplicate: bool) -> Attempt {
+    Attempt {
+        attempt: number,
+        at_unix_ms,
+        duration_ms: sent.took.as_millis() as u64,
+        status: sent.status,
+        error: sent.error.clone(),
+        delivered: sent.delivered(),
+        duplicate,
+    }
 }
 
 /// The innermost cause of a transport error ("connection refused", ...).

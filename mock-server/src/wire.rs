@@ -1,11 +1,12 @@
 //! The task-result body, as Novita sends it: the mock's own serde types.
 
-use std::time::Instant;
-
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::tasks::{Phase, Task};
+use crate::{
+    clock::{Clock, MockTime},
+    tasks::{Phase, Task},
+};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskResult {
@@ -56,8 +57,15 @@ pub struct VideoView {
     pub video_type: String,
 }
 
-/// The result of `task` at `now`; `video_url` is where its video is served.
-pub fn task_result(task: &Task, now: Instant, video_url: &str, ttl_seconds: u64) -> TaskResult {
+/// The result of `task` at `now`; `video_url` is where its video is served; times are read on
+/// `clock`'s wall time.
+pub fn task_result(
+    task: &Task,
+    now: MockTime,
+    clock: &Clock,
+    video_url: &str,
+    ttl_seconds: u64,
+) -> TaskResult {
     let phase = task.phase(now);
     let (reason, eta, progress) = match &phase {
         Phase::Queued { eta } => (String::new(), eta.as_secs_f64(), 0),
@@ -81,7 +89,7 @@ pub fn task_result(task: &Task, now: Instant, video_url: &str, ttl_seconds: u64)
         .map(|at| ended.map_or(at, |end| at.min(end)));
     TaskResult {
         task: TaskView {
-            task_id: task.id.clone(),
+            task_id: task.id.to_string(),
             task_type: task.job.endpoint.task_type().to_string(),
             status: phase.status().to_string(),
             reason,
@@ -92,10 +100,10 @@ pub fn task_result(task: &Task, now: Instant, video_url: &str, ttl_seconds: u64)
             seed: task.seed.to_string(),
             enable_nsfw_detection: false,
             debug_info: DebugInfo {
-                request_info: task.request_text.clone(),
-                submit_time_ms: task.submitted_unix_ms.to_string(),
-                execute_time_ms: started.map(|at| task.unix_ms_at(at).to_string()),
-                complete_time_ms: ended.map(|at| task.unix_ms_at(at).to_string()),
+                request_info: task.request_text.to_string(),
+                submit_time_ms: clock.unix_ms(task.submitted_at).to_string(),
+                execute_time_ms: started.map(|at| clock.unix_ms(at).to_string()),
+                complete_time_ms: ended.map(|at| clock.unix_ms(at).to_string()),
             },
             webhook: task.job.webhook.as_ref().map(|w| w.echo.clone()),
         },

@@ -4,19 +4,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_novita_error, start, start_default, Mock};
+use common::{assert_novita_error, paused, start, start_default, Mock};
 use novita_mock::{Config, Outcome, QueuedOutcome};
 use reqwest::Method;
 use serde_json::json;
 
 const T2V: &str = "/v3/async/wan-t2v";
-
-fn slow() -> Config {
-    Config {
-        speed: 1.0,
-        ..Config::for_tests()
-    }
-}
 
 async fn queue(mock: &Mock, outcome: serde_json::Value) {
     let (status, body) = mock
@@ -27,12 +20,17 @@ async fn queue(mock: &Mock, outcome: serde_json::Value) {
 
 #[tokio::test]
 async fn list_inspect_finish_fail_and_advance_tasks() {
-    let mock = start(slow()).await;
+    let mock = start(paused()).await;
     let a = mock.submit_ok(T2V, &json!({"prompt": "a"})).await;
     let b = mock.submit_ok(T2V, &json!({"prompt": "b"})).await;
     let c = mock.submit_ok(T2V, &json!({"prompt": "c"})).await;
 
     let (_, list) = mock.control(Method::GET, "/_mock/tasks", None).await;
+    assert_eq!(
+        (list["stored"].as_u64(), list["evicted"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let list = &list["tasks"];
     let ids: Vec<_> = list
         .as_array()
         .unwrap()
@@ -75,8 +73,10 @@ async fn list_inspect_finish_fail_and_advance_tasks() {
         )
         .await;
     assert_eq!(advanced["status"], "TASK_STATUS_PROCESSING");
-    let progress = advanced["progress_percent"].as_u64().unwrap();
-    assert!((50..60).contains(&progress), "{progress}");
+    assert_eq!(
+        advanced["progress_percent"], 50,
+        "the clock is paused: exactly mid-way"
+    );
 
     let (_, detail) = mock
         .control(Method::GET, &format!("/_mock/tasks/{c}"), None)
@@ -127,10 +127,10 @@ async fn queued_outcomes_apply_to_the_next_matching_submissions() {
     assert_novita_error(&mock.submit(T2V, &body).await, 400, "ILLEGAL_PROMPT");
     assert_novita_error(&mock.submit(T2V, &body).await, 500, "CREATE_TASK_FAILED");
     let doomed = mock.submit_ok(T2V, &body).await;
-    let failed = mock.wait_for(&doomed, "TASK_STATUS_FAILED").await;
+    let failed = mock.run_to_end(&doomed, "TASK_STATUS_FAILED").await;
     assert_eq!(failed["task"]["reason"], "TASK_FAILED");
     let fine = mock.submit_ok(T2V, &body).await;
-    mock.wait_for(&fine, "TASK_STATUS_SUCCEED").await;
+    mock.run_to_end(&fine, "TASK_STATUS_SUCCEED").await;
     let (_, left) = mock.control(Method::GET, "/_mock/outcomes", None).await;
     assert_eq!(left, json!([]));
 }
@@ -236,7 +236,7 @@ async fn scenario_header_per_request() {
         )
         .await;
     let failed = mock
-        .wait_for(accepted["task_id"].as_str().unwrap(), "TASK_STATUS_FAILED")
+        .run_to_end(accepted["task_id"].as_str().unwrap(), "TASK_STATUS_FAILED")
         .await;
     assert_eq!(failed["task"]["reason"], "ILLEGAL_IMAGE_CONTENT");
     assert_novita_error(
@@ -340,7 +340,7 @@ async fn journal_records_requests_and_reset_clears_everything() {
     assert_eq!(status, 204);
     assert_eq!(
         mock.control(Method::GET, "/_mock/tasks", None).await.1,
-        json!([])
+        json!({"stored": 0, "evicted": 0, "tasks": []})
     );
     assert_eq!(
         mock.control(Method::GET, "/_mock/journal", None).await.1["entries"],

@@ -6,9 +6,8 @@ mod common;
 
 use std::{path::PathBuf, process::Command};
 
-use common::start;
+use common::{paused, start};
 use novita_mock::Config;
-use reqwest::Method;
 use serde_json::json;
 
 fn chromium() -> Option<PathBuf> {
@@ -65,9 +64,11 @@ async fn dashboard_shows_tasks_journal_and_player() {
         );
         return;
     };
+    // The clock is paused: each task stays in the state the test puts it in, however long
+    // Chromium takes to start.
     let mock = start(Config {
-        speed: 0.2,
-        ..Config::for_tests()
+        control_token: Some("dash-token".into()),
+        ..paused()
     })
     .await;
     let mut ids = Vec::new();
@@ -80,25 +81,31 @@ async fn dashboard_shows_tasks_journal_and_player() {
             .await,
         );
     }
-    mock.control(
-        Method::POST,
-        &format!("/_mock/tasks/{}/finish", ids[0]),
-        None,
-    )
-    .await;
-    mock.control(
-        Method::POST,
-        &format!("/_mock/tasks/{}/fail", ids[1]),
+    let control = |path: String, body: Option<serde_json::Value>| {
+        let mut request = mock
+            .http
+            .post(mock.url(&path))
+            .header("x-mock-token", "dash-token");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { assert_eq!(request.send().await.unwrap().status(), 200) }
+    };
+    control(format!("/_mock/tasks/{}/finish", ids[0]), None).await;
+    control(
+        format!("/_mock/tasks/{}/fail", ids[1]),
         Some(json!({"reason": "ILLEGAL_PROMPT"})),
     )
     .await;
-    mock.control(
-        Method::POST,
-        &format!("/_mock/tasks/{}/advance", ids[2]),
-        Some(json!({"seconds": 10})),
+    control(
+        format!("/_mock/tasks/{}/advance", ids[2]),
+        Some(json!({"seconds": 3})),
     )
     .await;
-    let page = mock.url(&format!("/_mock/ui?task={}", ids[0]));
+    // The page takes the token once, in its address, and sends it on its own calls.
+    let page = mock.url(&format!("/_mock/ui?token=dash-token&task={}", ids[0]));
+    let refused = mock.http.get(mock.url("/_mock/ui")).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "no token, no dashboard");
 
     let dom = {
         let (browser, page) = (browser.clone(), page.clone());
@@ -119,9 +126,10 @@ async fn dashboard_shows_tasks_journal_and_player() {
         );
     }
     assert!(
-        dom.contains("4 tasks, 4 requests received"),
+        dom.contains("4 tasks, 0 evicted, 4 requests received"),
         "header counts"
     );
+    assert!(dom.contains("clock paused at 0.0 s"), "the clock's state");
     assert!(dom.contains("POST /v3/async/wan-t2v"), "journal rows");
     assert!(
         dom.contains(&format!("/_mock/videos/{}.mp4", ids[0])),

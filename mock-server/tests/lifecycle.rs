@@ -3,20 +3,14 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{assert_novita_error, start, start_default, KEY};
+use common::{assert_novita_error, paused, start, start_default, KEY};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_task_is_queued_then_processes_then_succeeds() {
-    let mock = start(Config {
-        speed: 20.0,
-        ..Config::for_tests()
-    })
-    .await;
+    let mock = start(paused()).await;
     let id = mock
         .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "a fox", "seed": 42}))
         .await;
@@ -25,6 +19,7 @@ async fn a_task_is_queued_then_processes_then_succeeds() {
     assert_eq!(first["task"]["status"], "TASK_STATUS_QUEUED");
     assert_eq!(first["task"]["task_type"], "WAN_TXT_TO_VIDEO");
     assert_eq!(first["task"]["progress_percent"], 0);
+    assert_eq!(first["task"]["eta"], 7, "1 s queued plus 6 s of work");
     assert_eq!(first["extra"]["seed"], "42");
     assert!(first["extra"]["debug_info"]["submit_time_ms"]
         .as_str()
@@ -36,16 +31,19 @@ async fn a_task_is_queued_then_processes_then_succeeds() {
         .is_none());
     assert_eq!(first["videos"], json!([]));
 
+    // Half a second at a time through the whole 7 s: every phase, in order.
     let mut seen = vec![first];
-    loop {
-        let (_, body) = mock.result(&id).await;
-        let done = body["task"]["status"] == "TASK_STATUS_SUCCEED";
-        seen.push(body);
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    for _ in 0..15 {
+        mock.advance(0.5).await;
+        seen.push(mock.result(&id).await.1);
     }
+    assert_eq!(
+        seen[2]["task"]["status"], "TASK_STATUS_PROCESSING",
+        "at 1 s"
+    );
+    assert_eq!(seen[8]["task"]["progress_percent"], 50, "at 4 s");
+    assert_eq!(seen[8]["task"]["eta"], 3);
+    assert_eq!(seen[14]["task"]["status"], "TASK_STATUS_SUCCEED", "at 7 s");
     let statuses: Vec<_> = seen
         .iter()
         .map(|b| b["task"]["status"].as_str().unwrap().to_string())
@@ -264,12 +262,8 @@ async fn rate_limit_applies_per_endpoint() {
 
 #[tokio::test]
 async fn planned_lifecycles_scale_with_resolution_and_duration() {
-    // At speed 1 the 480p job runs about 6 s and the 720p one about 12 s; compare their ETAs.
-    let mock = start(Config {
-        speed: 1.0,
-        ..Config::for_tests()
-    })
-    .await;
+    // The 480p job runs 6 s and the 720p one 12 s (plus 1 s queued); compare their ETAs.
+    let mock = start(paused()).await;
     let eta = |body: serde_json::Value| body["task"]["eta"].as_f64().unwrap();
     let small = mock
         .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "p"}))

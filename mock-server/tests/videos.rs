@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::{io::Cursor, time::Duration};
+use std::io::Cursor;
 
-use common::{start, start_default};
+use common::{paused, start, start_default};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -35,9 +35,11 @@ fn probe(bytes: &[u8]) -> Probe {
 
 async fn finished_video(mock: &common::Mock, path: &str, body: Value) -> (String, Vec<u8>) {
     let id = mock.submit_ok(path, &body).await;
-    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+    let (_, finished) = mock
+        .control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
         .await;
-    let result = mock.wait_for(&id, "TASK_STATUS_SUCCEED").await;
+    assert_eq!(finished["status"], "TASK_STATUS_SUCCEED");
+    let result = mock.result(&id).await.1;
     let url = result["videos"][0]["video_url"]
         .as_str()
         .unwrap()
@@ -144,8 +146,7 @@ async fn same_seed_and_parameters_give_the_same_video() {
 async fn unfinished_unknown_and_expired_videos() {
     let mock = start(Config {
         video_ttl_seconds: 1,
-        speed: 1.0,
-        ..Config::for_tests()
+        ..paused()
     })
     .await;
     let id = mock
@@ -167,14 +168,20 @@ async fn unfinished_unknown_and_expired_videos() {
     assert_eq!(unknown.status(), 404);
     mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
         .await;
-    let result = mock.wait_for(&id, "TASK_STATUS_SUCCEED").await;
+    let result = mock.result(&id).await.1;
     assert_eq!(result["videos"][0]["video_url_ttl"], "1");
     let url = result["videos"][0]["video_url"]
         .as_str()
         .unwrap()
         .to_string();
     assert_eq!(mock.http.get(&url).send().await.unwrap().status(), 200);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock.advance(1.0).await;
+    assert_eq!(
+        mock.http.get(&url).send().await.unwrap().status(),
+        200,
+        "still valid at exactly its TTL"
+    );
+    mock.advance(0.001).await;
     let expired = mock.http.get(&url).send().await.unwrap();
     assert_eq!(expired.status(), 403);
     assert!(expired

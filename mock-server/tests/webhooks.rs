@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{start, Mock};
+use common::{paused, start, Mock};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,11 +13,11 @@ use wiremock::{
     Mock as Expect, MockServer, ResponseTemplate,
 };
 
+/// A paused clock: deliveries and retries happen when the test moves it.
 fn fast_hooks() -> Config {
     Config {
-        speed: 100.0,
         webhook_timeout_ms: 200,
-        ..Config::for_tests()
+        ..paused()
     }
 }
 
@@ -29,19 +29,15 @@ fn with_hook(receiver: &MockServer, test_mode: Option<&str>) -> Value {
     json!({"prompt": "p", "extra": {"webhook": hook}})
 }
 
-/// Waits until the task's webhook log reaches a final delivery state.
+/// Runs the clock past every retry and returns the task's settled webhook log.
 async fn final_log(mock: &Mock, id: &str) -> Value {
-    for _ in 0..500 {
-        let (_, detail) = mock
-            .control(Method::GET, &format!("/_mock/tasks/{id}"), None)
-            .await;
-        let delivery = &detail["webhook"]["delivery"];
-        if delivery == "delivered" || delivery == "gave_up" {
-            return detail["webhook"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("webhook of {id} never settled");
+    mock.advance(600.0).await;
+    let log = mock.webhook_log(id).await;
+    assert!(
+        log["delivery"] == "delivered" || log["delivery"] == "gave_up",
+        "settled: {log}"
+    );
+    log
 }
 
 async fn received_events(receiver: &MockServer) -> Vec<Value> {
@@ -122,14 +118,15 @@ async fn failing_receivers_get_retries_until_they_answer() {
         .contains("no answer within 200 ms"));
     assert_eq!(attempts[3]["status"], 204);
     assert_eq!(attempts[3]["delivered"], true);
-    // Backoff doubles: 10 ms, 20 ms, 40 ms at speed 100 (1 s, 2 s, 4 s at speed 1).
+    // Backoff doubles: 1 s, 2 s, 4 s of mock time, exactly, since the clock only moves when
+    // the test moves it.
     let at: Vec<u64> = attempts
         .iter()
         .map(|a| a["at_unix_ms"].as_u64().unwrap())
         .collect();
-    assert!(
-        at[1] - at[0] >= 10 && at[2] - at[1] >= 20 && at[3] - at[2] >= 40,
-        "{at:?}"
+    assert_eq!(
+        [at[1] - at[0], at[2] - at[1], at[3] - at[2]],
+        [1000, 2000, 4000]
     );
 }
 
@@ -190,18 +187,12 @@ async fn test_mode_sends_the_simulated_event_at_once() {
             .expect(1)
             .mount(&receiver)
             .await;
-        // At speed 1 a real job would take seconds; test mode must not wait for it.
-        let mock = start(Config {
-            speed: 1.0,
-            ..fast_hooks()
-        })
-        .await;
+        // The clock is paused: test mode must not wait for the job.
+        let mock = start(fast_hooks()).await;
         let id = mock
             .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, Some(status)))
             .await;
-        let log = tokio::time::timeout(Duration::from_secs(2), final_log(&mock, &id))
-            .await
-            .unwrap();
+        let log = mock.webhook_log(&id).await;
         assert_eq!(log["delivery"], "delivered");
         assert_eq!(log["test_mode"], status);
         let event = &received_events(&receiver).await[0];
@@ -230,16 +221,12 @@ async fn reset_cancels_pending_deliveries() {
         .expect(0)
         .mount(&receiver)
         .await;
-    // At speed 20 the job ends after about 0.35 s; the reset comes first.
-    let mock = start(Config {
-        speed: 20.0,
-        ..fast_hooks()
-    })
-    .await;
+    let mock = start(fast_hooks()).await;
     mock.submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
         .await;
     mock.control(Method::POST, "/_mock/reset", None).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Well past the job's end: nothing is sent (the receiver checks `expect(0)` on drop).
+    mock.advance(600.0).await;
 }
 
 #[tokio::test]

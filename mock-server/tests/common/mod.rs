@@ -1,8 +1,6 @@
 //! Helpers of the mock's tests: start a mock in-process, talk to it over HTTP.
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use novita_mock::{Config, RunningMock};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -86,16 +84,50 @@ impl Mock {
         read(request.send().await.expect("mock answers")).await
     }
 
-    /// Polls until the task reaches `status` (at most ~10 s).
-    pub async fn wait_for(&self, task_id: &str, status: &str) -> Value {
-        for _ in 0..1000 {
-            let (_, body) = self.result(task_id).await;
-            if body["task"]["status"] == status {
-                return body;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("task {task_id} never reached {status}");
+    /// Moves the mock clock forward by `seconds` of simulated time; when it answers, every
+    /// webhook attempt that fell due on the way has run. Returns the clock's reading.
+    pub async fn advance(&self, seconds: f64) -> Value {
+        let (status, clock) = self
+            .control(
+                reqwest::Method::POST,
+                "/_mock/clock/advance",
+                Some(serde_json::json!({ "seconds": seconds })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{clock}");
+        clock
+    }
+
+    /// Moves the clock ten minutes forward (past the end of any job and webhook retry, short of
+    /// a video link's default hour) and returns the task's result, which must be in `status`.
+    /// No waiting on real time.
+    pub async fn run_to_end(&self, task_id: &str, status: &str) -> Value {
+        self.advance(600.0).await;
+        let (_, body) = self.result(task_id).await;
+        assert_eq!(body["task"]["status"], status, "{body}");
+        body
+    }
+
+    /// The task's webhook log once everything due by now has run.
+    pub async fn webhook_log(&self, task_id: &str) -> Value {
+        self.advance(0.0).await;
+        let (_, detail) = self
+            .control(
+                reqwest::Method::GET,
+                &format!("/_mock/tasks/{task_id}"),
+                None,
+            )
+            .await;
+        detail["webhook"].clone()
+    }
+}
+
+/// The test configuration with the mock clock paused: tasks stay where they are until the test
+/// moves the clock.
+pub fn paused() -> Config {
+    Config {
+        paused: true,
+        ..Config::for_tests()
     }
 }
 

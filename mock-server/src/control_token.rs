@@ -1,0 +1,80 @@
+//! The control API's guard. Once the mock has a control token (`--control-token`, or one made
+//! up at start when it listens beyond loopback without one), every `/_mock/...` route except the
+//! result videos needs it in an `X-Mock-Token` header; the dashboard also takes it once as
+//! `/_mock/ui?token=...` and sends the header on its own calls. So does a Novita request that
+//! carries an `X-Mock-Scenario` header, since that header, too, steers the mock.
+
+use axum::{
+    extract::{Request, State},
+    http::HeaderMap,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::{novita_error::NovitaError, state::AppState};
+
+pub const TOKEN_HEADER: &str = "x-mock-token";
+
+/// A random token for a mock that listens beyond loopback without one.
+pub fn generate() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Ok when the mock has no token, or the request carries it (header, or `query_token` where
+/// the route takes one).
+pub fn check(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+) -> Result<(), NovitaError> {
+    let Some(expected) = state.config.control_token.as_deref() else {
+        return Ok(());
+    };
+    let given = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .or(query_token);
+    match given {
+        None => Err(NovitaError::control_token_missing()),
+        Some(given) if same(given.trim().as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(NovitaError::control_token_invalid()),
+    }
+}
+
+/// Compares in time that does not depend on where the first difference is.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Middleware of the control routes.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let query_token = if request.uri().path().ends_with("/ui") {
+        request.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("token="))
+                .map(str::to_string)
+        })
+    } else {
+        None
+    };
+    match check(&state, request.headers(), query_token.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"abcd"));
+        assert!(!same(b"", b"a"));
+        let made = generate();
+        assert_eq!(made.len(), 32);
+        assert_ne!(made, generate());
+    }
+}

@@ -1,0 +1,204 @@
+//! Keeps webhook deliveries (and image fetches) from being turned against the network around
+//! the mock: by default it will not connect to a link-local address (169.254.0.0/16,
+//! fe80::/10, where cloud metadata services answer) or an unspecified one (0.0.0.0, ::).
+//! Names are checked as they resolve, inside the HTTP client, so the address checked is the
+//! address connected to; IP literals, which skip resolution, are checked before sending.
+
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// Why the mock refuses to connect to `ip`, if it does.
+pub fn refusal(ip: IpAddr) -> Option<&'static str> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    if ip.is_unspecified() {
+        return Some("an unspecified address");
+    }
+    let link_local = match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    };
+    link_local.then_some("a link-local address (where cloud metadata services answer)")
+}
+
+/// A refused target: the error a delivery attempt records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub host: String,
+    pub ip: IpAddr,
+    pub why: &'static str,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "refused: {} is {} {}; start the mock with --allow-link-local-webhooks to allow it",
+            self.host, self.why, self.ip
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn check(host: &str, ip: IpAddr) -> Result<(), Refused> {
+    match refusal(ip) {
+        Some(why) => Err(Refused {
+            host: host.to_string(),
+            ip,
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a URL whose host is an IP literal (those never reach the resolver).
+pub fn check_url(url: &str) -> Result<(), Refused> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Ok(()); // the HTTP client reports a bad URL itself
+    };
+    let ip = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        _ => return Ok(()),
+    };
+    check(parsed.host_str().unwrap_or_default(), ip)
+}
+
+/// The first refused error in an error's chain, if the guard is why it failed.
+pub fn find_refusal(error: &(dyn std::error::Error + 'static)) -> Option<Refused> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<Refused>() {
+            return Some(refused.clone());
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// The system resolver, refusing names that resolve to an address the guard refuses.
+#[derive(Debug, Default)]
+pub struct GuardedResolver;
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            for addr in &addrs {
+                check(&host, addr.ip())?;
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// An HTTP client for outgoing calls (webhooks, input images): no proxy from the environment,
+/// and, unless `allow_link_local`, the guard above on every connection.
+pub fn http_client(allow_link_local: bool) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
+        .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    let builder = if allow_link_local {
+        builder
+    } else {
+        builder.dns_resolver(Arc::new(GuardedResolver))
+    };
+    builder
+        .build()
+        .expect("an HTTP client with default settings builds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn link_local_and_unspecified_addresses_are_refused() {
+        for refused in [
+            "169.254.169.254",
+            "169.254.0.1",
+            "0.0.0.0",
+            "::",
+            "fe80::1",
+            "febf::1",
+            "::ffff:169.254.169.254",
+            "::ffff:0.0.0.0",
+        ] {
+            assert!(refusal(ip(refused)).is_some(), "{refused}");
+        }
+        for allowed in [
+            "127.0.0.1",
+            "::1",
+            "10.0.0.1",
+            "192.168.1.10",
+            "169.253.255.255",
+            "169.255.0.1",
+            "fec0::1",
+            "2001:db8::1",
+        ] {
+            assert!(refusal(ip(allowed)).is_none(), "{allowed}");
+        }
+    }
+
+    #[test]
+    fn literal_urls_are_checked_without_resolving() {
+        let refused = check_url("http://169.254.169.254/latest/meta-data").unwrap_err();
+        assert_eq!(refused.ip, ip("169.254.169.254"));
+        assert!(refused.to_string().contains("--allow-link-local-webhooks"));
+        assert!(check_url("http://[fe80::1]:8080/hook").is_err());
+        assert!(check_url("http://0.0.0.0:9/hook").is_err());
+        assert!(check_url("http://127.0.0.1:9/hook").is_ok());
+        assert!(
+            check_url("http://receiver.test/hook").is_ok(),
+            "names go to the resolver"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_resolver_passes_loopback_names() {
+        let addrs: Vec<_> = GuardedResolver
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    }
+
+    #[test]
+    fn a_refusal_is_found_in_an_error_chain() {
+        let refused = Refused {
+            host: "metadata".into(),
+            ip: ip("169.254.169.254"),
+            why: "a link-local address",
+        };
+        #[derive(Debug)]
+        struct Connect(Box<dyn std::error::Error + Send + Sync>);
+        impl fmt::Display for Connect {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("dns error")
+            }
+        }
+        impl std::error::Error for Connect {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&*self.0)
+            }
+        }
+        let wrapped = Connect(Box::new(refused.clone()));
+        assert_eq!(find_refusal(&wrapped), Some(refused));
+        assert_eq!(find_refusal(&std::io::Error::other("timed out")), None);
+    }
+}

@@ -1,0 +1,247 @@
+//! What falls due on the mock clock: webhook attempts, first when a task ends, then each retry
+//! after its backoff. One background driver runs what is due while the clock runs; advancing
+//! the clock instead runs everything that falls due on the way, in order, before it returns.
+//! While the clock is paused only what is due at the paused instant runs (an event of a task
+//! that the control API just ended, a test-mode event): no retry fires, no task moves.
+
+use std::{
+    cmp::Ordering as CmpOrdering,
+    collections::BinaryHeap,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex, Weak,
+    },
+    time::Duration,
+};
+
+use tokio::sync::{Notify, Semaphore};
+
+use crate::{
+    clock::MockTime,
+    config::{MAX_CONCURRENT_WEBHOOKS, MAX_PENDING_WEBHOOKS},
+    state::{AppState, Inner},
+    tasks::Task,
+    webhook,
+};
+
+/// One webhook attempt of one task, due at `at`.
+pub struct Due {
+    pub at: MockTime,
+    seq: u64,
+    /// Weak: an evicted task is not kept alive by its pending attempts (they are dropped, and
+    /// logged, when they come due).
+    pub task: Weak<Task>,
+    pub task_id: Arc<str>,
+    pub attempt: u32,
+    /// For the first attempt: the task's wake generation when this check was scheduled.
+    pub generation: u64,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Due {}
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Due {
+    /// Reversed, so that the max-heap pops the earliest (then the first scheduled).
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+pub struct Scheduler {
+    heap: Mutex<BinaryHeap<Due>>,
+    /// Attempts dropped because their task was evicted before they came due.
+    dropped: AtomicU64,
+    /// Bounds the deliveries in flight while the clock runs.
+    deliveries: Arc<Semaphore>,
+    seq: AtomicU64,
+    /// Wakes the driver: something was scheduled, or the clock changed.
+    wake: Notify,
+    /// Held by an advance while it steps through due attempts, and by the driver while it hands
+    /// them out, so that the two never run the same instant's attempts.
+    stepping: tokio::sync::Mutex<()>,
+    closed: AtomicBool,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler {
+            heap: Mutex::default(),
+            dropped: AtomicU64::new(0),
+            deliveries: Arc::new(Semaphore::new(MAX_CONCURRENT_WEBHOOKS)),
+            seq: AtomicU64::new(0),
+            wake: Notify::new(),
+            stepping: tokio::sync::Mutex::new(()),
+            closed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Scheduler {
+    fn heap(&self) -> std::sync::MutexGuard<'_, BinaryHeap<Due>> {
+        self.heap.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn schedule(&self, at: MockTime, task: &Arc<Task>, attempt: u32, generation: u64) {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let mut heap = self.heap();
+        if heap.len() >= MAX_PENDING_WEBHOOKS {
+            // Attempts of evicted tasks can never run: let them go now rather than when due.
+            let before = heap.len();
+            heap.retain(|due| due.task.strong_count() > 0);
+            let gone = (before - heap.len()) as u64;
+            if gone > 0 {
+                tracing::warn!(
+                    attempts = gone,
+                    "webhooks dropped: their tasks were evicted"
+                );
+                self.dropped.fetch_add(gone, Ordering::Relaxed);
+            }
+        }
+        heap.push(Due {
+            at,
+            seq,
+            task: Arc::downgrade(task),
+            task_id: task.id.clone(),
+            attempt,
+            generation,
+        });
+        drop(heap);
+        self.wake.notify_one();
+    }
+
+    /// Counts an attempt dropped because its task was evicted.
+    pub fn count_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Attempts dropped since start (or the last reset).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Tells the driver the clock changed.
+    pub fn clock_changed(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Attempts waiting now.
+    pub fn pending(&self) -> usize {
+        self.heap().len()
+    }
+
+    pub fn clear(&self) {
+        self.heap().clear();
+        self.dropped.store(0, Ordering::Relaxed);
+    }
+
+    fn next_at(&self) -> Option<MockTime> {
+        self.heap().peek().map(|d| d.at)
+    }
+
+    /// Every attempt due at or before `now`.
+    fn pop_due(&self, now: MockTime) -> Vec<Due> {
+        let mut heap = self.heap();
+        let mut due = Vec::new();
+        while heap.peek().is_some_and(|d| d.at <= now) {
+            due.extend(heap.pop());
+        }
+        due
+    }
+
+    /// The attempts due at the earliest instant, if that is at or before `limit`.
+    fn pop_earliest(&self, limit: MockTime) -> Option<(MockTime, Vec<Due>)> {
+        let mut heap = self.heap();
+        let at = heap.peek().map(|d| d.at).filter(|at| *at <= limit)?;
+        let mut due = Vec::new();
+        while heap.peek().is_some_and(|d| d.at == at) {
+            due.extend(heap.pop());
+        }
+        Some((at, due))
+    }
+
+    /// Stops the driver (the mock is gone).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
+/// Runs due attempts in the background until the mock is dropped. Holds the state weakly, so
+/// that it never keeps a stopped mock alive.
+pub fn spawn_driver(scheduler: Arc<Scheduler>, state: Weak<Inner>) {
+    tokio::spawn(async move {
+        loop {
+            let woken = scheduler.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if scheduler.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let Some(inner) = state.upgrade() else {
+                return;
+            };
+            let state = AppState { inner };
+            {
+                let _stepping = scheduler.stepping.lock().await;
+                for due in scheduler.pop_due(state.clock.now()) {
+                    let Ok(permit) = scheduler.deliveries.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        webhook::run_due(state, due).await;
+                        drop(permit);
+                    });
+                }
+            }
+            let wait = scheduler
+                .next_at()
+                .and_then(|at| state.clock.real_time_until(at));
+            drop(state);
+            match wait {
+                Some(wait) => {
+                    // Sleep at least a millisecond: a due time a hair ahead would spin.
+                    let wait = wait.max(Duration::from_millis(1));
+                    tokio::select! {
+                        _ = woken => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                None => woken.await,
+            }
+        }
+    });
+}
+
+/// Moves the mock clock forward by `by`, running on the way, in order, every webhook attempt
+/// that falls due (and the retries they schedule), each at its own instant. `by` may be zero:
+/// then it only settles what is due now.
+pub async fn advance(state: &AppState, by: Duration) {
+    let scheduler = &state.scheduler;
+    let _stepping = scheduler.stepping.lock().await;
+    // Attempts the driver already started finish first: when this returns, everything due by
+    // the new time has run, whoever started it.
+    if let Ok(all) = scheduler
+        .deliveries
+        .acquire_many(MAX_CONCURRENT_WEBHOOKS as u32)
+        .await
+    {
+        drop(all);
+    }
+    let target = state.clock.now() + by;
+    while let Some((at, due)) = scheduler.pop_earliest(target) {
+        state.clock.jump_to(at);
+        let runs = due.into_iter().map(|d| webhook::run_due(state.clone(), d));
+        futures_util::future::join_all(runs).await;
+    }
+    state.clock.jump_to(target);
+    scheduler.clock_changed();
+}

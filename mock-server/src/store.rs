@@ -1,0 +1,277 @@
+//! Every task, by id, bounded: at most `max_tasks` tasks and `max_task_bytes` of what they hold.
+//! Past a bound the oldest task goes, a finished one first when one is among the oldest few. An
+//! evicted task is gone for good: its id answers exactly like an id that never existed.
+//!
+//! The index is sharded, so a submission write-locks one shard only and readers of the other
+//! shards never wait; the submission order is a plain queue beside it.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex, RwLock,
+    },
+    time::Duration,
+};
+
+use crate::{clock::MockTime, tasks::Task};
+
+const SHARDS: usize = 64;
+/// How far from the oldest end eviction looks for a finished task before taking the oldest.
+const EVICTION_SCAN: usize = 64;
+
+/// The limits of the store.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub max_tasks: usize,
+    pub max_bytes: usize,
+    /// Finished tasks older than this (since they ended) are evicted.
+    pub retention: Option<Duration>,
+}
+
+type Shard = RwLock<HashMap<Arc<str>, Arc<Task>>>;
+
+pub struct TaskStore {
+    bounds: Bounds,
+    shards: Vec<Shard>,
+    /// Submission order, oldest first.
+    order: Mutex<VecDeque<Arc<Task>>>,
+    bytes: AtomicUsize,
+    evicted: AtomicU64,
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl TaskStore {
+    pub fn new(bounds: Bounds) -> Self {
+        TaskStore {
+            bounds,
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            order: Mutex::default(),
+            bytes: AtomicUsize::new(0),
+            evicted: AtomicU64::new(0),
+        }
+    }
+
+    fn shard(&self, id: &str) -> &Shard {
+        // FNV-1a: cheap, and ids are random already.
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        &self.shards[(hash as usize) % SHARDS]
+    }
+
+    fn order(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Task>>> {
+        self.order.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores `task`, then evicts what the bounds no longer allow.
+    pub fn insert(&self, task: Arc<Task>, now: MockTime) {
+        let footprint = task.footprint();
+        write(self.shard(&task.id)).insert(task.id.clone(), task.clone());
+        let mut order = self.order();
+        order.push_back(task);
+        let bytes = self.bytes.fetch_add(footprint, Ordering::Relaxed) + footprint;
+        let over = order.len() > self.bounds.max_tasks || bytes > self.bounds.max_bytes;
+        if over || self.bounds.retention.is_some() {
+            self.evict(&mut order, now);
+        }
+    }
+
+    fn evict(&self, order: &mut VecDeque<Arc<Task>>, now: MockTime) {
+        // The newest task always stays, whatever its size.
+        while order.len() > 1
+            && (order.len() > self.bounds.max_tasks
+                || self.bytes.load(Ordering::Relaxed) > self.bounds.max_bytes)
+        {
+            let finished = order
+                .iter()
+                .take(EVICTION_SCAN)
+                .position(|t| t.phase(now).ended_at().is_some())
+                .unwrap_or(0);
+            if let Some(task) = order.remove(finished) {
+                self.forget(&task);
+            }
+        }
+        if let Some(retention) = self.bounds.retention {
+            while order.len() > 1 {
+                let expired = order[0]
+                    .phase(now)
+                    .ended_at()
+                    .is_some_and(|end| now.since(end) >= retention);
+                if !expired {
+                    break;
+                }
+                if let Some(task) = order.pop_front() {
+                    self.forget(&task);
+                }
+            }
+        }
+    }
+
+    fn forget(&self, task: &Task) {
+        write(self.shard(&task.id)).remove(&task.id);
+        self.bytes.fetch_sub(task.footprint(), Ordering::Relaxed);
+        self.evicted.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(task_id = %task.id, "task evicted");
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Task>> {
+        read(self.shard(id)).get(id).cloned()
+    }
+
+    /// The newest `limit` tasks, oldest first.
+    pub fn newest(&self, limit: usize) -> Vec<Arc<Task>> {
+        let order = self.order();
+        let skip = order.len().saturating_sub(limit);
+        order.iter().skip(skip).cloned().collect()
+    }
+
+    /// Tasks stored now.
+    pub fn len(&self) -> usize {
+        self.order().len()
+    }
+
+    /// Tasks evicted since start (or the last reset).
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
+    }
+
+    /// What the stored tasks hold, as counted against `max_task_bytes`.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Removes every task, cancelling their pending webhooks.
+    pub fn clear(&self) {
+        let mut order = self.order();
+        for shard in &self.shards {
+            write(shard).clear();
+        }
+        for task in order.drain(..) {
+            task.cancel();
+        }
+        self.bytes.store(0, Ordering::Relaxed);
+        self.evicted.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        jobs::{Endpoint, Framing, Job},
+        tasks::NewTask,
+    };
+
+    fn task(at: MockTime, work_seconds: u64) -> Arc<Task> {
+        Arc::new(Task::new(
+            NewTask {
+                job: Job {
+                    endpoint: Endpoint::WanT2v,
+                    seed: Some(1),
+                    framing: Framing::Fixed {
+                        width: 832,
+                        height: 480,
+                    },
+                    fps: 16,
+                    frames: 81,
+                    work: Duration::from_secs(work_seconds),
+                    webhook: None,
+                },
+                seed: 1,
+                request_text: "{}".into(),
+                api_key: Arc::from("k"),
+                planned_failure: None,
+                fault: None,
+                born_terminal: None,
+            },
+            at,
+        ))
+    }
+
+    fn bounds(max_tasks: usize) -> Bounds {
+        Bounds {
+            max_tasks,
+            max_bytes: usize::MAX,
+            retention: None,
+        }
+    }
+
+    #[test]
+    fn the_oldest_go_first_and_count_as_evicted() {
+        let store = TaskStore::new(bounds(3));
+        let now = MockTime::ZERO;
+        let tasks: Vec<_> = (0..5).map(|_| task(now, 10)).collect();
+        for t in &tasks {
+            store.insert(t.clone(), now);
+        }
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.evicted(), 2);
+        assert!(store.get(&tasks[0].id).is_none());
+        assert!(store.get(&tasks[1].id).is_none());
+        assert!(store.get(&tasks[4].id).is_some());
+        let ids: Vec<_> = store.newest(10).iter().map(|t| t.id.clone()).collect();
+        assert_eq!(
+            ids,
+            tasks[2..].iter().map(|t| t.id.clone()).collect::<Vec<_>>()
+        );
+        assert_eq!(store.newest(1)[0].id, tasks[4].id);
+    }
+
+    #[test]
+    fn finished_tasks_go_before_running_ones() {
+        let store = TaskStore::new(bounds(2));
+        let start = MockTime::ZERO;
+        let long = task(start, 100);
+        let short = task(start, 1);
+        store.insert(long.clone(), start);
+        store.insert(short.clone(), start);
+        // At 5 s the short task has ended; the long one, older, still runs and stays.
+        store.insert(task(start, 100), start + Duration::from_secs(5));
+        assert!(store.get(&long.id).is_some());
+        assert!(store.get(&short.id).is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_and_retention_bound_the_store_too() {
+        let one = task(MockTime::ZERO, 1).footprint();
+        let store = TaskStore::new(Bounds {
+            max_tasks: 100,
+            max_bytes: one * 2,
+            retention: None,
+        });
+        for _ in 0..5 {
+            store.insert(task(MockTime::ZERO, 1), MockTime::ZERO);
+        }
+        assert_eq!(store.len(), 2);
+        assert!(store.bytes() <= one * 2);
+
+        let store = TaskStore::new(Bounds {
+            max_tasks: 100,
+            max_bytes: usize::MAX,
+            retention: Some(Duration::from_secs(60)),
+        });
+        let old = task(MockTime::ZERO, 1);
+        store.insert(old.clone(), MockTime::ZERO);
+        let later = MockTime::ZERO + Duration::from_secs(100);
+        store.insert(task(later, 1), later);
+        assert!(store.get(&old.id).is_none(), "ended at 2 s, 98 s ago");
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn clear_forgets_everything() {
+        let store = TaskStore::new(bounds(1));
+        store.insert(task(MockTime::ZERO, 1), MockTime::ZERO);
+        store.insert(task(MockTime::ZERO, 1), MockTime::ZERO);
+        store.clear();
+        assert_eq!((store.len(), store.evicted(), store.bytes()), (0, 0, 0));
+    }
+}

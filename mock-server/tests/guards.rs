@@ -1,0 +1,175 @@
+//! The control API's token, and webhook targets the mock refuses to call.
+
+mod common;
+
+use common::{paused, start};
+use novita_mock::Config;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const T2V: &str = "/v3/async/wan-t2v";
+
+fn guarded() -> Config {
+    Config {
+        control_token: Some("s3cret".into()),
+        ..paused()
+    }
+}
+
+async fn get(mock: &common::Mock, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut request = mock.http.get(mock.url(path));
+    if let Some(token) = token {
+        request = request.header("x-mock-token", token);
+    }
+    common::read(request.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn with_a_token_every_control_route_needs_it() {
+    let mock = start(guarded()).await;
+    for path in [
+        "/_mock/tasks",
+        "/_mock/journal",
+        "/_mock/clock",
+        "/_mock/config",
+        "/_mock/webhooks",
+        "/_mock/ui",
+    ] {
+        let missing = get(&mock, path, None).await;
+        common::assert_novita_error(&missing, 401, "MISSING_MOCK_TOKEN");
+        let wrong = get(&mock, path, Some("guess")).await;
+        common::assert_novita_error(&wrong, 401, "INVALID_MOCK_TOKEN");
+        assert_eq!(get(&mock, path, Some("s3cret")).await.0, 200, "{path}");
+    }
+    // Actions too, and nothing happens without the token.
+    let reset = mock
+        .http
+        .post(mock.url("/_mock/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 401);
+    let advance = mock
+        .http
+        .post(mock.url("/_mock/clock/advance"))
+        .json(&json!({"seconds": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advance.status(), 401);
+    assert_eq!(
+        get(&mock, "/_mock/clock", Some("s3cret")).await.1["now_seconds"],
+        0.0
+    );
+    // The dashboard takes it once in its address.
+    assert_eq!(get(&mock, "/_mock/ui?token=s3cret", None).await.0, 200);
+    assert_eq!(
+        get(&mock, "/_mock/tasks?token=s3cret", None).await.0,
+        401,
+        "only the page takes ?token="
+    );
+}
+
+#[tokio::test]
+async fn novita_routes_health_and_videos_stay_open() {
+    let mock = start(guarded()).await;
+    let id = mock.submit_ok(T2V, &json!({"prompt": "p"})).await;
+    assert_eq!(mock.result(&id).await.0, 200);
+    assert_eq!(get(&mock, "/health", None).await.0, 200);
+    let finish = mock
+        .http
+        .post(mock.url(&format!("/_mock/tasks/{id}/finish")))
+        .header("x-mock-token", "s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finish.status(), 200);
+    let video = mock
+        .http
+        .get(mock.url(&format!("/_mock/videos/{id}.mp4")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        video.status(),
+        200,
+        "result links stand for pre-signed URLs"
+    );
+}
+
+#[tokio::test]
+async fn the_scenario_header_needs_the_token_when_one_is_set() {
+    let mock = start(guarded()).await;
+    let body = r#"{"prompt": "p"}"#;
+    let refused = mock
+        .post_raw(T2V, body, &[("x-mock-scenario", "rate-limit")])
+        .await;
+    common::assert_novita_error(&refused, 401, "MISSING_MOCK_TOKEN");
+    let steered = mock
+        .post_raw(
+            T2V,
+            body,
+            &[
+                ("x-mock-scenario", "rate-limit"),
+                ("x-mock-token", "s3cret"),
+            ],
+        )
+        .await;
+    common::assert_novita_error(&steered, 429, "RATE_LIMIT_EXCEEDED");
+    assert_eq!(
+        mock.post_raw(T2V, body, &[]).await.0,
+        200,
+        "plain requests need no token"
+    );
+}
+
+#[tokio::test]
+async fn listening_beyond_loopback_makes_up_a_token() {
+    let mut config = Config::for_tests();
+    assert_eq!(config.secure_for("127.0.0.1:8080".parse().unwrap()), None);
+    assert_eq!(config.secure_for("[::1]:8080".parse().unwrap()), None);
+    let made = config
+        .secure_for("0.0.0.0:8080".parse().unwrap())
+        .expect("a token");
+    assert_eq!(config.control_token.as_deref(), Some(made.as_str()));
+    assert_eq!(
+        config.secure_for("0.0.0.0:8080".parse().unwrap()),
+        None,
+        "kept, not replaced"
+    );
+
+    // Bound to every interface (reached here through loopback only), the control API is shut.
+    let mock = start(Config {
+        addr: "0.0.0.0:0".parse().unwrap(),
+        ..Config::for_tests()
+    })
+    .await;
+    let url = format!("http://127.0.0.1:{}", mock.server.addr().port());
+    let response = mock
+        .http
+        .get(format!("{url}/_mock/tasks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let health = mock.http.get(format!("{url}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn a_webhook_to_an_unspecified_address_is_refused_and_logged() {
+    // 0.0.0.0 is refused before any connection; even if it were not, it would reach loopback.
+    let mock = start(paused()).await;
+    let body = json!({"prompt": "p", "extra": {"webhook": {"url": "http://0.0.0.0:9/hook"}}});
+    let id = mock.submit_ok(T2V, &body).await;
+    mock.advance(600.0).await;
+    let log = mock.webhook_log(&id).await;
+    assert_eq!(log["delivery"], "refused", "{log}");
+    let attempts = log["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "no retries of a refused target");
+    let error = attempts[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("unspecified") && error.contains("--allow-link-local-webhooks"),
+        "{error}"
+    );
+}
