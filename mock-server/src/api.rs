@@ -14,14 +14,14 @@ use axum::{
 };
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{
     control_token, docs,
-    faults::{Fault, FAULT_HEADER},
+    faults::{Fault, FAULT_NAME},
     jobs::{self, Endpoint},
     novita_error::NovitaError,
-    outcomes::{Outcome, SCENARIO_HEADER},
+    outcomes::{Outcome, SCENARIO_HEADER, SCENARIO_NAME},
     state::AppState,
     tasks::{NewTask, Task},
     webhook,
@@ -36,7 +36,7 @@ const HTML_503: &str = "<html>\r\n<head><title>503 Service Temporarily Unavailab
 
 /// The API key of a request: `Authorization: Bearer <key>` or a bare `<key>` (the official JS
 /// SDK sends the bare form).
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, NovitaError> {
+pub fn authenticate<'h>(state: &AppState, headers: &'h HeaderMap) -> Result<&'h str, NovitaError> {
     let raw = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -55,7 +55,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Nov
     if !keys.is_empty() && !keys.iter().any(|k| k == key) {
         return Err(NovitaError::invalid_api_key());
     }
-    Ok(key.to_string())
+    Ok(key)
 }
 
 /// The outcome forced on this request: its header, else the queue, else the docs replay.
@@ -65,7 +65,7 @@ fn forced_outcome(
     path: &str,
     is_submit: bool,
 ) -> Result<Option<Outcome>, NovitaError> {
-    if let Some(value) = headers.get(SCENARIO_HEADER) {
+    if let Some(value) = headers.get(SCENARIO_NAME) {
         // A scenario header is a control action: with a token in force it needs the token.
         control_token::check(state, headers, None)?;
         let text = value.to_str().unwrap_or_default();
@@ -171,7 +171,7 @@ async fn submit_inner(
 ) -> Result<Response, Response> {
     let key = authenticate(state, headers).map_err(IntoResponse::into_response)?;
     if let Some(limiter) = &state.rate_limiter {
-        if !limiter.allow(&key, endpoint.path(), Instant::now()) {
+        if !limiter.allow(key, endpoint.path(), Instant::now()) {
             return Err(NovitaError::rate_limited(limiter.per_minute()).into_response());
         }
     }
@@ -182,14 +182,11 @@ async fn submit_inner(
             return Err(response);
         }
     }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
+    const JSON_TYPE: &[u8] = b"application/json";
+    let is_json = headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes().trim_ascii_start();
+        v.len() >= JSON_TYPE.len() && v[..JSON_TYPE.len()].eq_ignore_ascii_case(JSON_TYPE)
+    });
     if !is_json {
         return Err(
             NovitaError::invalid_body("Content-Type", "must be application/json").into_response(),
@@ -234,11 +231,14 @@ async fn submit_inner(
     if task.fault == Some(Fault::WebhookEarly) {
         // The event reaches the receiver before the client learns the task id.
         task.force(None, now);
-        webhook::deliver_now(state, &task).await;
+        // Boxed: inline, this rare path's HTTP future would make every submission's future
+        // (which axum boxes and moves) kilobytes larger.
+        Box::pin(webhook::deliver_now(state, &task)).await;
     }
     webhook::schedule(state, &task);
+    let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
     Ok(with_fault(
-        Json(json!({ "task_id": &*task.id })).into_response(),
+        ([(header::CONTENT_TYPE, "application/json")], answer).into_response(),
         &task,
     ))
 }
@@ -247,7 +247,7 @@ async fn submit_inner(
 fn with_fault(mut response: Response, task: &Task) -> Response {
     if let Some(fault) = &task.fault {
         if let Ok(value) = HeaderValue::from_str(&fault.to_string()) {
-            response.headers_mut().insert(FAULT_HEADER, value);
+            response.headers_mut().insert(FAULT_NAME, value);
         }
     }
     response
@@ -302,8 +302,27 @@ async fn result_inner(
         &task,
         state.clock.now(),
         &state.clock,
-        &state.video_url(&task.id),
+        &state.video_url(task.id),
         state.config.video_ttl_seconds,
     );
     Ok(with_fault(Json(body).into_response(), &task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_submit_future_stays_small() {
+        // axum boxes and moves this future on every submission: rare paths stay out of it.
+        let state = AppState::new(crate::Config::for_tests(), "http://mock".into());
+        let future = submit(
+            State(state),
+            Endpoint::WanT2v,
+            HeaderMap::new(),
+            Bytes::new(),
+        );
+        let size = std::mem::size_of_val(&future);
+        assert!(size <= 1024, "{size} bytes");
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 use axum::{
     body::Body,
     extract::{DefaultBodyLimit, Request, State},
-    http::{header, StatusCode},
+    http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -17,12 +17,12 @@ use crate::{
     api::{self, NoAnswer},
     clock::unix_ms_now,
     control, control_token,
-    faults::FAULT_HEADER,
+    faults::FAULT_NAME,
     jobs::Endpoint,
-    journal::{JournalEntry, BODY_LIMIT},
+    journal::JournalEntry,
     media,
     novita_error::NovitaError,
-    outcomes::SCENARIO_HEADER,
+    outcomes::SCENARIO_NAME,
     state::AppState,
 };
 
@@ -97,20 +97,13 @@ fn novita_method_not_allowed(method: &str, path: &str, response: Response) -> Re
 /// the control API, videos, health or the browser's favicon request) in the journal, with its
 /// body and the status of the answer.
 async fn journal(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
+    let path = request.uri().path();
     if path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico" {
-        let method = request.method().to_string();
-        return novita_method_not_allowed(&method, &path, next.run(request).await);
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        return novita_method_not_allowed(method.as_str(), uri.path(), next.run(request).await);
     }
     let started = Instant::now();
     let at_unix_ms = unix_ms_now();
-    let method = request.method().to_string();
-    let query = request.uri().query().map(str::to_string);
-    let scenario = request
-        .headers()
-        .get(SCENARIO_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
@@ -123,28 +116,24 @@ async fn journal(State(state): State<AppState>, request: Request, next: Next) ->
             .into_response()
         }
     };
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_LIMIT)]).into_owned();
+    let mut entry = JournalEntry::new(parts.method.clone(), &parts.uri, &bytes);
+    entry.scenario = text_of(parts.headers.get(SCENARIO_NAME));
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    let response = novita_method_not_allowed(&method, &path, response);
-    let answered = response.extensions().get::<NoAnswer>().is_none();
-    let fault = response
-        .headers()
-        .get(FAULT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    state.journal.record(JournalEntry {
-        seq: 0,
-        at_unix_ms,
-        method,
-        path,
-        query,
-        status: answered.then(|| response.status().as_u16()),
-        scenario,
-        fault,
-        body: text,
-        duration_ms: started.elapsed().as_millis() as u64,
-    });
+    let response = novita_method_not_allowed(entry.method.as_str(), entry.path(), response);
+    entry.at_unix_ms = at_unix_ms;
+    entry.status = response
+        .extensions()
+        .get::<NoAnswer>()
+        .is_none()
+        .then(|| response.status().as_u16());
+    entry.fault = text_of(response.headers().get(FAULT_NAME));
+    entry.duration_ms = started.elapsed().as_millis() as u64;
+    state.journal.record(entry);
     response
+}
+
+fn text_of(value: Option<&HeaderValue>) -> Option<Box<str>> {
+    value.and_then(|v| v.to_str().ok()).map(Box::from)
 }

@@ -230,9 +230,9 @@ async fn task_detail(
     Ok(Json(json!({
         "summary": summary(&state, &task, now),
         "request": request,
-        "result": task_result(&task, now, &state.clock, &state.video_url(&task.id), state.config.video_ttl_seconds),
+        "result": task_result(&task, now, &state.clock, &state.video_url(task.id), state.config.video_ttl_seconds),
         "webhook": webhook_log(&task),
-        "video_url": state.video_url(&task.id),
+        "video_url": state.video_url(task.id),
     })))
 }
 
@@ -384,7 +384,9 @@ async fn webhooks(State(state): State<AppState>) -> Json<Value> {
         .tasks
         .newest(usize::MAX)
         .iter()
-        .filter_map(|task| webhook_log(task).map(|log| json!({ "task_id": &*task.id, "log": log })))
+        .filter_map(|task| {
+            webhook_log(task).map(|log| json!({ "task_id": task.id.to_string(), "log": log }))
+        })
         .collect();
     Json(Value::Array(logs))
 }

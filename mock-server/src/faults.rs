@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 /// Response header naming the fault injected into the answer's task.
 pub const FAULT_HEADER: &str = "x-mock-fault";
+/// The same, as a header name.
+pub(crate) const FAULT_NAME: axum::http::HeaderName =
+    axum::http::HeaderName::from_static(FAULT_HEADER);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]

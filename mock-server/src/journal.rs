@@ -2,27 +2,104 @@
 
 use std::{collections::VecDeque, sync::Mutex};
 
-use serde::Serialize;
+use axum::http::{Method, Uri};
+use serde::{Serialize, Serializer};
 
-#[derive(Clone, Debug, Serialize)]
+/// One request as received. Everything is copied out of the request: a shared slice would
+/// keep the server's whole read buffer (or a large upload) alive with the entry.
+#[derive(Clone, Debug)]
 pub struct JournalEntry {
     pub seq: u64,
     pub at_unix_ms: u64,
-    pub method: String,
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
+    pub method: Method,
     /// The answer's status; `None` when no answer was sent (dropped or stalled).
     pub status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scenario: Option<String>,
+    pub scenario: Option<Box<str>>,
     /// The fault injected into the answer's task (`X-Mock-Fault`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
-    /// The request body as text, cut at 4 KiB.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub body: String,
+    pub fault: Option<Box<str>>,
     pub duration_ms: u64,
+    /// The path and query, then the start of the body (at most [`BODY_LIMIT`] bytes): one
+    /// allocation per request.
+    data: Box<[u8]>,
+    target_len: usize,
+}
+
+impl JournalEntry {
+    pub fn new(method: Method, uri: &Uri, body: &[u8]) -> Self {
+        let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+        let body = &body[..body.len().min(BODY_LIMIT)];
+        let mut data = Vec::with_capacity(target.len() + body.len());
+        data.extend_from_slice(target.as_bytes());
+        data.extend_from_slice(body);
+        JournalEntry {
+            seq: 0,
+            at_unix_ms: 0,
+            method,
+            status: None,
+            scenario: None,
+            fault: None,
+            duration_ms: 0,
+            data: data.into_boxed_slice(),
+            target_len: target.len(),
+        }
+    }
+
+    fn target(&self) -> &str {
+        // Built from a `&str` in `new`.
+        std::str::from_utf8(&self.data[..self.target_len]).unwrap_or_default()
+    }
+
+    pub fn path(&self) -> &str {
+        let target = self.target();
+        target.split_once('?').map_or(target, |(path, _)| path)
+    }
+
+    pub fn query(&self) -> Option<&str> {
+        self.target().split_once('?').map(|(_, query)| query)
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.data[self.target_len..]
+    }
+}
+
+/// What `GET /_mock/journal` shows of an entry.
+#[derive(Serialize)]
+struct EntryView<'a> {
+    seq: u64,
+    at_unix_ms: u64,
+    method: &'a str,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<&'a str>,
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scenario: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<&'a str>,
+    /// The request body as text, cut at 4 KiB.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    body: &'a str,
+    duration_ms: u64,
+}
+
+impl Serialize for JournalEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let body = String::from_utf8_lossy(self.body());
+        EntryView {
+            seq: self.seq,
+            at_unix_ms: self.at_unix_ms,
+            method: self.method.as_str(),
+            path: self.path(),
+            query: self.query(),
+            status: self.status,
+            scenario: self.scenario.as_deref(),
+            fault: self.fault.as_deref(),
+            body: &body,
+            duration_ms: self.duration_ms,
+        }
+        .serialize(serializer)
+    }
 }
 
 pub const BODY_LIMIT: usize = 4096;
@@ -34,9 +111,9 @@ pub struct Journal {
 
 #[derive(Default)]
 struct Inner {
-    /// Boxed so that growing the deque (under the lock, on the request path) moves pointers,
-    /// not whole entries: a large journal otherwise stalls every request for milliseconds.
-    entries: VecDeque<Box<JournalEntry>>,
+    /// Entries in place (no box each): once the journal is full, recording reuses the slot the
+    /// oldest entry leaves, so the deque never grows on the request path.
+    entries: VecDeque<JournalEntry>,
     next_seq: u64,
     dropped: u64,
 }
@@ -66,7 +143,7 @@ impl Journal {
             inner.entries.pop_front();
             inner.dropped += 1;
         }
-        inner.entries.push_back(Box::new(entry));
+        inner.entries.push_back(entry);
     }
 
     /// The newest `limit` entries whose path contains `path_filter`, oldest first.
@@ -76,9 +153,9 @@ impl Journal {
             .entries
             .iter()
             .rev()
-            .filter(|e| path_filter.is_none_or(|p| e.path.contains(p)))
+            .filter(|e| path_filter.is_none_or(|p| e.path().contains(p)))
             .take(limit)
-            .map(|e| (**e).clone())
+            .cloned()
             .collect();
         entries.reverse();
         JournalPage {

@@ -12,7 +12,7 @@ use axum::{
 use bytes::Bytes;
 
 use crate::{
-    faults::{Fault, FAULT_HEADER},
+    faults::{Fault, FAULT_NAME},
     state::AppState,
     tasks::Phase,
 };
@@ -56,7 +56,7 @@ pub async fn video(State(state): State<AppState>, Path(file): Path<String>) -> R
     let fault = task.fault.as_ref().map(Fault::to_string);
     let mut response = serve(&state, &task).await;
     if let Some(fault) = fault.and_then(|f| HeaderValue::from_str(&f).ok()) {
-        response.headers_mut().insert(FAULT_HEADER, fault);
+        response.headers_mut().insert(FAULT_NAME, fault);
     }
     response
 }

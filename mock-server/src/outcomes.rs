@@ -16,6 +16,9 @@ use crate::{config::MAX_QUEUED_OUTCOMES, faults::Fault};
 
 /// Header that picks an outcome for one request.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
+/// The same, as a header name (looked up without parsing the name each time).
+pub(crate) const SCENARIO_NAME: axum::http::HeaderName =
+    axum::http::HeaderName::from_static(SCENARIO_HEADER);
 
 /// What happens to a request instead of (or on top of) the normal behaviour.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

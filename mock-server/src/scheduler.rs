@@ -20,7 +20,7 @@ use crate::{
     clock::MockTime,
     config::{MAX_CONCURRENT_WEBHOOKS, MAX_PENDING_WEBHOOKS},
     state::{AppState, Inner},
-    tasks::Task,
+    tasks::{Task, TaskId},
     webhook,
 };
 
@@ -31,7 +31,7 @@ pub struct Due {
     /// Weak: an evicted task is not kept alive by its pending attempts (they are dropped, and
     /// logged, when they come due).
     pub task: Weak<Task>,
-    pub task_id: Arc<str>,
+    pub task_id: TaskId,
     pub attempt: u32,
     /// For the first attempt: the task's wake generation when this check was scheduled.
     pub generation: u64,
@@ -109,7 +109,7 @@ impl Scheduler {
             at,
             seq,
             task: Arc::downgrade(task),
-            task_id: task.id.clone(),
+            task_id: task.id,
             attempt,
             generation,
         });

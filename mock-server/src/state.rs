@@ -87,7 +87,7 @@ impl AppState {
         self.load_scenario_outcomes();
     }
 
-    pub fn video_url(&self, task_id: &str) -> String {
+    pub fn video_url(&self, task_id: impl std::fmt::Display) -> String {
         format!("{}/_mock/videos/{task_id}.mp4", self.public_url)
     }
 }

@@ -14,7 +14,12 @@ use std::{
     time::Duration,
 };
 
-use crate::{clock::MockTime, tasks::Task};
+use rustc_hash::FxBuildHasher;
+
+use crate::{
+    clock::MockTime,
+    tasks::{Task, TaskId},
+};
 
 const SHARDS: usize = 64;
 /// How far from the oldest end eviction looks for a finished task before taking the oldest.
@@ -29,7 +34,8 @@ pub struct Bounds {
     pub retention: Option<Duration>,
 }
 
-type Shard = RwLock<HashMap<Arc<str>, Arc<Task>>>;
+/// Ids are random UUIDs, so a fast non-keyed hash is safe here.
+type Shard = RwLock<HashMap<TaskId, Arc<Task>, FxBuildHasher>>;
 
 pub struct TaskStore {
     bounds: Bounds,
@@ -59,12 +65,8 @@ impl TaskStore {
         }
     }
 
-    fn shard(&self, id: &str) -> &Shard {
-        // FNV-1a: cheap, and ids are random already.
-        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        });
-        &self.shards[(hash as usize) % SHARDS]
+    fn shard(&self, id: TaskId) -> &Shard {
+        &self.shards[(id.bits() as usize) % SHARDS]
     }
 
     fn order(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Task>>> {
@@ -74,7 +76,7 @@ impl TaskStore {
     /// Stores `task`, then evicts what the bounds no longer allow.
     pub fn insert(&self, task: Arc<Task>, now: MockTime) {
         let footprint = task.footprint();
-        write(self.shard(&task.id)).insert(task.id.clone(), task.clone());
+        write(self.shard(task.id)).insert(task.id, task.clone());
         let mut order = self.order();
         order.push_back(task);
         let bytes = self.bytes.fetch_add(footprint, Ordering::Relaxed) + footprint;
@@ -116,14 +118,16 @@ impl TaskStore {
     }
 
     fn forget(&self, task: &Task) {
-        write(self.shard(&task.id)).remove(&task.id);
+        write(self.shard(task.id)).remove(&task.id);
         self.bytes.fetch_sub(task.footprint(), Ordering::Relaxed);
         self.evicted.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(task_id = %task.id, "task evicted");
     }
 
+    /// The task with id `id`; `None` for an id of no stored task, whatever its spelling.
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {
-        read(self.shard(id)).get(id).cloned()
+        let id = TaskId::parse(id)?;
+        read(self.shard(id)).get(&id).cloned()
     }
 
     /// The newest `limit` tasks, oldest first.
@@ -214,14 +218,11 @@ mod tests {
         }
         assert_eq!(store.len(), 3);
         assert_eq!(store.evicted(), 2);
-        assert!(store.get(&tasks[0].id).is_none());
-        assert!(store.get(&tasks[1].id).is_none());
-        assert!(store.get(&tasks[4].id).is_some());
-        let ids: Vec<_> = store.newest(10).iter().map(|t| t.id.clone()).collect();
-        assert_eq!(
-            ids,
-            tasks[2..].iter().map(|t| t.id.clone()).collect::<Vec<_>>()
-        );
+        assert!(store.get(&tasks[0].id.to_string()).is_none());
+        assert!(store.get(&tasks[1].id.to_string()).is_none());
+        assert!(store.get(&tasks[4].id.to_string()).is_some());
+        let ids: Vec<_> = store.newest(10).iter().map(|t| t.id).collect();
+        assert_eq!(ids, tasks[2..].iter().map(|t| t.id).collect::<Vec<_>>());
         assert_eq!(store.newest(1)[0].id, tasks[4].id);
     }
 
@@ -235,8 +236,8 @@ mod tests {
         store.insert(short.clone(), start);
         // At 5 s the short task has ended; the long one, older, still runs and stays.
         store.insert(task(start, 100), start + Duration::from_secs(5));
-        assert!(store.get(&long.id).is_some());
-        assert!(store.get(&short.id).is_none());
+        assert!(store.get(&long.id.to_string()).is_some());
+        assert!(store.get(&short.id.to_string()).is_none());
     }
 
     #[test]
@@ -262,7 +263,10 @@ mod tests {
         store.insert(old.clone(), MockTime::ZERO);
         let later = MockTime::ZERO + Duration::from_secs(100);
         store.insert(task(later, 1), later);
-        assert!(store.get(&old.id).is_none(), "ended at 2 s, 98 s ago");
+        assert!(
+            store.get(&old.id.to_string()).is_none(),
+            "ended at 2 s, 98 s ago"
+        );
         assert_eq!(store.len(), 1);
     }
 

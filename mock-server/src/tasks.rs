@@ -17,6 +17,46 @@ pub const PROCESSING: &str = "TASK_STATUS_PROCESSING";
 pub const SUCCEED: &str = "TASK_STATUS_SUCCEED";
 pub const FAILED: &str = "TASK_STATUS_FAILED";
 
+/// A task's id: a random UUID, shown in its canonical lowercase hyphenated form. Held as 16
+/// bytes (no allocation per task); ids in any other spelling are ids of no task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TaskId(uuid::Uuid);
+
+impl TaskId {
+    fn random() -> Self {
+        TaskId(uuid::Uuid::new_v4())
+    }
+
+    /// The id `text` spells, if it is in the canonical form this mock hands out.
+    pub fn parse(text: &str) -> Option<TaskId> {
+        let canonical = text.len() == 36
+            && text
+                .bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        canonical
+            .then(|| uuid::Uuid::try_parse(text).ok())
+            .flatten()
+            .map(TaskId)
+    }
+
+    /// The canonical text, written into `buffer`.
+    pub fn encode(self, buffer: &mut [u8; 36]) -> &str {
+        self.0.hyphenated().encode_lower(buffer)
+    }
+
+    /// 64 well-mixed bits (v4 UUIDs are random), for sharding and hashing.
+    pub fn bits(self) -> u64 {
+        let value = self.0.as_u128();
+        (value as u64) ^ ((value >> 64) as u64)
+    }
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
 /// Every task waits this long (simulated) in the queue before its work starts.
 pub const QUEUE_TIME: Duration = Duration::from_secs(1);
 
@@ -115,8 +155,7 @@ struct State {
 }
 
 pub struct Task {
-    /// Shared with the store's index, so the id is held once.
-    pub id: Arc<str>,
+    pub id: TaskId,
     pub job: Job,
     /// The seed used: the requested one, or the random one picked for -1.
     pub seed: i64,
@@ -161,7 +200,7 @@ impl Task {
             Delivery::None
         };
         Task {
-            id: Arc::from(uuid::Uuid::new_v4().to_string()),
+            id: TaskId::random(),
             job: new.job,
             seed: new.seed,
             request_text: new.request_text,
@@ -194,7 +233,6 @@ impl Task {
     /// Memory this task holds, roughly: what the store's byte budget counts.
     pub fn footprint(&self) -> usize {
         std::mem::size_of::<Task>()
-            + self.id.len()
             + self.request_text.len()
             + self.job.heap_bytes()
             + self.planned_failure.as_ref().map_or(0, |r| r.len())
@@ -513,6 +551,16 @@ mod tests {
             .collect();
         let drops = progress.windows(2).filter(|w| w[1] < w[0]).count();
         assert_eq!(drops, 1, "{progress:?}");
+    }
+
+    #[test]
+    fn ids_are_read_in_their_canonical_form_only() {
+        let id = TaskId::random();
+        let text = id.to_string();
+        assert_eq!(TaskId::parse(&text), Some(id));
+        assert_eq!(TaskId::parse(&text.to_uppercase()), None);
+        assert_eq!(TaskId::parse(&text.replace('-', "")), None);
+        assert_eq!(TaskId::parse("nope"), None);
     }
 
     #[test]

@@ -88,7 +88,7 @@ pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
         task,
         now,
         &state.clock,
-        &state.video_url(&task.id),
+        &state.video_url(task.id),
         state.config.video_ttl_seconds,
     );
     let event = WebhookEvent {

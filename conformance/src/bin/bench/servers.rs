@@ -132,11 +132,20 @@ impl Server {
 
     /// Resident memory in MiB, from /proc.
     pub fn rss_mib(&self) -> f64 {
+        self.proc_status_mib("VmRSS:")
+    }
+
+    /// The most resident memory the process ever had, in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        self.proc_status_mib("VmHWM:")
+    }
+
+    fn proc_status_mib(&self, field: &str) -> f64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(0.0, |kb| kb / 1024.0)
     }
