@@ -261,3 +261,26 @@ fn the_binary_names_the_bad_flag_and_exits_2() {
         assert!(stderr.contains(field), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn the_readme_scenario_file_parses_with_every_key_it_shows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("# qa.yaml")
+        .expect("the README shows a scenario file");
+    let yaml = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = std::env::temp_dir().join(format!("novita-mock-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("qa.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let config = Config::from_file(&file);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let config = config.unwrap();
+    assert_eq!(
+        (config.max_tasks, config.control_token.as_deref()),
+        (50_000, Some("change-me"))
+    );
+    assert_eq!(config.outcomes.len(), 3);
+    config.validate().unwrap();
+}
