@@ -1,19 +1,18 @@
 //! The Novita endpoints: the four submissions and the task result.
 
 use std::{
+    borrow::Cow,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use axum::{
     body::Body,
-    extract::{Query, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    extract::State,
+    http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
     response::{IntoResponse, Response},
-    Json,
 };
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{
@@ -25,7 +24,7 @@ use crate::{
     state::AppState,
     tasks::{NewTask, Task},
     webhook,
-    wire::task_result,
+    wire::{json_response, result_size_hint, task_result},
 };
 
 /// Marks a response that must reach the client as a closed connection, not as an answer.
@@ -253,17 +252,24 @@ fn with_fault(mut response: Response, task: &Task) -> Response {
     response
 }
 
-#[derive(Deserialize)]
-pub struct ResultQuery {
-    task_id: Option<String>,
+/// The `task_id` query parameter, decoded as a form value. The common query (`task_id=<uuid>`,
+/// nothing encoded) is read in place; anything percent- or plus-encoded goes through the full
+/// decoder.
+fn task_id_param(uri: &Uri) -> Option<Cow<'_, str>> {
+    let query = uri.query()?;
+    if query.contains(['%', '+']) {
+        return url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "task_id")
+            .map(|(_, value)| Cow::Owned(value.into_owned()));
+    }
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (name == "task_id").then_some(Cow::Borrowed(value))
+    })
 }
 
-pub async fn result(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<ResultQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    match result_inner(&state, &headers, query.ok().map(|q| q.0)).await {
+pub async fn result(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    match result_inner(&state, &headers, task_id_param(&uri)).await {
         Ok(response) | Err(response) => response,
     }
 }
@@ -271,7 +277,7 @@ pub async fn result(
 async fn result_inner(
     state: &AppState,
     headers: &HeaderMap,
-    query: Option<ResultQuery>,
+    task_id: Option<Cow<'_, str>>,
 ) -> Result<Response, Response> {
     let key = authenticate(state, headers).map_err(IntoResponse::into_response)?;
     let path = "/v3/async/task-result";
@@ -282,8 +288,7 @@ async fn result_inner(
             return Err(response);
         }
     }
-    let task_id = query
-        .and_then(|q| q.task_id)
+    let task_id = task_id
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| NovitaError::invalid_body("task_id", "is required").into_response())?;
     if outcome == Some(Outcome::Docs) {
@@ -305,7 +310,8 @@ async fn result_inner(
         &state.video_url(task.id),
         state.config.video_ttl_seconds,
     );
-    Ok(with_fault(Json(body).into_response(), &task))
+    let response = json_response(&body, result_size_hint(&task));
+    Ok(with_fault(response, &task))
 }
 
 #[cfg(test)]

@@ -49,10 +49,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// Middleware of the control routes.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let query_token = if request.uri().path().ends_with("/ui") {
-        request.uri().query().and_then(|q| {
-            q.split('&')
-                .find_map(|pair| pair.strip_prefix("token="))
-                .map(str::to_string)
+        request.uri().query().and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "token")
+                .map(|(_, value)| value.into_owned())
         })
     } else {
         None

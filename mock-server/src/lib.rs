@@ -51,6 +51,7 @@ pub use trigger::send_test_event;
 pub struct RunningMock {
     addr: SocketAddr,
     url: String,
+    control_token: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: JoinHandle<std::io::Result<()>>,
 }
@@ -63,6 +64,12 @@ impl RunningMock {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The token the control API requires: the configured one, or the one made up because the
+    /// mock listens beyond loopback. `None` when the control API is open (loopback only).
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
     }
 
     /// Stops accepting connections, lets running requests finish, and waits.
@@ -90,12 +97,14 @@ pub async fn spawn(mut config: Config) -> std::io::Result<RunningMock> {
     let (listener, url) = bind(&config).await?;
     config.secure_for(listener.local_addr()?);
     let addr = listener.local_addr()?;
+    let control_token = config.control_token.clone();
     let handle = tokio::spawn(serve(listener, config, url.clone(), async {
         let _ = rx.await;
     }));
     Ok(RunningMock {
         addr,
         url,
+        control_token,
         shutdown: Some(tx),
         handle,
     })

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use crate::{
     clock::Clock, config::Config, journal::Journal, net_guard, outcomes::OutcomeQueue,
-    rate_limit::RateLimiter, scheduler::Scheduler, store::TaskStore, video_store::VideoStore,
+    rate_limit::RateLimiter, scheduler::Scheduler, store::TaskStore, tasks::TaskId,
+    video_store::VideoStore,
 };
 
 #[derive(Clone)]
@@ -87,7 +88,13 @@ impl AppState {
         self.load_scenario_outcomes();
     }
 
-    pub fn video_url(&self, task_id: impl std::fmt::Display) -> String {
-        format!("{}/_mock/videos/{task_id}.mp4", self.public_url)
+    pub fn video_url(&self, task_id: TaskId) -> String {
+        const PATH: &str = "/_mock/videos/";
+        let mut url = String::with_capacity(self.public_url.len() + PATH.len() + 40);
+        url.push_str(&self.public_url);
+        url.push_str(PATH);
+        url.push_str(task_id.encode(&mut [0; 36]));
+        url.push_str(".mp4");
+        url
     }
 }

@@ -5,22 +5,25 @@ use serde_json::Value;
 
 use crate::{
     clock::{Clock, MockTime},
-    tasks::{Phase, Task},
+    tasks::{Phase, Task, TaskId},
 };
 
+/// The body of a task result. It borrows from the task where it can: it is built for every
+/// poll, serialised once and dropped.
 #[derive(Clone, Debug, Serialize)]
-pub struct TaskResult {
+pub struct TaskResult<'a> {
     pub task: TaskView,
-    pub extra: ExtraView,
-    pub images: Vec<Value>,
+    pub extra: ExtraView<'a>,
+    pub images: [Value; 0],
     pub videos: Vec<VideoView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskView {
-    pub task_id: String,
-    pub task_type: String,
-    pub status: String,
+    #[serde(serialize_with = "id_as_text")]
+    pub task_id: TaskId,
+    pub task_type: &'static str,
+    pub status: &'static str,
     pub reason: String,
     /// Seconds left; fractional so fast-running mocks stay precise, whole numbers as integers.
     #[serde(serialize_with = "whole_as_integer")]
@@ -29,43 +32,52 @@ pub struct TaskView {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ExtraView {
+pub struct ExtraView<'a> {
     /// A string, as Novita sends it.
-    pub seed: String,
+    #[serde(serialize_with = "as_text")]
+    pub seed: i64,
     pub enable_nsfw_detection: bool,
-    pub debug_info: DebugInfo,
+    pub debug_info: DebugInfo<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<Value>,
+    pub webhook: Option<&'a Value>,
 }
 
 /// Times are strings of Unix milliseconds; a time that has not happened yet is left out
 /// rather than sent empty (an empty string breaks the official Python SDK).
 #[derive(Clone, Debug, Serialize)]
-pub struct DebugInfo {
-    pub request_info: String,
-    pub submit_time_ms: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub execute_time_ms: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub complete_time_ms: Option<String>,
+pub struct DebugInfo<'a> {
+    pub request_info: &'a str,
+    #[serde(serialize_with = "as_text")]
+    pub submit_time_ms: u64,
+    #[serde(
+        serialize_with = "optional_as_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub execute_time_ms: Option<u64>,
+    #[serde(
+        serialize_with = "optional_as_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub complete_time_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct VideoView {
     pub video_url: String,
-    pub video_url_ttl: String,
-    pub video_type: String,
+    #[serde(serialize_with = "as_text")]
+    pub video_url_ttl: u64,
+    pub video_type: &'static str,
 }
 
 /// The result of `task` at `now`; `video_url` is where its video is served; times are read on
 /// `clock`'s wall time.
-pub fn task_result(
-    task: &Task,
+pub fn task_result<'a>(
+    task: &'a Task,
     now: MockTime,
     clock: &Clock,
     video_url: &str,
     ttl_seconds: u64,
-) -> TaskResult {
+) -> TaskResult<'a> {
     let phase = task.phase(now);
     let (reason, eta, progress) = match &phase {
         Phase::Queued { eta } => (String::new(), eta.as_secs_f64(), 0),
@@ -78,8 +90,8 @@ pub fn task_result(
     let videos = match phase {
         Phase::Succeeded { .. } => vec![VideoView {
             video_url: video_url.to_string(),
-            video_url_ttl: ttl_seconds.to_string(),
-            video_type: "mp4".to_string(),
+            video_url_ttl: ttl_seconds,
+            video_type: "mp4",
         }],
         _ => Vec::new(),
     };
@@ -89,34 +101,76 @@ pub fn task_result(
         .map(|at| ended.map_or(at, |end| at.min(end)));
     TaskResult {
         task: TaskView {
-            task_id: task.id.to_string(),
-            task_type: task.job.endpoint.task_type().to_string(),
-            status: phase.status().to_string(),
+            task_id: task.id,
+            task_type: task.job.endpoint.task_type(),
+            status: phase.status(),
             reason,
             eta: (eta * 1000.0).ceil() / 1000.0,
             progress_percent: progress,
         },
         extra: ExtraView {
-            seed: task.seed.to_string(),
+            seed: task.seed,
             enable_nsfw_detection: false,
             debug_info: DebugInfo {
-                request_info: task.request_text.to_string(),
-                submit_time_ms: clock.unix_ms(task.submitted_at).to_string(),
-                execute_time_ms: started.map(|at| clock.unix_ms(at).to_string()),
-                complete_time_ms: ended.map(|at| clock.unix_ms(at).to_string()),
+                request_info: &task.request_text,
+                submit_time_ms: clock.unix_ms(task.submitted_at),
+                execute_time_ms: started.map(|at| clock.unix_ms(at)),
+                complete_time_ms: ended.map(|at| clock.unix_ms(at)),
             },
-            webhook: task.job.webhook.as_ref().map(|w| w.echo.clone()),
+            webhook: task.job.webhook.as_ref().map(|w| &w.echo),
         },
-        images: Vec::new(),
+        images: [],
         videos,
     }
+}
+
+/// A JSON answer serialised into a buffer sized for it up front (`size_hint` bytes), so that
+/// writing it never reallocates.
+pub fn json_response(value: &impl Serialize, size_hint: usize) -> axum::response::Response {
+    use axum::{http::header, response::IntoResponse};
+    let mut buffer = Vec::with_capacity(size_hint);
+    match serde_json::to_writer(&mut buffer, value) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], buffer).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "an answer did not serialise");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Bytes a task result of `task` takes as JSON, about: for [`json_response`].
+pub fn result_size_hint(task: &Task) -> usize {
+    // The fixed keys and values take under 600 bytes; the echoed request grows with escaping.
+    640 + task.request_text.len() * 5 / 4
+}
+
+/// Serialises a whole number as its text, as Novita does for seeds, times and TTLs.
+fn as_text<T: itoa::Integer + Copy, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(itoa::Buffer::new().format(*value))
+}
+
+fn optional_as_text<T: itoa::Integer + Copy, S: serde::Serializer>(
+    value: &Option<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => as_text(value, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn id_as_text<S: serde::Serializer>(id: &TaskId, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(id.encode(&mut [0; 36]))
 }
 
 /// The webhook body: `{"event_type":"ASYNC_TASK_RESULT","payload":<task result>}`.
 #[derive(Serialize)]
 pub struct WebhookEvent<'a> {
     pub event_type: &'static str,
-    pub payload: &'a TaskResult,
+    pub payload: &'a TaskResult<'a>,
 }
 
 fn whole_as_integer<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {

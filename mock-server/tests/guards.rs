@@ -61,8 +61,12 @@ async fn with_a_token_every_control_route_needs_it() {
         get(&mock, "/_mock/clock", Some("s3cret")).await.1["now_seconds"],
         0.0
     );
-    // The dashboard takes it once in its address.
+    // The dashboard takes it once in its address (percent-encoded like any query value).
     assert_eq!(get(&mock, "/_mock/ui?token=s3cret", None).await.0, 200);
+    assert_eq!(
+        get(&mock, "/_mock/ui?task=x&token=s%33cret", None).await.0,
+        200
+    );
     assert_eq!(
         get(&mock, "/_mock/tasks?token=s3cret", None).await.0,
         401,
@@ -152,6 +156,15 @@ async fn listening_beyond_loopback_makes_up_a_token() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+    let token = mock.server.control_token().expect("made up at start");
+    let allowed = mock
+        .http
+        .get(format!("{url}/_mock/tasks"))
+        .header("x-mock-token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
     let health = mock.http.get(format!("{url}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 }
