@@ -297,22 +297,28 @@ async fn clock(State(state): State<AppState>) -> Json<ClockView> {
     Json(state.clock.view())
 }
 
-async fn pause_clock(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Json<ClockView>, ControlError> {
-    no_fields(&body)?;
-    state.clock.pause();
-    state.scheduler.clock_changed();
-    Ok(Json(state.clock.view()))
+async fn pause_clock(state: State<AppState>, body: Bytes) -> Result<Json<ClockView>, ControlError> {
+    set_clock_running(&state, &body, false)
 }
 
 async fn resume_clock(
-    State(state): State<AppState>,
+    state: State<AppState>,
     body: Bytes,
 ) -> Result<Json<ClockView>, ControlError> {
-    no_fields(&body)?;
-    state.clock.resume();
+    set_clock_running(&state, &body, true)
+}
+
+fn set_clock_running(
+    state: &AppState,
+    body: &Bytes,
+    running: bool,
+) -> Result<Json<ClockView>, ControlError> {
+    no_fields(body)?;
+    if running {
+        state.clock.resume();
+    } else {
+        state.clock.pause();
+    }
     state.scheduler.clock_changed();
     Ok(Json(state.clock.view()))
 }

@@ -169,35 +169,10 @@ impl TaskStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        jobs::{Endpoint, Framing, Job},
-        tasks::NewTask,
-    };
+    use crate::tasks::test_task;
 
     fn task(at: MockTime, work_seconds: u64) -> Arc<Task> {
-        Arc::new(Task::new(
-            NewTask {
-                job: Job {
-                    endpoint: Endpoint::WanT2v,
-                    seed: Some(1),
-                    framing: Framing::Fixed {
-                        width: 832,
-                        height: 480,
-                    },
-                    fps: 16,
-                    frames: 81,
-                    work: Duration::from_secs(work_seconds),
-                    webhook: None,
-                },
-                seed: 1,
-                request_text: "{}".into(),
-                api_key: Arc::from("k"),
-                planned_failure: None,
-                fault: None,
-                born_terminal: None,
-            },
-            at,
-        ))
+        Arc::new(test_task(at, Duration::from_secs(work_seconds), None, None))
     }
 
     fn bounds(max_tasks: usize) -> Bounds {

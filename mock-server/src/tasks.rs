@@ -416,34 +416,50 @@ impl Task {
     }
 }
 
+/// A Wan 2.1 480p task with `work` of simulated work, submitted at `at`: the unit tests' task.
+#[cfg(test)]
+pub(crate) fn test_task(
+    at: MockTime,
+    work: Duration,
+    planned_failure: Option<&str>,
+    fault: Option<Fault>,
+) -> Task {
+    use crate::jobs::{Endpoint, Framing};
+    Task::new(
+        NewTask {
+            job: Job {
+                endpoint: Endpoint::WanT2v,
+                seed: Some(1),
+                framing: Framing::Fixed {
+                    width: 832,
+                    height: 480,
+                },
+                fps: 16,
+                frames: 81,
+                work,
+                webhook: None,
+            },
+            seed: 1,
+            request_text: "{}".into(),
+            api_key: Arc::from("k"),
+            planned_failure: planned_failure.map(str::to_string),
+            fault,
+            born_terminal: None,
+        },
+        at,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::{Endpoint, Framing};
 
     fn task_with(planned_failure: Option<&str>, fault: Option<Fault>) -> Task {
-        Task::new(
-            NewTask {
-                job: Job {
-                    endpoint: Endpoint::WanT2v,
-                    seed: Some(1),
-                    framing: Framing::Fixed {
-                        width: 832,
-                        height: 480,
-                    },
-                    fps: 16,
-                    frames: 81,
-                    work: Duration::from_secs(4),
-                    webhook: None,
-                },
-                seed: 1,
-                request_text: "{}".into(),
-                api_key: Arc::from("k"),
-                planned_failure: planned_failure.map(str::to_string),
-                fault,
-                born_terminal: None,
-            },
+        test_task(
             MockTime::ZERO,
+            Duration::from_secs(4),
+            planned_failure,
+            fault,
         )
     }
 
