@@ -16,15 +16,12 @@ use serde::Serialize;
 pub struct MockTime(Duration);
 
 impl MockTime {
+    #[cfg(test)]
     pub const ZERO: MockTime = MockTime(Duration::ZERO);
 
     /// Time from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: MockTime) -> Duration {
         self.0.saturating_sub(earlier.0)
-    }
-
-    pub fn as_duration(self) -> Duration {
-        self.0
     }
 }
 

@@ -13,17 +13,17 @@
 
 mod api;
 mod app;
-pub mod clock;
+mod clock;
 pub mod config;
 mod control;
 mod control_token;
 mod docs;
-pub mod faults;
+mod faults;
 mod fields;
 mod jobs;
 mod journal;
 mod media;
-pub mod net_guard;
+mod net_guard;
 mod novita_error;
 pub mod outcomes;
 mod rate_limit;
