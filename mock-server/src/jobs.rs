@@ -303,7 +303,7 @@ fn webhook(f: &Fields<'_>) -> Checked<Option<WebhookRequest>> {
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"));
-    if rest.is_none_or(str::is_empty) || url.chars().any(char::is_whitespace) {
+    if rest.is_none_or(str::is_empty) || url.chars().any(is_pattern_whitespace) {
         return Err(NovitaError::invalid_body(
             &hook.name("url"),
             "must be an http(s) URL",
@@ -331,4 +331,11 @@ fn webhook(f: &Fields<'_>) -> Checked<Option<WebhookRequest>> {
         test_mode,
         echo: extra.raw("webhook").cloned().unwrap_or(Value::Null),
     }))
+}
+
+/// Whitespace as the spec's pattern (`\s`, an ECMAScript regular expression) reads it. Rust's
+/// `char::is_whitespace` differs in two characters: it counts U+0085 (next line) and not
+/// U+FEFF (byte order mark).
+fn is_pattern_whitespace(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }

@@ -119,6 +119,15 @@ async fn bad_values_are_refused_naming_the_field() {
             with(&t2v(), json!({"extra": {"webhook": {"url": "not a url"}}})),
             "extra.webhook.url",
         ),
+        // The spec's pattern is ECMAScript: its `\s` counts U+FEFF as whitespace.
+        (
+            T2V,
+            with(
+                &t2v(),
+                json!({"extra": {"webhook": {"url": "http://x.test/\u{feff}hook"}}}),
+            ),
+            "extra.webhook.url",
+        ),
         (
             T2V,
             with(
@@ -241,6 +250,14 @@ async fn edge_values_and_documented_bodies_are_accepted() {
             with(
                 &t2v(),
                 json!({"prompt": "字".repeat(2000), "negative_prompt": ""}),
+            ),
+        ),
+        // U+0085 is whitespace to Rust but not to the spec's ECMAScript `\s`: the URL passes.
+        (
+            T2V,
+            with(
+                &t2v(),
+                json!({"extra": {"webhook": {"url": "http://x.test/\u{85}hook"}}}),
             ),
         ),
         (
