@@ -56,7 +56,10 @@ impl AppState {
                 tasks: TaskStore::new(config.store_bounds()),
                 scheduler: scheduler.clone(),
                 outcomes: OutcomeQueue::default(),
-                videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
+                videos: VideoStore::new(
+                    config.video_cache_mb.saturating_mul(1024 * 1024),
+                    !config.allow_link_local_webhooks,
+                ),
                 http: net_guard::http_client(config.allow_link_local_webhooks),
                 docs_last_endpoint: std::sync::Mutex::new(crate::jobs::Endpoint::WanT2v),
                 config,

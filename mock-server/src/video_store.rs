@@ -25,6 +25,9 @@ const IMAGE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct VideoStore {
     /// Total size of cached videos before the oldest are dropped (`--video-cache-mb`).
     limit: usize,
+    /// Input images at link-local or unspecified addresses are not fetched (the HTTP client's
+    /// resolver guards host names; IP literals are checked here).
+    guard_addresses: bool,
     cache: Mutex<Cache>,
 }
 
@@ -36,16 +39,17 @@ struct Cache {
 }
 
 impl VideoStore {
-    pub fn new(limit: usize) -> Self {
+    pub fn new(limit: usize, guard_addresses: bool) -> Self {
         VideoStore {
             limit,
+            guard_addresses,
             cache: Mutex::default(),
         }
     }
 
     /// The MP4 of `task`, rendered once per distinct video.
     pub async fn video_for(&self, task: &Task, http: &reqwest::Client) -> Result<Bytes, String> {
-        let spec = spec_for(task, http).await;
+        let spec = spec_for(task, http, self.guard_addresses).await;
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             cache.entries.entry(spec.clone()).or_default().clone()
@@ -86,14 +90,14 @@ impl VideoStore {
 }
 
 /// The size, rate and length of `task`'s video.
-pub async fn spec_for(task: &Task, http: &reqwest::Client) -> VideoSpec {
+pub async fn spec_for(task: &Task, http: &reqwest::Client, guard_addresses: bool) -> VideoSpec {
     let (width, height) = match &task.job.framing {
         Framing::Fixed { width, height } => (*width, *height),
         Framing::FromImage {
             image_url,
             area,
             fallback,
-        } => match image_size(image_url, http).await {
+        } => match image_size(image_url, http, guard_addresses).await {
             Some((w, h)) => fit_area(*area, w, h),
             None => *fallback,
         },
@@ -117,13 +121,23 @@ pub fn fit_area(area: u32, w: usize, h: usize) -> (u32, u32) {
 }
 
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
-async fn image_size(url: &str, http: &reqwest::Client) -> Option<(usize, usize)> {
+async fn image_size(
+    url: &str,
+    http: &reqwest::Client,
+    guard_addresses: bool,
+) -> Option<(usize, usize)> {
     let bytes = if let Some(data) = url.strip_prefix("data:") {
         let (_, payload) = data.split_once(";base64,")?;
         base64::engine::general_purpose::STANDARD
             .decode(payload.trim())
             .ok()?
     } else {
+        if guard_addresses {
+            if let Err(refused) = crate::net_guard::check_url(url) {
+                tracing::warn!(%refused, "input image not fetched; the video keeps the requested size");
+                return None;
+            }
+        }
         fetch_limited(url, http).await?
     };
     let size = imagesize::blob_size(&bytes).ok()?;
@@ -148,6 +162,33 @@ async fn fetch_limited(url: &str, http: &reqwest::Client) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The start of a PNG of `width` x `height`: all that is read to learn its size.
+    fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+        png.extend_from_slice(&width.to_be_bytes());
+        png.extend_from_slice(&height.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        png
+    }
+
+    #[tokio::test]
+    async fn input_images_at_refused_addresses_are_not_fetched() {
+        use wiremock::{matchers::any, Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(png_header(200, 100)))
+            .mount(&server)
+            .await;
+        let port = server.address().port();
+        let http = reqwest::Client::new();
+        let loopback = format!("http://127.0.0.1:{port}/x.png");
+        assert_eq!(image_size(&loopback, &http, true).await, Some((200, 100)));
+        // Linux connects 0.0.0.0 to this host: without the guard this would reach the server.
+        let unspecified = format!("http://0.0.0.0:{port}/x.png");
+        assert_eq!(image_size(&unspecified, &http, true).await, None);
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
 
     #[test]
     fn area_is_kept_in_the_image_ratio() {
