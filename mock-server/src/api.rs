@@ -9,7 +9,7 @@ use std::{
 use axum::{
     body::Body,
     extract::State,
-    http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
+    http::{header, HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
@@ -17,14 +17,14 @@ use serde_json::Value;
 
 use crate::{
     control_token, docs,
-    faults::{Fault, FAULT_NAME},
+    faults::Fault,
     jobs::{self, Endpoint},
     novita_error::NovitaError,
     outcomes::{Outcome, SCENARIO_HEADER, SCENARIO_NAME},
     state::AppState,
     tasks::{NewTask, Task},
     webhook,
-    wire::{json_response, result_size_hint, task_result},
+    wire::{json_response, result_size_hint},
 };
 
 /// Marks a response that must reach the client as a closed connection, not as an answer.
@@ -236,20 +236,8 @@ async fn submit_inner(
     }
     webhook::schedule(state, &task);
     let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
-    Ok(with_fault(
-        ([(header::CONTENT_TYPE, "application/json")], answer).into_response(),
-        &task,
-    ))
-}
-
-/// Names the task's injected fault, if any, in the `X-Mock-Fault` header.
-fn with_fault(mut response: Response, task: &Task) -> Response {
-    if let Some(fault) = &task.fault {
-        if let Ok(value) = HeaderValue::from_str(&fault.to_string()) {
-            response.headers_mut().insert(FAULT_NAME, value);
-        }
-    }
-    response
+    let response = ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
+    Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 
 /// The `task_id` query parameter, decoded as a form value. The common query (`task_id=<uuid>`,
@@ -303,15 +291,9 @@ async fn result_inner(
         .get(&task_id)
         .filter(|task| *task.api_key == *key)
         .ok_or_else(|| NovitaError::task_not_found(&task_id).into_response())?;
-    let body = task_result(
-        &task,
-        state.clock.now(),
-        &state.clock,
-        &state.video_url(task.id),
-        state.config.video_ttl_seconds,
-    );
+    let body = state.task_result(&task, state.clock.now());
     let response = json_response(&body, result_size_hint(&task));
-    Ok(with_fault(response, &task))
+    Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 
 #[cfg(test)]

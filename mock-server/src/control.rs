@@ -22,7 +22,6 @@ use crate::{
     state::AppState,
     tasks::{Attempt, Delivery, Phase, Task},
     webhook,
-    wire::task_result,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -230,7 +229,7 @@ async fn task_detail(
     Ok(Json(json!({
         "summary": summary(&state, &task, now),
         "request": request,
-        "result": task_result(&task, now, &state.clock, &state.video_url(task.id), state.config.video_ttl_seconds),
+        "result": state.task_result(&task, now),
         "webhook": webhook_log(&task),
         "video_url": state.video_url(task.id),
     })))

@@ -55,6 +55,25 @@ impl Fault {
         }
     }
 
+    /// The `X-Mock-Fault` header value naming this fault.
+    pub fn header_value(&self) -> axum::http::HeaderValue {
+        axum::http::HeaderValue::from_str(&self.to_string())
+            .expect("fault names are ASCII words, colons and numbers")
+    }
+
+    /// `response` with the `X-Mock-Fault` header naming `fault`, when there is one.
+    pub fn name_in(
+        fault: Option<&Fault>,
+        mut response: axum::response::Response,
+    ) -> axum::response::Response {
+        if let Some(fault) = fault {
+            response
+                .headers_mut()
+                .insert(FAULT_NAME, fault.header_value());
+        }
+        response
+    }
+
     /// Header syntax for names taking an argument: `webhook-late:SECONDS`, `cut-download:BYTES`.
     pub fn parse(name: &str, arg: Option<&str>) -> Option<Result<Fault, String>> {
         let fault = match name {

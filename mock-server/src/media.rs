@@ -11,11 +11,7 @@ use axum::{
 };
 use bytes::Bytes;
 
-use crate::{
-    faults::{Fault, FAULT_NAME},
-    state::AppState,
-    tasks::Phase,
-};
+use crate::{faults::Fault, state::AppState, tasks::Phase};
 
 /// A storage service's XML error, as S3-style signed links answer.
 enum StorageError {
@@ -53,12 +49,7 @@ pub async fn video(State(state): State<AppState>, Path(file): Path<String>) -> R
     let Some(task) = task else {
         return StorageError::NoSuchKey.into_response();
     };
-    let fault = task.fault.as_ref().map(Fault::to_string);
-    let mut response = serve(&state, &task).await;
-    if let Some(fault) = fault.and_then(|f| HeaderValue::from_str(&f).ok()) {
-        response.headers_mut().insert(FAULT_NAME, fault);
-    }
-    response
+    Fault::name_in(task.fault.as_ref(), serve(&state, &task).await)
 }
 
 async fn serve(state: &AppState, task: &crate::tasks::Task) -> Response {

@@ -102,20 +102,48 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// An HTTP client for outgoing calls (webhooks, input images): no proxy from the environment,
-/// and, unless `allow_link_local`, the guard above on every connection.
-pub fn http_client(allow_link_local: bool) -> reqwest::Client {
-    let builder = reqwest::Client::builder()
-        .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
-        .no_proxy();
-    let builder = if allow_link_local {
-        builder
-    } else {
-        builder.dns_resolver(Arc::new(GuardedResolver))
-    };
-    builder
-        .build()
-        .expect("an HTTP client with default settings builds")
+/// The mock's outgoing HTTP (webhooks, input images): no proxy from the environment and,
+/// unless link-local targets are allowed, the guard on every request. Requests can only be
+/// made through [`Outbound::get`] and [`Outbound::post`], which check IP literals before
+/// anything is sent; host names are checked by the client's resolver.
+pub struct Outbound {
+    client: reqwest::Client,
+    guarded: bool,
+}
+
+impl Outbound {
+    pub fn new(allow_link_local: bool) -> Self {
+        let builder = reqwest::Client::builder()
+            .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
+            .no_proxy();
+        let builder = if allow_link_local {
+            builder
+        } else {
+            builder.dns_resolver(Arc::new(GuardedResolver))
+        };
+        Outbound {
+            client: builder
+                .build()
+                .expect("an HTTP client with default settings builds"),
+            guarded: !allow_link_local,
+        }
+    }
+
+    fn check(&self, url: &str) -> Result<(), Refused> {
+        if self.guarded {
+            check_url(url)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        self.check(url).map(|()| self.client.get(url))
+    }
+
+    pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        self.check(url).map(|()| self.client.post(url))
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,18 @@
 use std::sync::Arc;
 
 use crate::{
-    clock::Clock, config::Config, journal::Journal, net_guard, outcomes::OutcomeQueue,
-    rate_limit::RateLimiter, scheduler::Scheduler, store::TaskStore, tasks::TaskId,
+    clock::Clock,
+    clock::MockTime,
+    config::Config,
+    journal::Journal,
+    net_guard::Outbound,
+    outcomes::OutcomeQueue,
+    rate_limit::RateLimiter,
+    scheduler::Scheduler,
+    store::TaskStore,
+    tasks::{Task, TaskId},
     video_store::VideoStore,
+    wire::{task_result, TaskResult},
 };
 
 #[derive(Clone)]
@@ -25,7 +34,7 @@ pub struct Inner {
     pub rate_limiter: Option<RateLimiter>,
     pub videos: VideoStore,
     /// Sends webhooks and fetches input images; it never carries API keys.
-    pub http: reqwest::Client,
+    pub http: Outbound,
     /// The endpoint of the last submission answered by the docs replay.
     pub docs_last_endpoint: std::sync::Mutex<crate::jobs::Endpoint>,
 }
@@ -56,11 +65,8 @@ impl AppState {
                 tasks: TaskStore::new(config.store_bounds()),
                 scheduler: scheduler.clone(),
                 outcomes: OutcomeQueue::default(),
-                videos: VideoStore::new(
-                    config.video_cache_mb.saturating_mul(1024 * 1024),
-                    !config.allow_link_local_webhooks,
-                ),
-                http: net_guard::http_client(config.allow_link_local_webhooks),
+                videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
+                http: Outbound::new(config.allow_link_local_webhooks),
                 docs_last_endpoint: std::sync::Mutex::new(crate::jobs::Endpoint::WanT2v),
                 config,
             }),
@@ -89,6 +95,18 @@ impl AppState {
         }
         self.videos.clear();
         self.load_scenario_outcomes();
+    }
+
+    /// The task-result body of `task` at `now`, as the result endpoint, the webhook and the
+    /// control API show it.
+    pub fn task_result<'t>(&self, task: &'t Task, now: MockTime) -> TaskResult<'t> {
+        task_result(
+            task,
+            now,
+            &self.clock,
+            || self.video_url(task.id),
+            self.config.video_ttl_seconds,
+        )
     }
 
     pub fn video_url(&self, task_id: TaskId) -> String {

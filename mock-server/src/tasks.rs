@@ -145,7 +145,6 @@ struct State {
     forced: Option<(Forced, MockTime, u32)>,
     attempts: Vec<Attempt>,
     delivery: Delivery,
-    cancelled: bool,
     /// The webhook attempt that may run next; an attempt runs only once it is claimed.
     next_attempt: u32,
     /// Bumped when the task's end moves, so that older scheduled checks know they are stale.
@@ -213,7 +212,6 @@ impl Task {
                 forced,
                 attempts: Vec::new(),
                 delivery,
-                cancelled: false,
                 next_attempt: 1,
                 wake_generation: 0,
                 download_cut: false,
@@ -349,7 +347,7 @@ impl Task {
     /// delivery is settled.
     pub fn claim_attempt(&self, number: u32) -> bool {
         let mut state = self.state();
-        if state.cancelled || state.delivery != Delivery::Pending || state.next_attempt != number {
+        if state.delivery != Delivery::Pending || state.next_attempt != number {
             return false;
         }
         state.next_attempt = number + 1;
@@ -359,7 +357,7 @@ impl Task {
     /// True before the first webhook attempt has been claimed.
     pub fn awaits_first_attempt(&self) -> bool {
         let state = self.state();
-        state.delivery == Delivery::Pending && state.next_attempt == 1 && !state.cancelled
+        state.delivery == Delivery::Pending && state.next_attempt == 1
     }
 
     pub fn record_attempt(&self, attempt: Attempt) {
@@ -382,21 +380,18 @@ impl Task {
         self.state().delivery
     }
 
+    /// Stops a pending webhook delivery (the mock was reset): no further attempt is claimed.
     pub fn cancel(&self) {
-        let mut state = self.state();
-        state.cancelled = true;
-        if state.delivery == Delivery::Pending {
-            state.delivery = Delivery::Cancelled;
-        }
+        self.set_delivery(Delivery::Cancelled);
     }
 
     /// When work started (after the queue), if it has.
     pub fn started_at(&self, now: MockTime) -> Option<MockTime> {
-        if self.fault == Some(Fault::StuckQueued) && self.state().forced.is_none() {
+        let state = self.state();
+        if self.fault == Some(Fault::StuckQueued) && state.forced.is_none() {
             return None;
         }
-        let offset = self.state().offset;
-        let start = (self.submitted_at + QUEUE_TIME) - offset;
+        let start = (self.submitted_at + QUEUE_TIME) - state.offset;
         (start <= now).then_some(start)
     }
 

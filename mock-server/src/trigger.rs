@@ -53,25 +53,15 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
     );
     let attempts = state.config.webhook_retries + 1;
     for number in 1..=attempts {
+        let at_unix_ms = clock::unix_ms_now();
         let Some(sent) = webhook::post_event(&state, &task).await else {
             break;
         };
-        let at = clock::unix_ms_now();
-        task.record_attempt(webhook::attempt_record(number, at, &sent, false));
-        if sent.refused {
-            task.set_delivery(Delivery::Refused);
+        if !webhook::settle(&task, number, attempts, at_unix_ms, &sent) {
             break;
         }
-        if sent.delivered() {
-            task.set_delivery(Delivery::Delivered);
-            break;
-        }
-        if number == attempts {
-            task.set_delivery(Delivery::GaveUp);
-        } else {
-            let wait = webhook::backoff(state.config.webhook_backoff_ms, number);
-            tokio::time::sleep(wait.div_f64(state.config.speed)).await;
-        }
+        let wait = webhook::backoff(state.config.webhook_backoff_ms, number);
+        tokio::time::sleep(wait.div_f64(state.config.speed)).await;
     }
     task.delivery()
 }

@@ -14,6 +14,7 @@ use tokio::sync::OnceCell;
 
 use crate::{
     jobs::Framing,
+    net_guard::Outbound,
     tasks::Task,
     video::{render, VideoSpec},
 };
@@ -25,9 +26,6 @@ const IMAGE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct VideoStore {
     /// Total size of cached videos before the oldest are dropped (`--video-cache-mb`).
     limit: usize,
-    /// Input images at link-local or unspecified addresses are not fetched (the HTTP client's
-    /// resolver guards host names; IP literals are checked here).
-    guard_addresses: bool,
     cache: Mutex<Cache>,
 }
 
@@ -39,17 +37,16 @@ struct Cache {
 }
 
 impl VideoStore {
-    pub fn new(limit: usize, guard_addresses: bool) -> Self {
+    pub fn new(limit: usize) -> Self {
         VideoStore {
             limit,
-            guard_addresses,
             cache: Mutex::default(),
         }
     }
 
     /// The MP4 of `task`, rendered once per distinct video.
-    pub async fn video_for(&self, task: &Task, http: &reqwest::Client) -> Result<Bytes, String> {
-        let spec = spec_for(task, http, self.guard_addresses).await;
+    pub async fn video_for(&self, task: &Task, http: &Outbound) -> Result<Bytes, String> {
+        let spec = spec_for(task, http).await;
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             cache.entries.entry(spec.clone()).or_default().clone()
@@ -90,14 +87,14 @@ impl VideoStore {
 }
 
 /// The size, rate and length of `task`'s video.
-pub async fn spec_for(task: &Task, http: &reqwest::Client, guard_addresses: bool) -> VideoSpec {
+pub async fn spec_for(task: &Task, http: &Outbound) -> VideoSpec {
     let (width, height) = match &task.job.framing {
         Framing::Fixed { width, height } => (*width, *height),
         Framing::FromImage {
             image_url,
             area,
             fallback,
-        } => match image_size(image_url, http, guard_addresses).await {
+        } => match image_size(image_url, http).await {
             Some((w, h)) => fit_area(*area, w, h),
             None => *fallback,
         },
@@ -121,31 +118,27 @@ pub fn fit_area(area: u32, w: usize, h: usize) -> (u32, u32) {
 }
 
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
-async fn image_size(
-    url: &str,
-    http: &reqwest::Client,
-    guard_addresses: bool,
-) -> Option<(usize, usize)> {
+async fn image_size(url: &str, http: &Outbound) -> Option<(usize, usize)> {
     let bytes = if let Some(data) = url.strip_prefix("data:") {
         let (_, payload) = data.split_once(";base64,")?;
         base64::engine::general_purpose::STANDARD
             .decode(payload.trim())
             .ok()?
     } else {
-        if guard_addresses {
-            if let Err(refused) = crate::net_guard::check_url(url) {
-                tracing::warn!(%refused, "input image not fetched; the video keeps the requested size");
-                return None;
-            }
-        }
         fetch_limited(url, http).await?
     };
     let size = imagesize::blob_size(&bytes).ok()?;
     (size.width > 0 && size.height > 0).then_some((size.width, size.height))
 }
 
-async fn fetch_limited(url: &str, http: &reqwest::Client) -> Option<Vec<u8>> {
-    let mut response = http.get(url).timeout(IMAGE_TIMEOUT).send().await.ok()?;
+async fn fetch_limited(url: &str, http: &Outbound) -> Option<Vec<u8>> {
+    let request = http
+        .get(url)
+        .inspect_err(|refused| {
+            tracing::warn!(%refused, "input image not fetched; the video keeps the requested size")
+        })
+        .ok()?;
+    let mut response = request.timeout(IMAGE_TIMEOUT).send().await.ok()?;
     if !response.status().is_success() {
         return None;
     }
@@ -181,12 +174,12 @@ mod tests {
             .mount(&server)
             .await;
         let port = server.address().port();
-        let http = reqwest::Client::new();
+        let http = Outbound::new(false);
         let loopback = format!("http://127.0.0.1:{port}/x.png");
-        assert_eq!(image_size(&loopback, &http, true).await, Some((200, 100)));
+        assert_eq!(image_size(&loopback, &http).await, Some((200, 100)));
         // Linux connects 0.0.0.0 to this host: without the guard this would reach the server.
         let unspecified = format!("http://0.0.0.0:{port}/x.png");
-        assert_eq!(image_size(&unspecified, &http, true).await, None);
+        assert_eq!(image_size(&unspecified, &http).await, None);
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 

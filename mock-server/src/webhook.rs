@@ -9,15 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::http::HeaderValue;
-
 use crate::{
     faults::{Fault, FAULT_HEADER},
     net_guard,
     scheduler::Due,
     state::AppState,
     tasks::{Attempt, Delivery, Task},
-    wire::{task_result, WebhookEvent},
+    wire::WebhookEvent,
 };
 
 pub const EVENT_TYPE: &str = "ASYNC_TASK_RESULT";
@@ -70,6 +68,7 @@ pub async fn deliver_now(state: &AppState, task: &Arc<Task>) {
 pub struct Sent {
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// The network guard refused the receiver's address: nothing was sent.
     pub refused: bool,
     pub took: Duration,
 }
@@ -80,106 +79,98 @@ impl Sent {
     }
 }
 
+/// How one POST ended.
+enum Reply {
+    Answered(u16),
+    /// No answer: a timeout or a transport error, described.
+    Failed(String),
+    Refused(net_guard::Refused),
+}
+
 /// POSTs `task`'s event to its receiver once.
 pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
     let hook = task.job.webhook.as_ref()?;
-    let now = state.clock.now();
-    let result = task_result(
-        task,
-        now,
-        &state.clock,
-        &state.video_url(task.id),
-        state.config.video_ttl_seconds,
-    );
+    let result = state.task_result(task, state.clock.now());
     let event = WebhookEvent {
         event_type: EVENT_TYPE,
         payload: &result,
     };
     let body = serde_json::to_vec(&event).expect("event serializes");
     let started = Instant::now();
-    if !state.config.allow_link_local_webhooks {
-        if let Err(refused) = net_guard::check_url(&hook.url) {
-            return Some(refused_attempt(&refused, started));
-        }
-    }
     let timeout_ms = state.config.webhook_timeout_ms;
-    let mut request = state
-        .http
-        .post(&hook.url)
-        .header("content-type", "application/json")
-        .timeout(Duration::from_millis(timeout_ms))
-        .body(body);
-    if let Some(fault) = &task.fault {
-        if let Ok(value) = HeaderValue::from_str(&fault.to_string()) {
-            request = request.header(FAULT_HEADER, value);
+    let reply = match state.http.post(&hook.url) {
+        Err(refused) => Reply::Refused(refused),
+        Ok(request) => {
+            let mut request = request
+                .header("content-type", "application/json")
+                .timeout(Duration::from_millis(timeout_ms))
+                .body(body);
+            if let Some(fault) = &task.fault {
+                request = request.header(FAULT_HEADER, fault.header_value());
+            }
+            match request.send().await {
+                Ok(response) => Reply::Answered(response.status().as_u16()),
+                Err(e) => match net_guard::find_refusal(&e) {
+                    Some(refused) => Reply::Refused(refused),
+                    None if e.is_timeout() => {
+                        Reply::Failed(format!("no answer within {timeout_ms} ms"))
+                    }
+                    None => Reply::Failed(describe(&e)),
+                },
+            }
         }
-    }
-    Some(match request.send().await {
-        Ok(response) => Sent {
-            status: Some(response.status().as_u16()),
-            error: None,
-            refused: false,
-            took: started.elapsed(),
-        },
-        Err(e) => match net_guard::find_refusal(&e) {
-            Some(refused) => refused_attempt(&refused, started),
-            None if e.is_timeout() => Sent {
-                status: None,
-                error: Some(format!("no answer within {timeout_ms} ms")),
-                refused: false,
-                took: started.elapsed(),
-            },
-            None => Sent {
-                status: None,
-                error: Some(describe(&e)),
-                refused: false,
-                took: started.elapsed(),
-            },
-        },
+    };
+    let (status, error, refused) = match reply {
+        Reply::Answered(status) => (Some(status), None, false),
+        Reply::Failed(error) => (None, Some(error), false),
+        Reply::Refused(refused) => (None, Some(refused.to_string()), true),
+    };
+    Some(Sent {
+        status,
+        error,
+        refused,
+        took: started.elapsed(),
     })
 }
 
-fn refused_attempt(refused: &net_guard::Refused, started: Instant) -> Sent {
-    Sent {
-        status: None,
-        error: Some(refused.to_string()),
-        refused: true,
-        took: started.elapsed(),
+/// Records attempt `number` (sent at `at_unix_ms`) and settles the delivery: refused,
+/// delivered, or given up after the last of `attempts`. True when another try is due.
+pub fn settle(task: &Task, number: u32, attempts: u32, at_unix_ms: u64, sent: &Sent) -> bool {
+    log(task, number, sent);
+    task.record_attempt(attempt_record(number, at_unix_ms, sent, false));
+    if sent.refused {
+        task.set_delivery(Delivery::Refused);
+        false
+    } else if sent.delivered() {
+        task.set_delivery(Delivery::Delivered);
+        false
+    } else if number < attempts {
+        true
+    } else {
+        tracing::warn!(task_id = %task.id, attempts, "webhook gave up");
+        task.set_delivery(Delivery::GaveUp);
+        false
     }
 }
 
-/// Sends attempt `number`, records it, and settles the delivery or schedules the next try.
+/// Sends attempt `number`, settles it, and schedules the next try when one is due.
 async fn attempt(state: &AppState, task: &Arc<Task>, number: u32) {
     let at_unix_ms = state.clock.unix_ms(state.clock.now());
     let Some(sent) = post_event(state, task).await else {
         return;
     };
-    log(task, number, &sent);
-    task.record_attempt(attempt_record(number, at_unix_ms, &sent, false));
-    if sent.refused {
-        task.set_delivery(Delivery::Refused);
-        return;
-    }
-    if sent.delivered() {
-        task.set_delivery(Delivery::Delivered);
-        if task.fault == Some(Fault::WebhookTwice) {
-            let at_unix_ms = state.clock.unix_ms(state.clock.now());
-            if let Some(again) = post_event(state, task).await {
-                log(task, number + 1, &again);
-                task.record_attempt(attempt_record(number + 1, at_unix_ms, &again, true));
-            }
-        }
-        return;
-    }
     let attempts = state.config.webhook_retries + 1;
-    if number < attempts {
+    if settle(task, number, attempts, at_unix_ms, &sent) {
         let backoff = backoff(state.config.webhook_backoff_ms, number);
         state
             .scheduler
             .schedule(state.clock.now() + backoff, task, number + 1, 0);
-    } else {
-        tracing::warn!(task_id = %task.id, attempts, "webhook gave up");
-        task.set_delivery(Delivery::GaveUp);
+    } else if sent.delivered() && task.fault == Some(Fault::WebhookTwice) {
+        let at_unix_ms = state.clock.unix_ms(state.clock.now());
+        if let Some(again) = post_event(state, task).await {
+            log(task, number + 1, &again);
+            task.record_attempt(attempt_record(number + 1, at_unix_ms, &again, true));
+        }
     }
 }
 
@@ -192,7 +183,7 @@ fn log(task: &Task, number: u32, sent: &Sent) {
     tracing::info!(task_id = %task.id, attempt = number, status = ?sent.status, error = sent.error.as_deref(), "webhook attempt");
 }
 
-pub fn attempt_record(number: u32, at_unix_ms: u64, sent: &Sent, duplicate: bool) -> Attempt {
+fn attempt_record(number: u32, at_unix_ms: u64, sent: &Sent, duplicate: bool) -> Attempt {
     Attempt {
         attempt: number,
         at_unix_ms,

@@ -69,13 +69,13 @@ pub struct VideoView {
     pub video_type: &'static str,
 }
 
-/// The result of `task` at `now`; `video_url` is where its video is served; times are read on
-/// `clock`'s wall time.
+/// The result of `task` at `now`; `video_url` makes the address its video is served at (called
+/// only once the task has succeeded); times are read on `clock`'s wall time.
 pub fn task_result<'a>(
     task: &'a Task,
     now: MockTime,
     clock: &Clock,
-    video_url: &str,
+    video_url: impl FnOnce() -> String,
     ttl_seconds: u64,
 ) -> TaskResult<'a> {
     let phase = task.phase(now);
@@ -89,7 +89,7 @@ pub fn task_result<'a>(
     };
     let videos = match phase {
         Phase::Succeeded { .. } => vec![VideoView {
-            video_url: video_url.to_string(),
+            video_url: video_url(),
             video_url_ttl: ttl_seconds,
             video_type: "mp4",
         }],

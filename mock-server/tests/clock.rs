@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{paused, start, start_default};
+use common::{hooked, paused, receiver, start, start_default};
 use reqwest::Method;
 use serde_json::{json, Value};
-use wiremock::{matchers::method, Mock as Expect, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const T2V: &str = "/v3/async/wan-t2v";
 
@@ -99,27 +99,6 @@ async fn bad_clock_calls_are_refused_and_change_nothing() {
         (now["paused"].as_bool(), now["now_seconds"].as_f64()),
         (Some(true), Some(0.0))
     );
-}
-
-/// A receiver that fails its first `failures` calls, then accepts.
-async fn receiver(failures: u64) -> MockServer {
-    let server = MockServer::start().await;
-    if failures > 0 {
-        Expect::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500))
-            .up_to_n_times(failures)
-            .mount(&server)
-            .await;
-    }
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
-
-fn hooked(server: &MockServer, prompt: &str) -> Value {
-    json!({"prompt": prompt, "extra": {"webhook": {"url": format!("{}/hook", server.uri())}}})
 }
 
 async fn prompts_received(server: &MockServer) -> Vec<String> {

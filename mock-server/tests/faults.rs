@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{paused, start};
+use common::{hooked, paused, receiver, start};
 use reqwest::Method;
 use serde_json::{json, Value};
-use wiremock::{matchers::method, Mock as Expect, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const T2V: &str = "/v3/async/wan-t2v";
 
@@ -89,15 +89,6 @@ async fn a_lying_eta_and_a_backward_step_of_progress() {
     );
 }
 
-async fn receiver() -> MockServer {
-    let server = MockServer::start().await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
-
 async fn events(server: &MockServer) -> Vec<(Value, Option<String>)> {
     server
         .received_requests()
@@ -114,13 +105,9 @@ async fn events(server: &MockServer) -> Vec<(Value, Option<String>)> {
         .collect()
 }
 
-fn hooked(server: &MockServer, prompt: &str) -> Value {
-    json!({"prompt": prompt, "extra": {"webhook": {"url": format!("{}/hook", server.uri())}}})
-}
-
 #[tokio::test]
 async fn webhook_delivered_twice() {
-    let hooks = receiver().await;
+    let hooks = receiver(0).await;
     let mock = start(paused()).await;
     let id = submit_with(&mock, "webhook-twice", &hooked(&hooks, "p")).await;
     mock.advance(600.0).await;
@@ -134,7 +121,7 @@ async fn webhook_delivered_twice() {
 
 #[tokio::test]
 async fn webhook_before_the_submit_answer() {
-    let hooks = receiver().await;
+    let hooks = receiver(0).await;
     let mock = start(paused()).await;
     let id = submit_with(&mock, "webhook-early", &hooked(&hooks, "p")).await;
     // Nothing else ran in between: the event was there when the answer came.
@@ -149,7 +136,7 @@ async fn webhook_before_the_submit_answer() {
 
 #[tokio::test]
 async fn a_late_webhook_arrives_after_a_later_task_s() {
-    let hooks = receiver().await;
+    let hooks = receiver(0).await;
     let mock = start(paused()).await;
     let first = submit_with(&mock, "webhook-late:30", &hooked(&hooks, "first")).await;
     let second = mock.submit_ok(T2V, &hooked(&hooks, "second")).await;

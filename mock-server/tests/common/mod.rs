@@ -147,3 +147,26 @@ pub fn assert_novita_error(answer: &(StatusCode, Value), status: u16, reason: &s
     assert_eq!(body["metadata"], serde_json::json!({}), "{body}");
     body["message"].as_str().expect("message").to_string()
 }
+
+/// A webhook receiver that answers 500 to its first `failures` calls, then 200.
+pub async fn receiver(failures: u64) -> wiremock::MockServer {
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    if failures > 0 {
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500))
+            .up_to_n_times(failures)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A Wan 2.1 text-to-video body with `prompt` and a webhook to `server`.
+pub fn hooked(server: &wiremock::MockServer, prompt: &str) -> Value {
+    serde_json::json!({"prompt": prompt, "extra": {"webhook": {"url": format!("{}/hook", server.uri())}}})
+}
