@@ -61,7 +61,7 @@ fn main() {
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq")
         // Response types the service is loose about get hand-written types that accept every
-        // form it is known to send (see client/types_ext.rs).
+        // form it is known to send (see client/lenient_types.rs).
         .with_replacement("TaskStatus", "crate::TaskStatus", std::iter::empty())
         .with_replacement("NumericString", "crate::NumericString", std::iter::empty());
     let tokens = progenitor::Generator::new(&settings)

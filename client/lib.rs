@@ -14,12 +14,12 @@
 mod client;
 mod download;
 mod error;
-mod poll;
+mod lenient_types;
+mod outcome;
 mod retry;
 mod submit;
-mod transport;
-mod types_ext;
 mod validate;
+mod wait;
 mod webhook;
 
 /// The client progenitor generated from `openapi/novita.yaml`.
@@ -28,15 +28,13 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
-pub use client::{
-    ClientBuilder, NovitaClient, WaitOptions, WaitProgress, API_KEY_ENV, BASE_URL_ENV,
-    DEFAULT_BASE_URL,
-};
+pub use client::{ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL};
 pub use error::{ApiError, Error, Violation};
 pub use generated::types;
+pub use lenient_types::{NumericString, TaskStatus};
 pub use retry::RetryPolicy;
 pub use submit::SubmitRequest;
-pub use types_ext::{NumericString, TaskStatus};
+pub use wait::{WaitOptions, WaitProgress};
 pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};
 
 /// Compiles the Rust examples of README.md, so that they cannot drift from the API.

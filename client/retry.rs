@@ -1,6 +1,6 @@
 //! When to try a request again, and how long to wait first.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use rand::Rng;
 
@@ -75,7 +75,7 @@ pub(crate) enum Idempotency {
     Submit,
 }
 
-pub(crate) fn may_retry(error: &Error, kind: Idempotency) -> bool {
+fn may_retry(error: &Error, kind: Idempotency) -> bool {
     match kind {
         Idempotency::Read => match error {
             Error::Transport { .. } => true,
@@ -91,6 +91,31 @@ pub(crate) fn may_retry(error: &Error, kind: Idempotency) -> bool {
             Error::Api(api) => api.status.as_u16() == 429,
             _ => false,
         },
+    }
+}
+
+/// Runs `attempt` until it succeeds, the policy's attempts are used up, or its error may not be
+/// retried for this kind of request. Returns the last error as it came.
+pub(crate) async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    kind: Idempotency,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut made = 1;
+    loop {
+        let error = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if made >= policy.max_attempts || !may_retry(&error, kind) {
+            return Err(error);
+        }
+        tokio::time::sleep(policy.backoff(made, error.retry_after())).await;
+        made += 1;
     }
 }
 

@@ -1,16 +1,24 @@
-//! The request bodies that create a task, and how each is sent.
+//! Creating tasks: the request bodies that do it, their check against the spec's rules, and
+//! how they are sent without ever creating a second paid task.
 
 use std::future::Future;
 
 use progenitor_client::ResponseValue;
 use serde::Serialize;
 
-use crate::generated::{
-    types::{
-        ErrorBody, SubmitTaskResponse, Wan26I2vRequest, Wan27I2vRequest, WanI2vRequest,
-        WanT2vRequest,
+use crate::{
+    error::{Error, Violation},
+    generated::{
+        types::{
+            ErrorBody, SubmitTaskResponse, Wan26I2vRequest, Wan27I2vRequest, WanI2vRequest,
+            WanT2vRequest,
+        },
+        Client,
     },
-    Client,
+    outcome::observe,
+    retry::{with_retries, Idempotency},
+    validate::violations,
+    NovitaClient,
 };
 
 type Sent = Result<ResponseValue<SubmitTaskResponse>, progenitor_client::Error<ErrorBody>>;
@@ -50,3 +58,82 @@ submit_request!(WanT2vRequest, "WanT2vRequest", submit_wan_t2v);
 submit_request!(WanI2vRequest, "WanI2vRequest", submit_wan_i2v);
 submit_request!(Wan26I2vRequest, "Wan26I2vRequest", submit_wan26_i2v);
 submit_request!(Wan27I2vRequest, "Wan27I2vRequest", submit_wan27_i2v);
+
+impl NovitaClient {
+    /// Checks `request` against the spec's rules without sending it.
+    ///
+    /// ```
+    /// use novita_video::{types::WanT2vRequest, NovitaClient};
+    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// assert!(NovitaClient::check(&request).is_ok());
+    /// request.steps = Some(41);
+    /// let error = NovitaClient::check(&request).unwrap_err();
+    /// assert!(error.to_string().contains("`steps` must be between 1 and 40"));
+    /// ```
+    pub fn check<R: SubmitRequest>(request: &R) -> Result<(), Error> {
+        let body = serde_json::to_value(request).map_err(|e| Error::InvalidRequest {
+            violations: vec![Violation {
+                field: "body".into(),
+                rule: format!("cannot be serialized: {e}"),
+            }],
+        })?;
+        let violations = violations(R::SCHEMA, &body);
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidRequest { violations })
+        }
+    }
+
+    /// Submits a task and returns its id. The body is checked first; nothing is sent when it
+    /// breaks a rule. Retried only where Novita certainly created no task.
+    ///
+    /// ```,no_run
+    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
+    /// use novita_video::types::WanI2vRequest;
+    /// let request: WanI2vRequest = WanI2vRequest::builder()
+    ///     .prompt("A panda walks slowly")
+    ///     .image_url("https://example.com/panda.jpg")
+    ///     .try_into()
+    ///     .unwrap();
+    /// let task_id = client.submit(&request).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn submit<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
+        Self::check(request)?;
+        let sent = with_retries(&self.submit_retry, Idempotency::Submit, || {
+            observe(request.send_raw(&self.api))
+        })
+        .await;
+        match sent {
+            Ok(accepted) => Ok(accepted.task_id),
+            // The request may have reached Novita: a task may exist, so say so.
+            Err(Error::Transport { source, .. }) if !source.is_connect() => {
+                Err(Error::SubmissionOutcomeUnknown {
+                    operation: R::OPERATION,
+                    source,
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Sends a submission once, as it is: no check against the spec's rules and no retry,
+    /// but the same typed errors as [`NovitaClient::submit`]. For testing how a server answers
+    /// bodies the client would refuse.
+    ///
+    /// ```no_run
+    /// # async fn run(client: novita_video::NovitaClient) {
+    /// use novita_video::types::WanT2vRequest;
+    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// request.steps = Some(99);
+    /// let error = client.submit_unchecked(&request).await.unwrap_err();
+    /// assert_eq!(error.reason(), Some("INVALID_REQUEST_BODY"));
+    /// # }
+    /// ```
+    pub async fn submit_unchecked<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
+        observe(request.send_raw(&self.api))
+            .await
+            .map(|accepted| accepted.task_id)
+    }
+}
