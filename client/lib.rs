@@ -15,6 +15,7 @@ mod client;
 mod download;
 mod error;
 mod lenient_types;
+mod operations;
 mod outcome;
 mod retry;
 mod submit;
@@ -32,6 +33,7 @@ pub use client::{ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT
 pub use error::{ApiError, Error, Violation};
 pub use generated::types;
 pub use lenient_types::{NumericString, TaskStatus};
+pub use operations::SubmitOperation;
 pub use retry::RetryPolicy;
 pub use submit::SubmitRequest;
 pub use wait::{WaitOptions, WaitProgress};

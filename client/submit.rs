@@ -9,10 +9,7 @@ use serde::Serialize;
 use crate::{
     error::{Error, Violation},
     generated::{
-        types::{
-            ErrorBody, SubmitTaskResponse, Wan26I2vRequest, Wan27I2vRequest, WanI2vRequest,
-            WanT2vRequest,
-        },
+        types::{ErrorBody, SubmitTaskResponse},
         Client,
     },
     outcome::observe,
@@ -21,10 +18,11 @@ use crate::{
     NovitaClient,
 };
 
-type Sent = Result<ResponseValue<SubmitTaskResponse>, progenitor_client::Error<ErrorBody>>;
+pub(crate) type Sent =
+    Result<ResponseValue<SubmitTaskResponse>, progenitor_client::Error<ErrorBody>>;
 
-/// A body one of Novita's submit endpoints accepts. Implemented for the four generated request
-/// types; [`crate::NovitaClient::submit`] takes any of them.
+/// A body one of Novita's submit endpoints accepts. Implemented, by `build.rs`, for the request
+/// type of every submit operation of the spec; [`crate::NovitaClient::submit`] takes any of them.
 ///
 /// ```
 /// use novita_video::{types::Wan27I2vRequest, SubmitRequest};
@@ -40,24 +38,6 @@ pub trait SubmitRequest: Serialize + Clone + Send + Sync {
     /// Sends the body through the generated builder, without any check.
     fn send_raw<'a>(&'a self, api: &'a Client) -> impl Future<Output = Sent> + Send + 'a;
 }
-
-macro_rules! submit_request {
-    ($body:ty, $schema:literal, $operation:ident) => {
-        impl SubmitRequest for $body {
-            const SCHEMA: &'static str = $schema;
-            const OPERATION: &'static str = stringify!($operation);
-
-            fn send_raw<'a>(&'a self, api: &'a Client) -> impl Future<Output = Sent> + Send + 'a {
-                api.$operation().body(self.clone()).send()
-            }
-        }
-    };
-}
-
-submit_request!(WanT2vRequest, "WanT2vRequest", submit_wan_t2v);
-submit_request!(WanI2vRequest, "WanI2vRequest", submit_wan_i2v);
-submit_request!(Wan26I2vRequest, "Wan26I2vRequest", submit_wan26_i2v);
-submit_request!(Wan27I2vRequest, "Wan27I2vRequest", submit_wan27_i2v);
 
 impl NovitaClient {
     /// Checks `request` against the spec's rules without sending it.

@@ -19,14 +19,22 @@ fn schemas() -> &'static Map<String, Value> {
     })
 }
 
+/// The resolved request schema named `schema_name`.
+///
+/// # Panics
+/// When `schema_name` is not a request schema of the spec: that is a bug in this crate.
+pub(crate) fn request_schema(schema_name: &str) -> &'static Value {
+    schemas()
+        .get(schema_name)
+        .unwrap_or_else(|| panic!("no request schema named {schema_name} in the spec"))
+}
+
 /// Every rule `body` breaks under the request schema `schema_name` (empty when it is valid).
 ///
 /// # Panics
 /// When `schema_name` is not a request schema of the spec: that is a bug in this crate.
 pub(crate) fn violations(schema_name: &str, body: &Value) -> Vec<Violation> {
-    let schema = schemas()
-        .get(schema_name)
-        .unwrap_or_else(|| panic!("no request schema named {schema_name} in the spec"));
+    let schema = request_schema(schema_name);
     let mut found = Vec::new();
     check(schema, body, "", &mut found);
     found

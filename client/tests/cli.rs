@@ -202,3 +202,168 @@ async fn wan26_sends_a_local_image_as_a_data_uri() {
     );
     assert_eq!(sent["parameters"], json!({"duration": 10}));
 }
+
+fn sent_bodies(requests: &[wiremock::Request]) -> Vec<Value> {
+    requests
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn submit_takes_the_fields_of_any_operation_as_flags() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let run = novita(
+        &server,
+        &[
+            "submit",
+            "wan2.6-i2v",
+            "--input.img_url",
+            "https://example.com/kite.png",
+            "--prompt",
+            "a kite",
+            "--parameters.duration",
+            "10",
+            "--seed",
+            "7",
+            "--audio",
+            "false",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "t-42");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.path(), "/v3/async/wan2.6-i2v");
+    assert_eq!(
+        sent_bodies(&requests)[0],
+        json!({
+            "input": {"img_url": "https://example.com/kite.png", "prompt": "a kite"},
+            "parameters": {"duration": 10, "seed": 7, "audio": false}
+        })
+    );
+}
+
+#[tokio::test]
+async fn submit_starts_from_a_body_file_and_flags_override_it() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        r#"{"prompt": "from the file", "loras": [{"path": "a/b", "scale": 1.0}]}"#,
+    )
+    .unwrap();
+    let run = novita(
+        &server,
+        &[
+            "--json",
+            "submit",
+            "wan-t2v",
+            "--body",
+            body.to_str().unwrap(),
+            "--prompt",
+            "from the flag",
+            "--extra.webhook.url",
+            "https://example.com/hook",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout).unwrap(),
+        json!({"task_id": "t-42"})
+    );
+    assert_eq!(
+        sent_bodies(&server.received_requests().await.unwrap())[0],
+        json!({
+            "prompt": "from the flag",
+            "loras": [{"path": "a/b", "scale": 1.0}],
+            "extra": {"webhook": {"url": "https://example.com/hook"}}
+        })
+    );
+}
+
+#[tokio::test]
+async fn submit_refuses_broken_rules_and_unknown_operations_with_nothing_sent() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let run = novita(
+        &server,
+        &[
+            "submit",
+            "wan2.6-i2v",
+            "--img_url",
+            "https://example.com/kite.png",
+            "--duration",
+            "7",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`parameters.duration` must be one of"),
+        "{}",
+        run.stderr
+    );
+    let run = novita(
+        &server,
+        &[
+            "submit",
+            "wan2.6-i2v",
+            "--img_url",
+            "u",
+            "--webhook",
+            "https://example.com/h",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no extra.webhook.url field"),
+        "{}",
+        run.stderr
+    );
+    let run = novita(&server, &["submit", "wan-nothing"]).await;
+    assert_eq!(run.code, 2);
+    let run = novita(&server, &["submit", "wan-t2v", "--steps", "many"]).await;
+    assert_eq!(run.code, 2, "a value of the wrong type is a usage error");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn submit_help_comes_from_the_spec() {
+    let server = MockServer::start().await;
+    let run = novita(&server, &["submit", "--help"]).await;
+    assert_eq!(run.code, 0);
+    for operation in novita_video::SubmitOperation::all() {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(operation.command()))
+            .unwrap_or_else(|| panic!("{} is listed: {}", operation.command(), run.stdout));
+        let status = if operation.deprecated() {
+            "[retired]"
+        } else {
+            "[live]"
+        };
+        assert!(
+            line.contains(operation.summary()) && line.contains(status),
+            "{line}"
+        );
+    }
+    let run = novita(&server, &["submit", "wan-t2v", "--help"]).await;
+    let prompt = &novita_video::SubmitOperation::find("wan-t2v")
+        .unwrap()
+        .request_schema()["properties"]["prompt"];
+    let limit = format!("{}-{} characters", prompt["minLength"], prompt["maxLength"]);
+    assert!(run.stdout.contains("--prompt <TEXT>"), "{}", run.stdout);
+    assert!(run.stdout.contains(&limit), "{limit} in {}", run.stdout);
+    assert!(
+        run.stdout.contains("Only in --body"),
+        "loras is named: {}",
+        run.stdout
+    );
+}

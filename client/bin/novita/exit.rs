@@ -1,0 +1,55 @@
+//! Exit codes, and the failure that carries one.
+//!
+//! 0 success; 2 bad command line or a request that breaks a documented rule (nothing sent);
+//! 3 Novita answered with an error; 4 the task failed; 5 gave up waiting; 6 network or
+//! unexpected answer; 7 the download or a local file failed.
+
+use novita_video::Error;
+
+pub const USAGE: u8 = 2;
+pub const API: u8 = 3;
+pub const TASK_FAILED: u8 = 4;
+pub const WAIT_TIMEOUT: u8 = 5;
+pub const NETWORK: u8 = 6;
+pub const LOCAL_FILE: u8 = 7;
+
+/// A failure with the exit code it maps to.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// A bad command line: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// A local file that could not be read or written: exit 7.
+    pub fn local_file(message: impl Into<String>) -> Self {
+        Failure {
+            code: LOCAL_FILE,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let code = match &error {
+            Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
+            Error::Api(_) => API,
+            Error::TaskFailed { .. } => TASK_FAILED,
+            Error::WaitTimeout { .. } => WAIT_TIMEOUT,
+            Error::Download { .. } | Error::Io { .. } | Error::NoVideo { .. } => LOCAL_FILE,
+            _ => NETWORK,
+        };
+        Failure {
+            code,
+            message: error.to_string(),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! After a submission: waiting for the task with a progress display, and downloading its video.
+
+use std::{path::Path, time::Duration};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use novita_video::{types::TaskResultResponse, Error, NovitaClient, WaitOptions, WaitProgress};
+
+use crate::{args::Follow, exit::Failure, output::Output};
+
+/// Prints the new task's id, or waits for it (and downloads) when asked to.
+pub async fn after_submit(
+    client: &NovitaClient,
+    out: &Output,
+    task_id: &str,
+    follow: &Follow,
+) -> Result<(), Failure> {
+    if !(follow.wait || follow.out.is_some()) {
+        out.submitted(task_id);
+        return Ok(());
+    }
+    if !out.json {
+        eprintln!("task {task_id} submitted");
+    }
+    let result = wait(client, out, task_id, follow.timeout).await?;
+    finish(client, out, &result, follow.out.as_deref()).await
+}
+
+fn bar(template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Waits for the task: a bar at a terminal, one line per change otherwise, nothing with --json.
+pub async fn wait(
+    client: &NovitaClient,
+    out: &Output,
+    task_id: &str,
+    timeout_seconds: u64,
+) -> Result<TaskResultResponse, Failure> {
+    let bar = out.interactive().then(|| {
+        let bar = bar("{spinner} {msg:<24} [{bar:30}] {pos:>3}%  eta {prefix}");
+        bar.set_length(100);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let json = out.json;
+    let mut last_line = String::new();
+    // A person watching a bar wants it to move: poll at least every 2 s then. Scripts keep the
+    // default pacing, which follows the task's eta.
+    let mut options = WaitOptions::default();
+    if bar.is_some() {
+        let min_interval = options.min_interval;
+        options = options.interval(min_interval, Duration::from_secs(2));
+    }
+    let options = options
+        .timeout(Duration::from_secs(timeout_seconds))
+        .on_progress(|p: &WaitProgress| {
+            let status = p.status.as_ref().map(|s| s.to_string()).unwrap_or_default();
+            let percent = p.progress_percent.unwrap_or(0.0).clamp(0.0, 100.0) as u64;
+            let eta = p
+                .eta
+                .map(|e| format!("{:.0}s", e.as_secs_f64().ceil()))
+                .unwrap_or_else(|| "?".into());
+            match &bar {
+                Some(bar) => {
+                    bar.set_message(status.trim_start_matches("TASK_STATUS_").to_string());
+                    bar.set_position(percent);
+                    bar.set_prefix(eta);
+                }
+                None if !json => {
+                    let line = format!("{} {status} {percent}% eta {eta}", p.task_id);
+                    if line != last_line {
+                        eprintln!("{line}");
+                        last_line = line;
+                    }
+                }
+                None => {}
+            }
+        });
+    let outcome = client.wait(task_id, options).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    outcome.map_err(|error| {
+        if let (true, Error::TaskFailed { result, .. }) = (json, &error) {
+            out.result(result);
+        }
+        Failure::from(error)
+    })
+}
+
+/// Prints the result, or downloads its video to `file` with a byte counter at a terminal.
+pub async fn finish(
+    client: &NovitaClient,
+    out: &Output,
+    result: &TaskResultResponse,
+    file: Option<&Path>,
+) -> Result<(), Failure> {
+    let Some(file) = file else {
+        out.result(result);
+        return Ok(());
+    };
+    let bar = out.interactive().then(|| {
+        let bar = bar("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}");
+        bar.set_message("downloading");
+        bar
+    });
+    let written = client
+        .download_video(result, file, |done, total| {
+            if let Some(bar) = &bar {
+                if let Some(total) = total {
+                    bar.set_length(total);
+                }
+                bar.set_position(done);
+            }
+        })
+        .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    out.downloaded(result, file, written);
+    Ok(())
+}

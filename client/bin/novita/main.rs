@@ -1,0 +1,100 @@
+//! `novita`: submit Wan video jobs, wait for them and download the result from a terminal.
+//!
+//! - `args.rs`: global flags, following a task, the shorthand commands (clap derive);
+//! - `submit_command.rs` and `fields.rs`: `novita submit OPERATION`, built from the spec;
+//! - `shorthands.rs`: the shorthand commands as bodies of the operations they stand for;
+//! - `follow.rs`: waiting with progress, and downloading;
+//! - `output.rs`: what goes to stdout; `exit.rs`: exit codes.
+
+mod args;
+mod exit;
+mod fields;
+mod follow;
+mod output;
+mod shorthands;
+mod submit_command;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use novita_video::NovitaClient;
+
+use args::{Cli, Command, Global};
+use exit::Failure;
+use output::Output;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let matches = Cli::command()
+        .subcommand(submit_command::command())
+        .get_matches();
+    let json = matches.get_flag("json");
+    match run(&matches).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": failure.message, "exit_code": failure.code})
+                );
+            }
+            eprintln!("novita: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn client(global: &Global) -> Result<NovitaClient, Failure> {
+    let mut builder = NovitaClient::builder();
+    if let Some(key) = &global.api_key {
+        builder = builder.api_key(key);
+    }
+    if let Some(url) = &global.base_url {
+        builder = builder.base_url(url);
+    }
+    Ok(builder.build()?)
+}
+
+async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
+    let usage = |e: clap::Error| Failure::usage(e.to_string());
+    if let Some(("submit", submit)) = matches.subcommand() {
+        let global = Global::from_arg_matches(matches).map_err(usage)?;
+        let out = Output { json: global.json };
+        return submit_command::run(&client(&global)?, &out, submit).await;
+    }
+    let cli = Cli::from_arg_matches(matches).map_err(usage)?;
+    let client = client(&cli.global)?;
+    let out = Output {
+        json: cli.global.json,
+    };
+    match cli.command {
+        Command::Result { task_id } => {
+            let result = client.task_result(&task_id).await?;
+            out.result(&result);
+            Ok(())
+        }
+        Command::Wait {
+            task_id,
+            out: file,
+            timeout,
+        } => {
+            let result = follow::wait(&client, &out, &task_id, timeout).await?;
+            follow::finish(&client, &out, &result, file.as_deref()).await
+        }
+        Command::Download { task_id, out: file } => {
+            let result = client.task_result(&task_id).await?;
+            follow::finish(&client, &out, &result, Some(&file)).await
+        }
+        shorthand => {
+            let shorthand = shorthands::request(&shorthand)?;
+            submit_command::send(
+                &client,
+                &out,
+                shorthand.operation,
+                shorthand.body,
+                shorthand.follow,
+            )
+            .await
+        }
+    }
+}

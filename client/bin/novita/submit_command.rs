@@ -1,0 +1,121 @@
+//! `novita submit OPERATION [--FIELD VALUE]...`: one command per submit operation of the spec,
+//! its flags made from the operation's request schema. A new operation in the spec is a new
+//! command here with no code.
+
+use std::path::PathBuf;
+
+use clap::{value_parser, Arg, ArgMatches, Args, Command, FromArgMatches};
+use novita_video::{NovitaClient, SubmitOperation};
+use serde_json::{Map, Value};
+
+use crate::{args::Follow, exit::Failure, fields, follow::after_submit, output::Output};
+
+/// `live` or `retired`, as the spec marks the operation.
+fn status(operation: &SubmitOperation) -> &'static str {
+    if operation.deprecated() {
+        "retired"
+    } else {
+        "live"
+    }
+}
+
+pub fn command() -> Command {
+    let mut submit = Command::new("submit")
+        .about("Submit a task to any operation of the spec, with its fields as flags")
+        .subcommand_required(true)
+        .subcommand_value_name("OPERATION")
+        .subcommand_help_heading("Operations");
+    for operation in SubmitOperation::all() {
+        submit = submit.subcommand(operation_command(operation));
+    }
+    submit
+}
+
+fn operation_command(operation: &'static SubmitOperation) -> Command {
+    let fields = fields::fields(operation.request_schema());
+    let mut after_help = format!("POST {}", operation.path());
+    if !fields.body_only.is_empty() {
+        after_help.push_str(&format!(
+            "\nOnly in --body (lists of objects and the like): {}",
+            fields.body_only.join(", ")
+        ));
+    }
+    // Follow's own doc comment would become the about text: add its flags first.
+    Follow::augment_args(Command::new(operation.command()).next_help_heading("Submission"))
+        .about(format!("{} [{}]", operation.summary(), status(operation)))
+        .after_help(after_help)
+        .next_help_heading("Fields (limits from the spec)")
+        .args(fields::args(&fields))
+        .next_help_heading("Submission")
+        .arg(
+            Arg::new("body")
+                .long("body")
+                .value_name("FILE.json")
+                .value_parser(value_parser!(PathBuf))
+                .help("A JSON body to start from (`-` reads stdin); flags override its fields"),
+        )
+}
+
+/// Runs `novita submit OPERATION ...` from its matches.
+pub async fn run(client: &NovitaClient, out: &Output, matches: &ArgMatches) -> Result<(), Failure> {
+    let Some((name, matches)) = matches.subcommand() else {
+        return Err(Failure::usage("name an operation: novita submit --help"));
+    };
+    let operation = SubmitOperation::find(name)
+        .ok_or_else(|| Failure::usage(format!("{name} is not an operation of the spec")))?;
+    let follow = Follow::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
+    let fields = fields::fields(operation.request_schema());
+    let mut body = match matches.get_one::<PathBuf>("body") {
+        Some(file) => read_body(file)?,
+        None => Map::new(),
+    };
+    fields::fill(&fields, matches, &mut body);
+    send(client, out, operation, body, &follow).await
+}
+
+fn read_body(file: &PathBuf) -> Result<Map<String, Value>, Failure> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| Failure::local_file(format!("reading {}: {e}", file.display())))?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(body)) => Ok(body),
+        Ok(_) => Err(Failure::usage(format!(
+            "{}: the body must be a JSON object",
+            file.display()
+        ))),
+        Err(e) => Err(Failure::usage(format!("{}: not JSON: {e}", file.display()))),
+    }
+}
+
+/// Sends `body` to `operation` (checked first: a broken rule exits 2 with nothing sent), then
+/// follows the task as asked. Shared with the shorthand commands.
+pub async fn send(
+    client: &NovitaClient,
+    out: &Output,
+    operation: &'static SubmitOperation,
+    mut body: Map<String, Value>,
+    follow: &Follow,
+) -> Result<(), Failure> {
+    if let Some(url) = &follow.webhook {
+        const WEBHOOK_URL: &str = "extra.webhook.url";
+        if !fields::has_field(operation.request_schema(), WEBHOOK_URL) {
+            return Err(Failure::usage(format!(
+                "--webhook: {} has no {WEBHOOK_URL} field in the spec",
+                operation.command()
+            )));
+        }
+        fields::set(&mut body, WEBHOOK_URL, Value::from(url.clone()));
+    }
+    if operation.deprecated() {
+        eprintln!(
+            "novita: warning: {} is retired ({}); see `novita submit --help`",
+            operation.command(),
+            operation.summary()
+        );
+    }
+    let task_id = client.submit_value(operation, Value::Object(body)).await?;
+    after_submit(client, out, &task_id, follow).await
+}
