@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-use crate::outcomes::QueuedOutcome;
+use crate::sim::outcomes::QueuedOutcome;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -170,14 +170,14 @@ impl Config {
         if self.control_token.is_some() || addr.ip().is_loopback() {
             return None;
         }
-        let token = crate::control_token::generate();
+        let token = crate::control::token::generate();
         self.control_token = Some(token.clone());
         Some(token)
     }
 
     /// The bounds of the task store.
-    pub fn store_bounds(&self) -> crate::store::Bounds {
-        crate::store::Bounds {
+    pub fn store_bounds(&self) -> crate::sim::store::Bounds {
+        crate::sim::store::Bounds {
             max_tasks: self.max_tasks,
             max_bytes: self.max_task_memory_mb.saturating_mul(1024 * 1024),
             retention: self.task_retention_seconds.map(Duration::from_secs),

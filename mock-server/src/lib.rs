@@ -10,42 +10,40 @@
 //! println!("point the client at {}", mock.url());
 //! # }
 //! ```
+//!
+//! # How the pieces fit
+//!
+//! A request enters through [`app`](self) (the router, the journal middleware, the body limit).
+//! Novita's routes go to `novita_api`: the handlers authenticate, apply a forced outcome if QA
+//! asked for one, check the body against `rules` (an independent reading of the vendor pages,
+//! one function per model family) and hand the resulting job to `sim`, which keeps the task in
+//! a bounded store and computes its state from the mock clock whenever it is read. When a task
+//! ends, `sim`'s scheduler runs `webhooks` deliveries at their instants on the same clock.
+//! `video` renders the result MP4 on first download. `control` is QA's side: the `/_mock`
+//! API, its token guard and the request journal. `state` ties them together as the axum state
+//! every handler receives; `config` holds the settings; `net_guard` keeps outbound requests
+//! (webhooks, input images) away from link-local addresses.
 
-mod api;
 mod app;
-mod clock;
 pub mod config;
 mod control;
-mod control_token;
-mod docs;
-mod faults;
-mod fields;
-mod jobs;
-mod journal;
-mod media;
 mod net_guard;
-mod novita_error;
-pub mod outcomes;
-mod rate_limit;
-mod scheduler;
+mod novita_api;
+mod rules;
+mod sim;
 mod state;
-mod store;
-mod tasks;
-mod trigger;
-pub mod video;
-mod video_store;
-mod webhook;
-mod wire;
+mod video;
+mod webhooks;
 
 use std::{future::Future, net::SocketAddr};
 
 pub use config::Config;
-pub use control_token::TOKEN_HEADER;
-pub use faults::{Fault, FAULT_HEADER};
-pub use outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};
-pub use tasks::{Attempt, Delivery};
+pub use control::token::TOKEN_HEADER;
+pub use sim::faults::{Fault, FAULT_HEADER};
+pub use sim::outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};
+pub use sim::tasks::{Attempt, Delivery};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-pub use trigger::send_test_event;
+pub use webhooks::trigger::send_test_event;
 
 /// A mock listening in the background; dropping it shuts the server down.
 pub struct RunningMock {

@@ -3,18 +3,18 @@
 use std::sync::Arc;
 
 use crate::{
-    clock::Clock,
-    clock::MockTime,
     config::Config,
-    journal::Journal,
+    control::journal::Journal,
     net_guard::Outbound,
-    outcomes::OutcomeQueue,
-    rate_limit::RateLimiter,
-    scheduler::Scheduler,
-    store::TaskStore,
-    tasks::{Task, TaskId},
-    video_store::VideoStore,
-    wire::{task_result, TaskResult},
+    novita_api::rate_limit::RateLimiter,
+    novita_api::wire::{task_result, TaskResult},
+    sim::clock::Clock,
+    sim::clock::MockTime,
+    sim::outcomes::OutcomeQueue,
+    sim::scheduler::Scheduler,
+    sim::store::TaskStore,
+    sim::tasks::{Task, TaskId},
+    video::store::VideoStore,
 };
 
 #[derive(Clone)]
@@ -36,7 +36,7 @@ pub struct Inner {
     /// Sends webhooks and fetches input images; it never carries API keys.
     pub http: Outbound,
     /// The endpoint of the last submission answered by the docs replay.
-    pub docs_last_endpoint: std::sync::Mutex<crate::jobs::Endpoint>,
+    pub docs_last_endpoint: std::sync::Mutex<crate::rules::Endpoint>,
 }
 
 impl Drop for Inner {
@@ -67,11 +67,11 @@ impl AppState {
                 outcomes: OutcomeQueue::default(),
                 videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
                 http: Outbound::new(config.allow_link_local_webhooks),
-                docs_last_endpoint: std::sync::Mutex::new(crate::jobs::Endpoint::WanT2v),
+                docs_last_endpoint: std::sync::Mutex::new(crate::rules::Endpoint::WanT2v),
                 config,
             }),
         };
-        crate::scheduler::spawn_driver(scheduler, Arc::downgrade(&state.inner));
+        crate::sim::scheduler::spawn_driver(scheduler, Arc::downgrade(&state.inner));
         state.load_scenario_outcomes();
         state
     }

@@ -10,12 +10,12 @@ use std::{
 };
 
 use crate::{
-    faults::{Fault, FAULT_HEADER},
     net_guard,
-    scheduler::Due,
+    novita_api::wire::WebhookEvent,
+    sim::faults::{Fault, FAULT_HEADER},
+    sim::scheduler::Due,
+    sim::tasks::{Attempt, Delivery, Task},
     state::AppState,
-    tasks::{Attempt, Delivery, Task},
-    wire::WebhookEvent,
 };
 
 pub const EVENT_TYPE: &str = "ASYNC_TASK_RESULT";

@@ -15,13 +15,13 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::{
-    clock::{ClockView, MockTime},
-    jobs::Endpoint,
-    outcomes::QueuedOutcome,
-    scheduler,
+    rules::Endpoint,
+    sim::clock::{ClockView, MockTime},
+    sim::outcomes::QueuedOutcome,
+    sim::scheduler,
+    sim::tasks::{Attempt, Delivery, Phase, Task},
     state::AppState,
-    tasks::{Attempt, Delivery, Phase, Task},
-    webhook,
+    webhooks::delivery,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -256,7 +256,7 @@ fn end_task(
             format!("task {id} has already ended"),
         ));
     }
-    webhook::schedule(state, &task);
+    delivery::schedule(state, &task);
     Ok(Json(summary(state, &task, now)))
 }
 
@@ -288,7 +288,7 @@ async fn advance(
 ) -> Result<Json<TaskSummary>, ControlError> {
     let task = find(&state, &id)?;
     task.advance(seconds(&body)?);
-    webhook::schedule(&state, &task);
+    delivery::schedule(&state, &task);
     Ok(Json(summary(&state, &task, state.clock.now())))
 }
 

@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    clock::{Clock, MockTime},
-    tasks::{Phase, Task, TaskId},
+    sim::clock::{Clock, MockTime},
+    sim::tasks::{Phase, Task, TaskId},
 };
 
 /// The body of a task result. It borrows from the task where it can: it is built for every

@@ -13,9 +13,9 @@ use bytes::Bytes;
 use tokio::sync::OnceCell;
 
 use crate::{
-    jobs::Framing,
     net_guard::Outbound,
-    tasks::Task,
+    sim::job::Framing,
+    sim::tasks::Task,
     video::{render, VideoSpec},
 };
 

@@ -6,12 +6,15 @@ use std::{sync::Arc, time::Duration};
 use serde_json::json;
 
 use crate::{
-    clock,
     config::Config,
-    jobs::{Endpoint, Framing, Job, WebhookRequest},
+    rules::Endpoint,
+    sim::clock,
+    sim::job::Framing,
+    sim::job::Job,
+    sim::job::WebhookRequest,
+    sim::tasks::{Attempt, Delivery, NewTask, Task, FAILED, SUCCEED},
     state::AppState,
-    tasks::{Attempt, Delivery, NewTask, Task, FAILED, SUCCEED},
-    webhook,
+    webhooks::delivery,
 };
 
 /// Sends one test-mode `ASYNC_TASK_RESULT` event for a made-up Wan 2.1 text-to-video task;
@@ -54,13 +57,13 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
     let attempts = state.config.webhook_retries + 1;
     for number in 1..=attempts {
         let at_unix_ms = clock::unix_ms_now();
-        let Some(sent) = webhook::post_event(&state, &task).await else {
+        let Some(sent) = delivery::post_event(&state, &task).await else {
             break;
         };
-        if !webhook::settle(&task, number, attempts, at_unix_ms, &sent) {
+        if !delivery::settle(&task, number, attempts, at_unix_ms, &sent) {
             break;
         }
-        let wait = webhook::backoff(state.config.webhook_backoff_ms, number);
+        let wait = delivery::backoff(state.config.webhook_backoff_ms, number);
         tokio::time::sleep(wait.div_f64(state.config.speed)).await;
     }
     task.delivery()

@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{novita_error::NovitaError, state::AppState};
+use crate::{novita_api::error::NovitaError, state::AppState};
 
 pub const TOKEN_HEADER: &str = "x-mock-token";
 

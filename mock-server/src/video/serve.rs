@@ -11,7 +11,7 @@ use axum::{
 };
 use bytes::Bytes;
 
-use crate::{faults::Fault, state::AppState, tasks::Phase};
+use crate::{sim::faults::Fault, sim::tasks::Phase, state::AppState};
 
 /// A storage service's XML error, as S3-style signed links answer.
 enum StorageError {
@@ -52,7 +52,7 @@ pub async fn video(State(state): State<AppState>, Path(file): Path<String>) -> R
     Fault::name_in(task.fault.as_ref(), serve(&state, &task).await)
 }
 
-async fn serve(state: &AppState, task: &crate::tasks::Task) -> Response {
+async fn serve(state: &AppState, task: &crate::sim::tasks::Task) -> Response {
     let now = state.clock.now();
     let Phase::Succeeded { at: ended } = task.phase(now) else {
         return StorageError::NoSuchKey.into_response();

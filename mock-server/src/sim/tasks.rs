@@ -10,7 +10,7 @@ use std::{
 
 use serde::Serialize;
 
-use crate::{clock::MockTime, faults::Fault, jobs::Job};
+use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job};
 
 pub const QUEUED: &str = "TASK_STATUS_QUEUED";
 pub const PROCESSING: &str = "TASK_STATUS_PROCESSING";
@@ -419,7 +419,7 @@ pub(crate) fn test_task(
     planned_failure: Option<&str>,
     fault: Option<Fault>,
 ) -> Task {
-    use crate::jobs::{Endpoint, Framing};
+    use crate::{rules::Endpoint, sim::job::Framing};
     Task::new(
         NewTask {
             job: Job {

@@ -17,8 +17,8 @@ use std::{
 use rustc_hash::FxBuildHasher;
 
 use crate::{
-    clock::MockTime,
-    tasks::{Task, TaskId},
+    sim::clock::MockTime,
+    sim::tasks::{Task, TaskId},
 };
 
 const SHARDS: usize = 64;
@@ -169,7 +169,7 @@ impl TaskStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::test_task;
+    use crate::sim::tasks::test_task;
 
     fn task(at: MockTime, work_seconds: u64) -> Arc<Task> {
         Arc::new(test_task(at, Duration::from_secs(work_seconds), None, None))

@@ -17,11 +17,11 @@ use std::{
 use tokio::sync::{Notify, Semaphore};
 
 use crate::{
-    clock::MockTime,
     config::{MAX_CONCURRENT_WEBHOOKS, MAX_PENDING_WEBHOOKS},
+    sim::clock::MockTime,
+    sim::tasks::{Task, TaskId},
     state::{AppState, Inner},
-    tasks::{Task, TaskId},
-    webhook,
+    webhooks::delivery,
 };
 
 /// One webhook attempt of one task, due at `at`.
@@ -197,7 +197,7 @@ pub fn spawn_driver(scheduler: Arc<Scheduler>, state: Weak<Inner>) {
                     };
                     let state = state.clone();
                     tokio::spawn(async move {
-                        webhook::run_due(state, due).await;
+                        delivery::run_due(state, due).await;
                         drop(permit);
                     });
                 }
@@ -239,7 +239,7 @@ pub async fn advance(state: &AppState, by: Duration) {
     let target = state.clock.now() + by;
     while let Some((at, due)) = scheduler.pop_earliest(target) {
         state.clock.jump_to(at);
-        let runs = due.into_iter().map(|d| webhook::run_due(state.clone(), d));
+        let runs = due.into_iter().map(|d| delivery::run_due(state.clone(), d));
         futures_util::future::join_all(runs).await;
     }
     state.clock.jump_to(target);

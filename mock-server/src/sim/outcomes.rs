@@ -12,7 +12,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::{config::MAX_QUEUED_OUTCOMES, faults::Fault};
+use crate::{config::MAX_QUEUED_OUTCOMES, sim::faults::Fault};
 
 /// Header that picks an outcome for one request.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";

@@ -1,0 +1,29 @@
+//! Who is asking: the API key of a request, checked against the configured keys.
+
+use axum::http::{header, HeaderMap};
+
+use crate::{novita_api::error::NovitaError, state::AppState};
+
+/// The API key of a request: `Authorization: Bearer <key>` or a bare `<key>` (the official JS
+/// SDK sends the bare form).
+pub fn authenticate<'h>(state: &AppState, headers: &'h HeaderMap) -> Result<&'h str, NovitaError> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim();
+    let key = match raw.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        // "Bearer " arrives as "Bearer": HTTP strips the trailing space.
+        None if raw.eq_ignore_ascii_case("bearer") => "",
+        _ => raw,
+    };
+    if key.is_empty() {
+        return Err(NovitaError::missing_api_key());
+    }
+    let keys = &state.config.api_keys;
+    if !keys.is_empty() && !keys.iter().any(|k| k == key) {
+        return Err(NovitaError::invalid_api_key());
+    }
+    Ok(key)
+}

@@ -1,0 +1,177 @@
+//! Novita's error answer: an HTTP status and `{"code","reason","message","metadata"}`, and the
+//! catalogue of every reason the mock can answer with, one named constructor each. Handlers
+//! return `Result<_, NovitaError>`; nothing else in the mock spells a reason.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Metadata is always an empty object: Novita documents no keys for it.
+type Metadata = Map<String, Value>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NovitaError {
+    status: StatusCode,
+    reason: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: u16,
+    reason: &'a str,
+    message: &'a str,
+    metadata: Metadata,
+}
+
+impl NovitaError {
+    fn new(status: StatusCode, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        NovitaError {
+            status,
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    /// 400 `INVALID_REQUEST_BODY`: a request parameter broke a rule; `field` names it, `rule`
+    /// says how.
+    pub fn invalid_body(field: &str, rule: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST_BODY",
+            format!("{field}: {rule}"),
+        )
+    }
+
+    /// 413 `INVALID_REQUEST_BODY`: the body is over the mock's size limit (not documented by
+    /// Novita; the reason is the one it uses for bodies it refuses).
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_REQUEST_BODY",
+            format!("body: larger than {limit} bytes, or not fully received"),
+        )
+    }
+
+    /// 400 `MISSING_API_KEY`.
+    pub fn missing_api_key() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "MISSING_API_KEY",
+            "missing api key: send Authorization: Bearer <key>",
+        )
+    }
+
+    /// 403 `INVALID_API_KEY`.
+    pub fn invalid_api_key() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "INVALID_API_KEY", "invalid api key")
+    }
+
+    /// 404 `TASK_NOT_FOUND`: unknown, evicted, or another key's task alike.
+    pub fn task_not_found(task_id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "TASK_NOT_FOUND",
+            format!("task {task_id} not found"),
+        )
+    }
+
+    /// 404 `API_NOT_FOUND`: no route at this path.
+    pub fn api_not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "API_NOT_FOUND",
+            format!("no API at {path}"),
+        )
+    }
+
+    /// 405 `METHOD_NOT_ALLOWED` (axum adds the `Allow` header).
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("{method} is not allowed on {path}"),
+        )
+    }
+
+    /// 429 `RATE_LIMIT_EXCEEDED`: from the configured limit, or forced by a test (`None`).
+    pub fn rate_limited(per_minute: Option<u32>) -> Self {
+        let message = match per_minute {
+            Some(rpm) => format!("rate limit of {rpm} requests per minute exceeded"),
+            None => "rate limit exceeded".to_string(),
+        };
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMIT_EXCEEDED",
+            message,
+        )
+    }
+
+    /// 500 with a test's reason, or Novita's for the operation: `CREATE_TASK_FAILED` for a
+    /// submission, `GET_RESULT_FAILED` for a result read.
+    pub fn server_error(reason: Option<&str>, is_submit: bool) -> Self {
+        let default = if is_submit {
+            "CREATE_TASK_FAILED"
+        } else {
+            "GET_RESULT_FAILED"
+        };
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            reason.unwrap_or(default),
+            "internal error",
+        )
+    }
+
+    /// Any status and reason a test asked for (the `reject` outcome); the message defaults to
+    /// the reason in words.
+    pub fn chosen_by_test(status: u16, reason: &str, message: Option<&str>) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        let message = message
+            .map(str::to_string)
+            .unwrap_or_else(|| reason.to_lowercase().replace('_', " "));
+        Self::new(status, reason, message)
+    }
+
+    /// 400 `INVALID_MOCK_SCENARIO`: the `X-Mock-Scenario` header does not parse.
+    pub fn invalid_scenario(header: &str, problem: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_MOCK_SCENARIO",
+            format!("{header}: {problem}"),
+        )
+    }
+
+    /// 401 `MISSING_MOCK_TOKEN`: the control API needs its token.
+    pub fn control_token_missing() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "MISSING_MOCK_TOKEN",
+            "this mock's control API needs its token: send X-Mock-Token (the dashboard takes /_mock/ui?token=...)",
+        )
+    }
+
+    /// 401 `INVALID_MOCK_TOKEN`.
+    pub fn control_token_invalid() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_MOCK_TOKEN",
+            "X-Mock-Token does not match this mock's control token",
+        )
+    }
+}
+
+impl IntoResponse for NovitaError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            code: self.status.as_u16(),
+            reason: &self.reason,
+            message: &self.message,
+            metadata: Map::new(),
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,182 @@
+//! Novita's task routes: the submissions and the task result. Each handler authenticates,
+//! applies a forced outcome, checks, and answers; every refusal is a [`NovitaError`].
+
+use std::{borrow::Cow, sync::Arc, time::Instant};
+
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, Uri},
+    response::{IntoResponse, Response},
+};
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::{
+    novita_api::{
+        auth::authenticate,
+        error::NovitaError,
+        forced::{answer_instead, forced_outcome},
+        wire::{json_response, result_size_hint},
+    },
+    rules::{self, vendor_examples, Endpoint},
+    sim::{
+        faults::Fault,
+        outcomes::Outcome,
+        tasks::{NewTask, Task},
+    },
+    state::AppState,
+    webhooks::delivery,
+};
+
+fn docs_response(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// `POST /v3/async/<endpoint>`: checks the body and queues a task.
+pub async fn submit(
+    State(state): State<AppState>,
+    endpoint: Endpoint,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NovitaError> {
+    let state = &state;
+    let key = authenticate(state, &headers)?;
+    if let Some(limiter) = &state.rate_limiter {
+        if !limiter.allow(key, endpoint.path(), Instant::now()) {
+            return Err(NovitaError::rate_limited(Some(limiter.per_minute())));
+        }
+    }
+    let outcome = forced_outcome(state, &headers, endpoint.path(), true)?;
+    if let Some(outcome) = &outcome {
+        if let Some(answer) = answer_instead(outcome, true).await {
+            return answer;
+        }
+    }
+    const JSON_TYPE: &[u8] = b"application/json";
+    let is_json = headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes().trim_ascii_start();
+        v.len() >= JSON_TYPE.len() && v[..JSON_TYPE.len()].eq_ignore_ascii_case(JSON_TYPE)
+    });
+    if !is_json {
+        return Err(NovitaError::invalid_body(
+            "Content-Type",
+            "must be application/json",
+        ));
+    }
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| NovitaError::invalid_body("body", format!("is not valid JSON ({e})")))?;
+    let job = rules::parse(endpoint, &value)?;
+
+    if outcome == Some(Outcome::Docs) {
+        *state
+            .docs_last_endpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = endpoint;
+        return Ok(docs_response(vendor_examples::SUBMIT.to_string()));
+    }
+    let (planned_failure, fault) = match outcome {
+        Some(Outcome::Fail { reason }) => (Some(reason), None),
+        Some(Outcome::Fault(fault)) => (None, Some(fault)),
+        _ => (None, None),
+    };
+    let seed = job
+        .seed
+        .unwrap_or_else(|| rand::random_range(0..=2_147_483_647));
+    let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
+    let now = state.clock.now();
+    let task = Arc::new(Task::new(
+        NewTask {
+            job,
+            seed,
+            request_text: String::from_utf8_lossy(&body).into(),
+            api_key: Arc::from(key),
+            planned_failure,
+            fault,
+            born_terminal,
+        },
+        now,
+    ));
+    state.tasks.insert(task.clone(), now);
+    tracing::debug!(task_id = %task.id, endpoint = endpoint.path(), "task queued");
+    if task.fault == Some(Fault::WebhookEarly) {
+        // The event reaches the receiver before the client learns the task id.
+        task.force(None, now);
+        // Boxed: inline, this rare path's HTTP future would make every submission's future
+        // (which axum boxes and moves) kilobytes larger.
+        Box::pin(delivery::deliver_now(state, &task)).await;
+    }
+    delivery::schedule(state, &task);
+    let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
+    let response = ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
+    Ok(Fault::name_in(task.fault.as_ref(), response))
+}
+
+/// The `task_id` query parameter, decoded as a form value. The common query (`task_id=<uuid>`,
+/// nothing encoded) is read in place; anything percent- or plus-encoded goes through the full
+/// decoder.
+fn task_id_param(uri: &Uri) -> Option<Cow<'_, str>> {
+    let query = uri.query()?;
+    if query.contains(['%', '+']) {
+        return url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "task_id")
+            .map(|(_, value)| Cow::Owned(value.into_owned()));
+    }
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (name == "task_id").then_some(Cow::Borrowed(value))
+    })
+}
+
+/// `GET /v3/async/task-result?task_id=...`: the task's state as of the mock clock.
+pub async fn result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, NovitaError> {
+    let state = &state;
+    let key = authenticate(state, &headers)?;
+    let path = "/v3/async/task-result";
+    let outcome = forced_outcome(state, &headers, path, false)?;
+    if let Some(outcome) = &outcome {
+        if let Some(answer) = answer_instead(outcome, false).await {
+            return answer;
+        }
+    }
+    let task_id = task_id_param(&uri)
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| NovitaError::invalid_body("task_id", "is required"))?;
+    if outcome == Some(Outcome::Docs) {
+        let endpoint = *state
+            .docs_last_endpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        return Ok(docs_response(vendor_examples::result(endpoint)));
+    }
+    let task = state
+        .tasks
+        .get(&task_id)
+        .filter(|task| *task.api_key == *key)
+        .ok_or_else(|| NovitaError::task_not_found(&task_id))?;
+    let body = state.task_result(&task, state.clock.now());
+    let response = json_response(&body, result_size_hint(&task));
+    Ok(Fault::name_in(task.fault.as_ref(), response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_submit_future_stays_small() {
+        // axum boxes and moves this future on every submission: rare paths stay out of it.
+        let state = AppState::new(crate::Config::for_tests(), "http://mock".into());
+        let future = submit(
+            State(state),
+            Endpoint::WanT2v,
+            HeaderMap::new(),
+            Bytes::new(),
+        );
+        let size = std::mem::size_of_val(&future);
+        assert!(size <= 1024, "{size} bytes");
+    }
+}

@@ -1,0 +1,9 @@
+//! The surface a client of Novita sees: the submit and task-result handlers, the API key and
+//! rate-limit rules, Novita's error body with its catalogue of reasons, and the task-result body.
+
+pub(crate) mod auth;
+pub(crate) mod error;
+pub(crate) mod forced;
+pub(crate) mod handlers;
+pub(crate) mod rate_limit;
+pub(crate) mod wire;

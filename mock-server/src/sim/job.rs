@@ -1,0 +1,106 @@
+//! What one accepted request asks the simulation for: the job (frame, length, seed, webhook)
+//! and how much simulated work it takes, which is the mock's cost model.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::rules::Endpoint;
+
+/// Webhook settings of a request (`extra.webhook`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WebhookRequest {
+    pub url: String,
+    /// `Some(status)` in test mode: the simulated terminal status to send at once.
+    pub test_mode: Option<String>,
+    /// The settings as sent, echoed in `extra.webhook`.
+    pub echo: Value,
+}
+
+/// How the output's frame is chosen.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Framing {
+    /// Exactly this size.
+    Fixed { width: u32, height: u32 },
+    /// About this many pixels, in the aspect ratio of the input image when it can be read
+    /// (`fallback` when not).
+    FromImage {
+        image_url: String,
+        area: u32,
+        fallback: (u32, u32),
+    },
+}
+
+impl Framing {
+    /// The requested size, or its pixel count in the image's aspect ratio when there is an image.
+    pub(crate) fn new(image_url: Option<&str>, width: u32, height: u32) -> Framing {
+        match image_url {
+            Some(url) => Framing::FromImage {
+                image_url: url.to_string(),
+                area: width * height,
+                fallback: (width, height),
+            },
+            None => Framing::Fixed { width, height },
+        }
+    }
+}
+
+/// Everything the mock needs to simulate one task.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Job {
+    pub endpoint: Endpoint,
+    /// `None` asks for a random seed.
+    pub seed: Option<i64>,
+    pub framing: Framing,
+    pub fps: u32,
+    pub frames: u32,
+    /// Simulated time of the work itself, before `--speed` divides it.
+    pub work: Duration,
+    pub webhook: Option<WebhookRequest>,
+}
+
+impl Job {
+    /// Bytes this job holds on the heap, roughly (the task store's byte budget counts them).
+    pub fn heap_bytes(&self) -> usize {
+        let image = match &self.framing {
+            Framing::FromImage { image_url, .. } => image_url.len(),
+            Framing::Fixed { .. } => 0,
+        };
+        let webhook = self.webhook.as_ref().map_or(0, |w| {
+            // The echo repeats the URL and test-mode settings inside a small JSON map.
+            std::mem::size_of::<WebhookRequest>() + 2 * w.url.len() + 160
+        });
+        image + webhook
+    }
+}
+
+/// Wan 2.6 and 2.7 frame rate: not documented, our choice.
+const WAN2X_FPS: u32 = 24;
+
+/// Wan 2.6/2.7: `seconds_per_second` of simulated work per second of 720P video, twice that
+/// at 1080P. The frame follows the input image (16:9 when it cannot be read, or for a clip).
+pub(crate) fn wan2x_job(
+    endpoint: Endpoint,
+    seed: Option<i64>,
+    duration: i64,
+    resolution: &str,
+    image_url: Option<&str>,
+    seconds_per_second: f64,
+) -> Job {
+    let (width, height, tier_factor) = if resolution == "720P" {
+        (1280, 720, 1.0)
+    } else {
+        (1920, 1080, 2.0)
+    };
+    let framing = Framing::new(image_url, width, height);
+    Job {
+        endpoint,
+        seed,
+        framing,
+        fps: WAN2X_FPS,
+        frames: WAN2X_FPS * duration as u32,
+        work: Duration::from_secs_f64(seconds_per_second * duration as f64 * tier_factor),
+        webhook: None,
+    }
+}

@@ -1,0 +1,10 @@
+//! The simulation behind the API: the mock clock, tasks and their lifecycle, the bounded task
+//! store, the scheduler of webhook attempts, and what QA can force (outcomes and faults).
+
+pub(crate) mod clock;
+pub(crate) mod faults;
+pub(crate) mod job;
+pub(crate) mod outcomes;
+pub(crate) mod scheduler;
+pub(crate) mod store;
+pub(crate) mod tasks;

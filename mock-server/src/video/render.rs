@@ -1,0 +1,148 @@
+//! Renders a video: an H.264 stream of moving test-card frames in an MP4 container.
+
+use super::h264::{self, Picture, StreamParams};
+use super::mp4;
+
+/// What a video must look like.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VideoSpec {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub frames: u32,
+    /// Drives the picture: the same seed gives the same video.
+    pub seed: u64,
+}
+
+/// Encodes the video described by `spec` as an MP4 (H.264 Constrained Baseline).
+///
+/// The picture is a soft diagonal gradient whose colours come from the seed, with a grid of
+/// lighter squares, so different seeds are visibly different. Width and height must be even
+/// (4:2:0 chroma).
+pub fn render(spec: &VideoSpec) -> Vec<u8> {
+    assert!(spec.width >= 16 && spec.height >= 16, "video too small");
+    assert!(
+        spec.width % 2 == 0 && spec.height % 2 == 0,
+        "odd video size"
+    );
+    assert!(spec.fps > 0 && spec.frames > 0, "empty video");
+    let params = StreamParams {
+        width: spec.width,
+        height: spec.height,
+        level_idc: level_for(spec),
+    };
+    let picture = draw(&params, spec.seed);
+    let mut samples = Vec::with_capacity(spec.frames as usize);
+    samples.push(h264::idr_slice(&picture));
+    for frame in 1..spec.frames {
+        samples.push(h264::skip_slice(&params, frame));
+    }
+    let sps = h264::sps(&params);
+    let pps = h264::pps();
+    mp4::mux(&mp4::Track {
+        width: spec.width,
+        height: spec.height,
+        fps: spec.fps,
+        sps: &sps,
+        pps: &pps,
+        profile: params.profile(),
+        samples: &samples,
+    })
+}
+
+/// The lowest level whose frame-size and macroblock-rate limits fit the stream.
+fn level_for(spec: &VideoSpec) -> u8 {
+    let frame_mbs = spec.width.div_ceil(16) * spec.height.div_ceil(16);
+    let mbs_per_second = frame_mbs * spec.fps;
+    // (level_idc, MaxFS, MaxMBPS) from Table A-1 of the H.264 specification.
+    const LEVELS: [(u8, u32, u32); 8] = [
+        (30, 1_620, 40_500),
+        (31, 3_600, 108_000),
+        (32, 5_120, 216_000),
+        (40, 8_192, 245_760),
+        (42, 8_704, 522_240),
+        (50, 22_080, 589_824),
+        (51, 36_864, 983_040),
+        (52, 36_864, 2_073_600),
+    ];
+    LEVELS
+        .iter()
+        .find(|(_, max_fs, max_mbps)| frame_mbs <= *max_fs && mbs_per_second <= *max_mbps)
+        .map_or(52, |(level, _, _)| *level)
+}
+
+fn draw(params: &StreamParams, seed: u64) -> Picture {
+    let width = params.width_mbs() as usize * 16;
+    let height = params.height_mbs() as usize * 16;
+    // Colours from the seed; every sample stays within 16..=235 (no zero bytes, video range).
+    let mix = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let base_u = 60 + (mix & 0x7f) as usize;
+    let base_v = 60 + ((mix >> 8) & 0x7f) as usize;
+    let cell = 32 + ((mix >> 16) & 0x3f) as usize;
+    let mut y = vec![0u8; width * height];
+    for row in 0..height {
+        for col in 0..width {
+            let gradient = 40 + (row + col) * 120 / (width + height);
+            let square = if (row / cell + col / cell) % 2 == 0 {
+                40
+            } else {
+                0
+            };
+            y[row * width + col] = (gradient + square).min(235) as u8;
+        }
+    }
+    let (cw, ch) = (width / 2, height / 2);
+    let mut u = vec![0u8; cw * ch];
+    let mut v = vec![0u8; cw * ch];
+    for row in 0..ch {
+        for col in 0..cw {
+            u[row * cw + col] = (base_u + col * 40 / cw).min(235) as u8;
+            v[row * cw + col] = (base_v + row * 40 / ch).min(235) as u8;
+        }
+    }
+    Picture {
+        width_mbs: params.width_mbs(),
+        height_mbs: params.height_mbs(),
+        y,
+        u,
+        v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_fit_the_sizes() {
+        let spec = |width, height, fps| VideoSpec {
+            width,
+            height,
+            fps,
+            frames: 1,
+            seed: 0,
+        };
+        assert_eq!(level_for(&spec(832, 480, 16)), 30);
+        assert_eq!(level_for(&spec(1280, 720, 16)), 31);
+        assert_eq!(level_for(&spec(1920, 1080, 24)), 40);
+    }
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let spec = VideoSpec {
+            width: 64,
+            height: 48,
+            fps: 16,
+            frames: 3,
+            seed: 7,
+        };
+        assert_eq!(render(&spec), render(&spec));
+        assert_ne!(
+            render(&spec),
+            render(&VideoSpec {
+                seed: 8,
+                ..spec.clone()
+            })
+        );
+    }
+}
