@@ -229,7 +229,12 @@ async fn unknown_task_path_and_method() {
         .unwrap();
     assert!(wrong.headers()["allow"].to_str().unwrap().contains("GET"));
     // The control API answers a wrong method the same way (axum's own fallback, Allow kept).
-    let wrong = mock.http.get(mock.url("/_mock/reset")).send().await.unwrap();
+    let wrong = mock
+        .http
+        .get(mock.url("/_mock/reset"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.headers()["allow"], "POST");
     assert_novita_error(&common::read(wrong).await, 405, "METHOD_NOT_ALLOWED");
 }

@@ -1,6 +1,8 @@
 //! The control API under `/_mock` (inspect and drive tasks, the clock, outcomes, the journal,
 //! the dashboard), its token guard, and the request journal it reads.
 
+mod body;
 pub(crate) mod journal;
 pub(crate) mod routes;
+mod tasks;
 pub(crate) mod token;

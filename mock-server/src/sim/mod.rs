@@ -7,4 +7,5 @@ pub(crate) mod job;
 pub(crate) mod outcomes;
 pub(crate) mod scheduler;
 pub(crate) mod store;
+pub(crate) mod task_id;
 pub(crate) mod tasks;

@@ -8,54 +8,14 @@ use std::{
     time::Duration,
 };
 
-use serde::Serialize;
-
+pub use crate::sim::task_id::TaskId;
+pub use crate::webhooks::log::{Attempt, Delivery};
 use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job};
 
 pub const QUEUED: &str = "TASK_STATUS_QUEUED";
 pub const PROCESSING: &str = "TASK_STATUS_PROCESSING";
 pub const SUCCEED: &str = "TASK_STATUS_SUCCEED";
 pub const FAILED: &str = "TASK_STATUS_FAILED";
-
-/// A task's id: a random UUID, shown in its canonical lowercase hyphenated form. Held as 16
-/// bytes (no allocation per task); ids in any other spelling are ids of no task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TaskId(uuid::Uuid);
-
-impl TaskId {
-    fn random() -> Self {
-        TaskId(uuid::Uuid::new_v4())
-    }
-
-    /// The id `text` spells, if it is in the canonical form this mock hands out.
-    pub fn parse(text: &str) -> Option<TaskId> {
-        let canonical = text.len() == 36
-            && text
-                .bytes()
-                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        canonical
-            .then(|| uuid::Uuid::try_parse(text).ok())
-            .flatten()
-            .map(TaskId)
-    }
-
-    /// The canonical text, written into `buffer`.
-    pub fn encode(self, buffer: &mut [u8; 36]) -> &str {
-        self.0.hyphenated().encode_lower(buffer)
-    }
-
-    /// 64 well-mixed bits (v4 UUIDs are random), for sharding and hashing.
-    pub fn bits(self) -> u64 {
-        let value = self.0.as_u128();
-        (value as u64) ^ ((value >> 64) as u64)
-    }
-}
-
-impl std::fmt::Display for TaskId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
 
 /// Every task waits this long (simulated) in the queue before its work starts.
 pub const QUEUE_TIME: Duration = Duration::from_secs(1);
@@ -96,41 +56,6 @@ impl Phase {
             _ => None,
         }
     }
-}
-
-/// One webhook delivery attempt.
-#[derive(Clone, Debug, Serialize)]
-pub struct Attempt {
-    pub attempt: u32,
-    /// When it was sent, on the mock clock's wall time.
-    pub at_unix_ms: u64,
-    /// Real time it took.
-    pub duration_ms: u64,
-    /// The receiver's status, when it answered.
-    pub status: Option<u16>,
-    /// Why the attempt failed without an answer (timeout, connection refused, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub delivered: bool,
-    /// A second copy of a delivered event, sent by the `webhook-twice` fault.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub duplicate: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Delivery {
-    /// The request has no webhook.
-    None,
-    /// Waiting for the task to end, or between attempts.
-    Pending,
-    Delivered,
-    /// Every attempt failed; the budget (one try plus the retries) is spent.
-    GaveUp,
-    /// The mock was reset before delivery.
-    Cancelled,
-    /// The receiver's address is one the mock will not call (link-local or unspecified).
-    Refused,
 }
 
 #[derive(Clone, Debug)]
@@ -446,138 +371,4 @@ pub(crate) fn test_task(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn task_with(planned_failure: Option<&str>, fault: Option<Fault>) -> Task {
-        test_task(
-            MockTime::ZERO,
-            Duration::from_secs(4),
-            planned_failure,
-            fault,
-        )
-    }
-
-    fn task(planned_failure: Option<&str>) -> Task {
-        task_with(planned_failure, None)
-    }
-
-    fn at(seconds: f64) -> MockTime {
-        MockTime::ZERO + Duration::from_secs_f64(seconds)
-    }
-
-    #[test]
-    fn lifecycle_follows_the_clock() {
-        let task = task(None);
-        assert_eq!(
-            task.phase(at(0.0)),
-            Phase::Queued {
-                eta: Duration::from_secs(5)
-            }
-        );
-        assert_eq!(
-            task.phase(at(2.0)),
-            Phase::Processing {
-                progress: 25,
-                eta: Duration::from_secs(3)
-            }
-        );
-        assert_eq!(task.phase(at(5.0)), Phase::Succeeded { at: at(5.0) });
-        assert_eq!(task.ends_at(at(1.0)), Some(at(5.0)));
-        assert_eq!(task.ends_at(at(6.0)), None);
-    }
-
-    #[test]
-    fn progress_rises_and_eta_falls_monotonically() {
-        let task = task(None);
-        let mut last = (0, Duration::MAX);
-        for ms in (0..5000).step_by(37) {
-            if let Phase::Processing { progress, eta } = task.phase(at(ms as f64 / 1000.0)) {
-                assert!(progress >= last.0 && eta <= last.1);
-                last = (progress, eta);
-            }
-        }
-    }
-
-    #[test]
-    fn planned_failure_strikes_halfway() {
-        let task = task(Some("TASK_FAILED"));
-        let phase = task.phase(at(3.0));
-        assert!(matches!(phase, Phase::Failed { ref reason, .. } if reason == "TASK_FAILED"));
-    }
-
-    #[test]
-    fn advance_and_force() {
-        let task = task(None);
-        task.advance(Duration::from_secs(3));
-        assert!(matches!(
-            task.phase(at(0.0)),
-            Phase::Processing { progress: 50, .. }
-        ));
-        assert!(task.force(Some("NOPE".into()), at(0.0)));
-        assert!(!task.force(None, at(0.0)), "an ended task stays ended");
-        assert!(matches!(
-            task.phase(at(100.0)),
-            Phase::Failed { progress: 50, .. }
-        ));
-    }
-
-    #[test]
-    fn stuck_tasks_wait_until_told() {
-        let queued = task_with(None, Some(Fault::StuckQueued));
-        assert!(matches!(queued.phase(at(1e6)), Phase::Queued { .. }));
-        assert_eq!(queued.ends_at(at(1e6)), None);
-        assert_eq!(queued.started_at(at(1e6)), None);
-        let processing = task_with(None, Some(Fault::StuckProcessing));
-        assert!(matches!(
-            processing.phase(at(1e6)),
-            Phase::Processing { progress: 50, .. }
-        ));
-        assert!(processing.force(None, at(1e6)));
-        assert_eq!(processing.phase(at(1e6)).status(), SUCCEED);
-    }
-
-    #[test]
-    fn a_lying_eta_reaches_zero_long_before_the_end() {
-        let task = task_with(None, Some(Fault::EtaLies));
-        // A quarter of the 4 s run is done at 2 s: eta says 0, the task still works until 5 s.
-        assert_eq!(
-            task.phase(at(2.5)),
-            Phase::Processing {
-                progress: 37,
-                eta: Duration::ZERO
-            }
-        );
-        assert_eq!(task.phase(at(5.0)).status(), SUCCEED);
-    }
-
-    #[test]
-    fn progress_goes_back_once() {
-        let task = task_with(None, Some(Fault::ProgressRegress));
-        let progress: Vec<u32> = (0..50)
-            .filter_map(|i| match task.phase(at(1.0 + f64::from(i) * 0.08)) {
-                Phase::Processing { progress, .. } => Some(progress),
-                _ => None,
-            })
-            .collect();
-        let drops = progress.windows(2).filter(|w| w[1] < w[0]).count();
-        assert_eq!(drops, 1, "{progress:?}");
-    }
-
-    #[test]
-    fn ids_are_read_in_their_canonical_form_only() {
-        let id = TaskId::random();
-        let text = id.to_string();
-        assert_eq!(TaskId::parse(&text), Some(id));
-        assert_eq!(TaskId::parse(&text.to_uppercase()), None);
-        assert_eq!(TaskId::parse(&text.replace('-', "")), None);
-        assert_eq!(TaskId::parse("nope"), None);
-    }
-
-    #[test]
-    fn webhook_attempts_are_claimed_once() {
-        let task = task(None);
-        // No webhook: nothing to claim.
-        assert!(!task.claim_attempt(1));
-    }
-}
+mod tests;

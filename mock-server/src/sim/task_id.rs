@@ -1,0 +1,41 @@
+//! Task ids.
+
+/// A task's id: a random UUID, shown in its canonical lowercase hyphenated form. Held as 16
+/// bytes (no allocation per task); ids in any other spelling are ids of no task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TaskId(uuid::Uuid);
+
+impl TaskId {
+    pub(crate) fn random() -> Self {
+        TaskId(uuid::Uuid::new_v4())
+    }
+
+    /// The id `text` spells, if it is in the canonical form this mock hands out.
+    pub fn parse(text: &str) -> Option<TaskId> {
+        let canonical = text.len() == 36
+            && text
+                .bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        canonical
+            .then(|| uuid::Uuid::try_parse(text).ok())
+            .flatten()
+            .map(TaskId)
+    }
+
+    /// The canonical text, written into `buffer`.
+    pub fn encode(self, buffer: &mut [u8; 36]) -> &str {
+        self.0.hyphenated().encode_lower(buffer)
+    }
+
+    /// 64 well-mixed bits (v4 UUIDs are random), for sharding and hashing.
+    pub fn bits(self) -> u64 {
+        let value = self.0.as_u128();
+        (value as u64) ^ ((value >> 64) as u64)
+    }
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}

@@ -1,0 +1,135 @@
+//! The lifecycle of one task on a fixed clock.
+
+use super::*;
+
+fn task_with(planned_failure: Option<&str>, fault: Option<Fault>) -> Task {
+    test_task(
+        MockTime::ZERO,
+        Duration::from_secs(4),
+        planned_failure,
+        fault,
+    )
+}
+
+fn task(planned_failure: Option<&str>) -> Task {
+    task_with(planned_failure, None)
+}
+
+fn at(seconds: f64) -> MockTime {
+    MockTime::ZERO + Duration::from_secs_f64(seconds)
+}
+
+#[test]
+fn lifecycle_follows_the_clock() {
+    let task = task(None);
+    assert_eq!(
+        task.phase(at(0.0)),
+        Phase::Queued {
+            eta: Duration::from_secs(5)
+        }
+    );
+    assert_eq!(
+        task.phase(at(2.0)),
+        Phase::Processing {
+            progress: 25,
+            eta: Duration::from_secs(3)
+        }
+    );
+    assert_eq!(task.phase(at(5.0)), Phase::Succeeded { at: at(5.0) });
+    assert_eq!(task.ends_at(at(1.0)), Some(at(5.0)));
+    assert_eq!(task.ends_at(at(6.0)), None);
+}
+
+#[test]
+fn progress_rises_and_eta_falls_monotonically() {
+    let task = task(None);
+    let mut last = (0, Duration::MAX);
+    for ms in (0..5000).step_by(37) {
+        if let Phase::Processing { progress, eta } = task.phase(at(ms as f64 / 1000.0)) {
+            assert!(progress >= last.0 && eta <= last.1);
+            last = (progress, eta);
+        }
+    }
+}
+
+#[test]
+fn planned_failure_strikes_halfway() {
+    let task = task(Some("TASK_FAILED"));
+    let phase = task.phase(at(3.0));
+    assert!(matches!(phase, Phase::Failed { ref reason, .. } if reason == "TASK_FAILED"));
+}
+
+#[test]
+fn advance_and_force() {
+    let task = task(None);
+    task.advance(Duration::from_secs(3));
+    assert!(matches!(
+        task.phase(at(0.0)),
+        Phase::Processing { progress: 50, .. }
+    ));
+    assert!(task.force(Some("NOPE".into()), at(0.0)));
+    assert!(!task.force(None, at(0.0)), "an ended task stays ended");
+    assert!(matches!(
+        task.phase(at(100.0)),
+        Phase::Failed { progress: 50, .. }
+    ));
+}
+
+#[test]
+fn stuck_tasks_wait_until_told() {
+    let queued = task_with(None, Some(Fault::StuckQueued));
+    assert!(matches!(queued.phase(at(1e6)), Phase::Queued { .. }));
+    assert_eq!(queued.ends_at(at(1e6)), None);
+    assert_eq!(queued.started_at(at(1e6)), None);
+    let processing = task_with(None, Some(Fault::StuckProcessing));
+    assert!(matches!(
+        processing.phase(at(1e6)),
+        Phase::Processing { progress: 50, .. }
+    ));
+    assert!(processing.force(None, at(1e6)));
+    assert_eq!(processing.phase(at(1e6)).status(), SUCCEED);
+}
+
+#[test]
+fn a_lying_eta_reaches_zero_long_before_the_end() {
+    let task = task_with(None, Some(Fault::EtaLies));
+    // A quarter of the 4 s run is done at 2 s: eta says 0, the task still works until 5 s.
+    assert_eq!(
+        task.phase(at(2.5)),
+        Phase::Processing {
+            progress: 37,
+            eta: Duration::ZERO
+        }
+    );
+    assert_eq!(task.phase(at(5.0)).status(), SUCCEED);
+}
+
+#[test]
+fn progress_goes_back_once() {
+    let task = task_with(None, Some(Fault::ProgressRegress));
+    let progress: Vec<u32> = (0..50)
+        .filter_map(|i| match task.phase(at(1.0 + f64::from(i) * 0.08)) {
+            Phase::Processing { progress, .. } => Some(progress),
+            _ => None,
+        })
+        .collect();
+    let drops = progress.windows(2).filter(|w| w[1] < w[0]).count();
+    assert_eq!(drops, 1, "{progress:?}");
+}
+
+#[test]
+fn ids_are_read_in_their_canonical_form_only() {
+    let id = TaskId::random();
+    let text = id.to_string();
+    assert_eq!(TaskId::parse(&text), Some(id));
+    assert_eq!(TaskId::parse(&text.to_uppercase()), None);
+    assert_eq!(TaskId::parse(&text.replace('-', "")), None);
+    assert_eq!(TaskId::parse("nope"), None);
+}
+
+#[test]
+fn webhook_attempts_are_claimed_once() {
+    let task = task(None);
+    // No webhook: nothing to claim.
+    assert!(!task.claim_attempt(1));
+}
