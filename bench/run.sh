@@ -2,7 +2,7 @@
 # Runs every benchmark and reliability check and prints the figures, side by side:
 #   bash bench/run.sh
 # Installs what it needs (wrk from Debian, Prism from npm), builds the release binaries, runs a
-# long fuzz pass over the mock's inputs, then the runner (conformance/src/bin/bench).
+# long fuzz pass over the mock's inputs, then the runner (bench/src).
 # Results: target/bench/results.json and target/bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ if ! command -v prism >/dev/null; then
     npm install --global --no-audit --no-fund --loglevel=error "@stoplight/prism-cli@5"
 fi
 
-cargo build --release --quiet -p novita-mock -p conformance --bins
+cargo build --release --quiet -p novita-mock -p bench --bins
 echo "=== fuzz: ${FUZZ_CASES:=20000} cases per input"
 PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --test fuzz
 echo "=== benchmarks"

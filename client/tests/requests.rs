@@ -137,6 +137,7 @@ async fn wan26_minimal_and_full() {
             .try_into()
             .unwrap(),
         parameters: None,
+        extra: None,
     };
     insta::assert_json_snapshot!(
         "wan26_minimal",
@@ -159,6 +160,7 @@ async fn wan26_minimal_and_full() {
             resolution: Some(Wan26I2vParametersResolution::X1080p),
             prompt_extend: Some(false),
         }),
+        extra: None,
     };
     insta::assert_json_snapshot!("wan26_full", sent_body("/v3/async/wan2.6-i2v", &full).await);
 }
@@ -185,6 +187,7 @@ async fn wan27_minimal_and_full() {
         watermark: Some(false),
         prompt_extend: Some(true),
         seed: Some(0),
+        extra: None,
     };
     insta::assert_json_snapshot!("wan27_full", sent_body("/v3/async/wan2.7-i2v", &full).await);
 }
@@ -260,6 +263,7 @@ async fn documented_rules_are_enforced_before_sending() {
             seed: Some(-1),
             ..Default::default()
         }),
+        extra: None,
     };
     insta::assert_debug_snapshot!(refused(wan26.clone()).await, @r#"
     [

@@ -160,6 +160,7 @@ scenario!(submit_wan26_minimal, control_api: false, |h| {
     let request = Wan26I2vRequest {
         input: Wan26I2vInput::builder().img_url(png_url()).try_into().unwrap(),
         parameters: None,
+        extra: None,
     };
     submit_and_read(&h, &request).await
 });
@@ -180,6 +181,7 @@ scenario!(submit_wan26_full, control_api: false, |h| {
             resolution: Some(Wan26I2vParametersResolution::X720p),
             ..Default::default()
         }),
+        extra: None,
     };
     submit_and_read(&h, &request).await
 });
@@ -290,6 +292,7 @@ scenario!(invalid_bodies_are_refused_by_both_sides, control_api: false, |h| {
     both!("duration enum", Wan26I2vRequest {
         input: Wan26I2vInput::builder().img_url(png_url()).try_into().unwrap(),
         parameters: Some(Wan26I2vParameters { duration: Some(7), ..Default::default() }),
+        extra: None,
     });
     Value::Array(outcomes)
 });

@@ -103,7 +103,8 @@ pub(super) fn wan26(f: &Fields<'_>) -> Checked<Job> {
         Some(image_url),
         0.8,
     );
-    // Only the Wan 2.1 pages document `extra.webhook`; we accept it everywhere.
+    // Only the Wan 2.1 pages list `extra.webhook`; the spec accepts it on every Wan endpoint
+    // (marked x-inferred there) and so does the mock, which delivers it.
     job.webhook = webhook(f)?;
     Ok(job)
 }

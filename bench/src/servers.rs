@@ -36,7 +36,7 @@ pub fn release_binary(name: &str) -> PathBuf {
         .join(name);
     assert!(
         target.exists(),
-        "{} is missing: run `cargo build --release -p novita-mock -p conformance --bins`",
+        "{} is missing: run `cargo build --release -p novita-mock -p bench --bins`",
         target.display()
     );
     target
