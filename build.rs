@@ -16,7 +16,7 @@
 
 use std::{env, fs, path::Path};
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 const SPEC: &str = "openapi/novita.yaml";
 
@@ -86,17 +86,9 @@ fn main() {
 /// Maps each request schema name (e.g. `WanT2vRequest`) to its fully resolved schema.
 fn collect_request_schemas(spec: &Value) -> Value {
     let mut out = Map::new();
-    let paths = spec["paths"].as_object().expect("spec has paths");
-    for item in paths.values() {
-        let Some(post) = item.get("post") else {
-            continue;
-        };
-        let schema = &post["requestBody"]["content"]["application/json"]["schema"];
-        let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
-            continue;
-        };
-        let name = reference.rsplit('/').next().expect("ref has a name");
-        out.insert(name.to_string(), resolve_refs(spec, schema, 0));
+    for operation in submit_operations(spec) {
+        let schema = json!({ "$ref": operation.reference });
+        out.insert(operation.schema, resolve_refs(spec, &schema, 0));
     }
     Value::Object(out)
 }
@@ -106,6 +98,8 @@ struct SubmitOperation {
     path: String,
     operation_id: String,
     schema: String,
+    /// The `$ref` of the request schema.
+    reference: String,
     summary: String,
     deprecated: bool,
 }
@@ -140,6 +134,7 @@ fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
             path: path.clone(),
             operation_id: operation_id.to_string(),
             schema: name.to_string(),
+            reference: reference.to_string(),
             summary: post["summary"].as_str().unwrap_or_default().to_string(),
             deprecated: post["deprecated"].as_bool().unwrap_or(false),
         });

@@ -137,14 +137,7 @@ pub async fn load_with_webhooks(tasks: usize) -> LoadCheck {
     let seen = seen.lock().unwrap().clone();
     let webhooks_missing = ids.iter().filter(|id| !seen.contains_key(*id)).count();
     let webhooks_duplicated = seen.values().filter(|count| **count > 1).count();
-    let journal: Value = http
-        .get(format!("{}/_mock/journal?limit=0", mock.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = json_of(http.get(format!("{}/_mock/journal?limit=0", mock.url()))).await;
     let journal_recorded = journal["total_recorded"].as_u64().unwrap_or(0);
     let journal_expected = (tasks * 2) as u64;
     LoadCheck {
@@ -197,16 +190,12 @@ pub async fn receiver_outage(tasks: usize) -> OutageCheck {
     for i in 0..tasks * 2 {
         let addr = if i % 2 == 0 { back_addr } else { never };
         let body = json!({"prompt": "outage", "extra": {"webhook": {"url": format!("http://{addr}/hook")}}});
-        let response: Value = http
-            .post(format!("{}/v3/async/wan-t2v", mock.url()))
-            .header("authorization", "Bearer outage")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let response = json_of(
+            http.post(format!("{}/v3/async/wan-t2v", mock.url()))
+                .header("authorization", "Bearer outage")
+                .json(&body),
+        )
+        .await;
         ids.push((
             i % 2 == 0,
             response["task_id"].as_str().unwrap().to_string(),
@@ -219,14 +208,7 @@ pub async fn receiver_outage(tasks: usize) -> OutageCheck {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (mut delivered, mut gave_up, mut dropped) = (0, 0, 0);
     for (comes_back, id) in &ids {
-        let detail: Value = http
-            .get(format!("{}/_mock/tasks/{id}", mock.url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let detail = json_of(http.get(format!("{}/_mock/tasks/{id}", mock.url()))).await;
         match (
             comes_back,
             detail["webhook"]["delivery"].as_str().unwrap_or_default(),
@@ -243,4 +225,15 @@ pub async fn receiver_outage(tasks: usize) -> OutageCheck {
         silently_dropped: dropped,
         passed: delivered == tasks && gave_up == tasks,
     }
+}
+
+/// Sends a request to the mock and reads its JSON answer; the runner stops on any failure.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("the mock answers")
+        .json()
+        .await
+        .expect("a JSON answer")
 }

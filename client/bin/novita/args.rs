@@ -84,23 +84,11 @@ pub enum Command {
         /// Image URL, or a local image file.
         #[arg(long)]
         image: String,
-        /// What the video should show.
-        #[arg(long)]
-        prompt: Option<String>,
-        /// What to avoid.
-        #[arg(long)]
-        negative_prompt: Option<String>,
-        /// Length in seconds.
-        #[arg(long)]
-        duration: Option<i64>,
-        /// Output resolution (any case).
-        #[arg(long)]
-        resolution: Option<String>,
+        #[command(flatten)]
+        common: Wan2xArgs,
         /// Single or multiple shots.
         #[arg(long)]
         shot_type: Option<String>,
-        #[arg(long)]
-        seed: Option<i64>,
         /// Audio file URL to generate the video to.
         #[arg(long)]
         audio_url: Option<String>,
@@ -122,20 +110,8 @@ pub enum Command {
         /// Last frame image URL, with --image.
         #[arg(long)]
         last_frame: Option<String>,
-        /// What the video should show.
-        #[arg(long)]
-        prompt: Option<String>,
-        /// What to avoid.
-        #[arg(long)]
-        negative_prompt: Option<String>,
-        /// Length in seconds.
-        #[arg(long)]
-        duration: Option<i64>,
-        /// Output resolution (any case).
-        #[arg(long)]
-        resolution: Option<String>,
-        #[arg(long)]
-        seed: Option<i64>,
+        #[command(flatten)]
+        common: Wan2xArgs,
         #[command(flatten)]
         follow: Follow,
     },
@@ -187,4 +163,23 @@ pub struct Wan21Args {
     /// LoRA as PATH:SCALE; repeat for several.
     #[arg(long = "lora", value_name = "PATH:SCALE")]
     pub loras: Vec<String>,
+}
+
+/// Fields shared by the Wan 2.6 and 2.7 shorthands.
+#[derive(Args)]
+pub struct Wan2xArgs {
+    /// What the video should show.
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// What to avoid.
+    #[arg(long)]
+    pub negative_prompt: Option<String>,
+    /// Length in seconds.
+    #[arg(long)]
+    pub duration: Option<i64>,
+    /// Output resolution (any case).
+    #[arg(long)]
+    pub resolution: Option<String>,
+    #[arg(long)]
+    pub seed: Option<i64>,
 }

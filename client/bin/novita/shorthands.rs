@@ -71,12 +71,8 @@ pub fn request(command: &Command) -> Result<Shorthand<'_>, Failure> {
         }
         Command::Wan26I2v {
             image,
-            prompt,
-            negative_prompt,
-            duration,
-            resolution,
+            common,
             shot_type,
-            seed,
             audio_url,
             no_audio,
             follow,
@@ -85,21 +81,21 @@ pub fn request(command: &Command) -> Result<Shorthand<'_>, Failure> {
             put(
                 &mut input,
                 [
-                    ("prompt", json!(prompt)),
+                    ("prompt", json!(common.prompt)),
                     ("img_url", json!(image_reference(image)?)),
                     ("audio_url", json!(audio_url)),
-                    ("negative_prompt", json!(negative_prompt)),
+                    ("negative_prompt", json!(common.negative_prompt)),
                 ],
             );
             let mut parameters = Map::new();
             put(
                 &mut parameters,
                 [
-                    ("seed", json!(seed)),
+                    ("seed", json!(common.seed)),
                     ("audio", json!(no_audio.then_some(false))),
-                    ("duration", json!(duration)),
+                    ("duration", json!(common.duration)),
                     ("shot_type", json!(shot_type)),
-                    ("resolution", json!(upper(resolution))),
+                    ("resolution", json!(upper(&common.resolution))),
                 ],
             );
             body.insert("input".into(), Value::Object(input));
@@ -112,11 +108,7 @@ pub fn request(command: &Command) -> Result<Shorthand<'_>, Failure> {
             image,
             first_clip,
             last_frame,
-            prompt,
-            negative_prompt,
-            duration,
-            resolution,
-            seed,
+            common,
             follow,
         } => {
             for url in [image, first_clip, last_frame].into_iter().flatten() {
@@ -125,14 +117,14 @@ pub fn request(command: &Command) -> Result<Shorthand<'_>, Failure> {
             put(
                 &mut body,
                 [
-                    ("prompt", json!(prompt)),
+                    ("prompt", json!(common.prompt)),
                     ("image_url", json!(image)),
                     ("first_clip_url", json!(first_clip)),
                     ("last_frame_url", json!(last_frame)),
-                    ("negative_prompt", json!(negative_prompt)),
-                    ("duration", json!(duration)),
-                    ("resolution", json!(upper(resolution))),
-                    ("seed", json!(seed)),
+                    ("negative_prompt", json!(common.negative_prompt)),
+                    ("duration", json!(common.duration)),
+                    ("resolution", json!(upper(&common.resolution))),
+                    ("seed", json!(common.seed)),
                 ],
             );
             ("wan2.7-i2v", follow)
