@@ -25,7 +25,7 @@
 //! (webhooks, input images) away from link-local addresses.
 
 mod app;
-pub mod config;
+mod config;
 mod control;
 mod net_guard;
 mod novita_api;
