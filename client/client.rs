@@ -36,10 +36,15 @@ pub const BASE_URL_ENV: &str = "NOVITA_BASE_URL";
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), novita_video::Error> {
-/// use novita_video::{types::WanT2vRequest, NovitaClient, WaitOptions};
+/// use novita_video::{types::{Wan27T2vRequest, Wan27T2vRequestSize}, NovitaClient, WaitOptions};
 ///
 /// let client = NovitaClient::from_env()?;
-/// let request: WanT2vRequest = WanT2vRequest::builder().prompt("A red fox in fresh snow").try_into().unwrap();
+/// let request: Wan27T2vRequest = Wan27T2vRequest::builder()
+///     .prompt("A red fox in fresh snow")
+///     .size(Some(Wan27T2vRequestSize::X1280720))
+///     .duration(Some(5))
+///     .try_into()
+///     .unwrap();
 /// let task_id = client.submit(&request).await?;
 /// let result = client.wait(&task_id, WaitOptions::default()).await?;
 /// client.download_video(&result, "fox.mp4", |_, _| {}).await?;

@@ -12,12 +12,12 @@ pub(crate) const BODY_START_LIMIT: usize = 512;
 /// One broken rule in a request body, found before anything was sent.
 ///
 /// ```
-/// use novita_video::{types::WanT2vRequest, Error, NovitaClient};
-/// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
-/// request.width = Some(640);
+/// use novita_video::{types::Wan27T2vRequest, Error, NovitaClient};
+/// let mut request: Wan27T2vRequest = Wan27T2vRequest::builder().prompt("a fox").try_into().unwrap();
+/// request.duration = Some(16);
 /// let Err(Error::InvalidRequest { violations }) = NovitaClient::check(&request) else { panic!() };
-/// assert_eq!(violations[0].field, "width");
-/// assert_eq!(violations[0].rule, "must be one of 480, 720, 832, 1280 (got 640)");
+/// assert_eq!(violations[0].field, "duration");
+/// assert_eq!(violations[0].rule, "must be between 2 and 15 (got 16)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -81,7 +81,7 @@ impl fmt::Display for ApiError {
 /// Everything that can go wrong when talking to Novita.
 ///
 /// ```,no_run
-/// # async fn run(client: novita_video::NovitaClient, request: novita_video::types::WanT2vRequest) {
+/// # async fn run(client: novita_video::NovitaClient, request: novita_video::types::Wan27T2vRequest) {
 /// use novita_video::Error;
 /// match client.submit(&request).await {
 ///     Ok(task_id) => println!("queued {task_id}"),
@@ -216,9 +216,9 @@ impl Error {
     /// reason.
     ///
     /// ```
-    /// use novita_video::{types::WanT2vRequest, Error, NovitaClient};
-    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
-    /// request.width = Some(640);
+    /// use novita_video::{types::Wan27T2vRequest, Error, NovitaClient};
+    /// let mut request: Wan27T2vRequest = Wan27T2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// request.duration = Some(16);
     /// assert_eq!(NovitaClient::check(&request).unwrap_err().reason(), None);
     /// ```
     pub fn reason(&self) -> Option<&str> {

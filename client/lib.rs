@@ -31,7 +31,11 @@ pub mod generated {
 
 pub use client::{ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL};
 pub use error::{ApiError, Error, Violation};
-pub use generated::types;
+/// The request and response types of the spec. The request of a retired operation is a
+/// deprecated alias, so code that still builds one is warned at compile time.
+pub mod types {
+    include!(concat!(env!("OUT_DIR"), "/types.rs"));
+}
 pub use lenient_types::{NumericString, TaskStatus};
 pub use operations::SubmitOperation;
 pub use retry::RetryPolicy;

@@ -31,6 +31,9 @@ pub struct SubmitOperation {
     schema: &'static str,
     summary: &'static str,
     deprecated: bool,
+    retired_on: Option<&'static str>,
+    replaced_by: Option<&'static str>,
+    replacement: Option<&'static str>,
 }
 
 macro_rules! submit_request {
@@ -94,6 +97,54 @@ impl SubmitOperation {
     /// Whether the spec marks the operation `deprecated` (Novita retired the model).
     pub fn deprecated(&self) -> bool {
         self.deprecated
+    }
+
+    /// When Novita retired the operation (`x-retired-on`), e.g. `2026-08-19`.
+    pub fn retired_on(&self) -> Option<&'static str> {
+        self.retired_on
+    }
+
+    /// The replacement Novita names (`x-replaced-by`), e.g. `Wan 2.7 Text-to-Video`.
+    pub fn replaced_by(&self) -> Option<&'static str> {
+        self.replaced_by
+    }
+
+    /// The replacement's command when the spec has it (`x-replacement-operation`).
+    ///
+    /// ```
+    /// let t2v = novita_video::SubmitOperation::find("wan-t2v").unwrap();
+    /// assert!(t2v.deprecated());
+    /// assert_eq!(t2v.replacement(), Some("wan2.7-t2v"));
+    /// ```
+    pub fn replacement(&self) -> Option<&'static str> {
+        self.replacement
+    }
+
+    /// One line for a person: what retired the operation and what to use instead.
+    ///
+    /// ```
+    /// let t2v = novita_video::SubmitOperation::find("wan-t2v").unwrap();
+    /// assert_eq!(
+    ///     t2v.retirement_notice().unwrap(),
+    ///     "wan-t2v was retired by Novita on 2026-08-19; its named replacement is Wan 2.7 Text-to-Video (wan2.7-t2v)"
+    /// );
+    /// assert!(novita_video::SubmitOperation::find("wan2.7-t2v").unwrap().retirement_notice().is_none());
+    /// ```
+    pub fn retirement_notice(&self) -> Option<String> {
+        if !self.deprecated {
+            return None;
+        }
+        let mut notice = format!("{} was retired by Novita", self.command);
+        if let Some(date) = self.retired_on {
+            notice.push_str(&format!(" on {date}"));
+        }
+        if let Some(name) = self.replaced_by {
+            notice.push_str(&format!("; its named replacement is {name}"));
+        }
+        if let Some(command) = self.replacement {
+            notice.push_str(&format!(" ({command})"));
+        }
+        Some(notice)
     }
 
     /// The request schema with every `$ref` resolved, as JSON: its properties, types, ranges,

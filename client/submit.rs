@@ -43,12 +43,12 @@ impl NovitaClient {
     /// Checks `request` against the spec's rules without sending it.
     ///
     /// ```
-    /// use novita_video::{types::WanT2vRequest, NovitaClient};
-    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// use novita_video::{types::Wan27T2vRequest, NovitaClient};
+    /// let mut request: Wan27T2vRequest = Wan27T2vRequest::builder().prompt("a fox").try_into().unwrap();
     /// assert!(NovitaClient::check(&request).is_ok());
-    /// request.steps = Some(41);
+    /// request.duration = Some(16);
     /// let error = NovitaClient::check(&request).unwrap_err();
-    /// assert!(error.to_string().contains("`steps` must be between 1 and 40"));
+    /// assert!(error.to_string().contains("`duration` must be between 2 and 15"));
     /// ```
     pub fn check<R: SubmitRequest>(request: &R) -> Result<(), Error> {
         let body = serde_json::to_value(request).map_err(|e| Error::InvalidRequest {
@@ -70,10 +70,10 @@ impl NovitaClient {
     ///
     /// ```,no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
-    /// use novita_video::types::WanI2vRequest;
-    /// let request: WanI2vRequest = WanI2vRequest::builder()
-    ///     .prompt("A panda walks slowly")
-    ///     .image_url("https://example.com/panda.jpg")
+    /// use novita_video::types::Wan27I2vRequest;
+    /// let request: Wan27I2vRequest = Wan27I2vRequest::builder()
+    ///     .prompt(Some("A panda walks slowly".to_string()))
+    ///     .image_url(Some("https://example.com/panda.jpg".to_string()))
     ///     .try_into()
     ///     .unwrap();
     /// let task_id = client.submit(&request).await?;
@@ -104,9 +104,9 @@ impl NovitaClient {
     ///
     /// ```no_run
     /// # async fn run(client: novita_video::NovitaClient) {
-    /// use novita_video::types::WanT2vRequest;
-    /// let mut request: WanT2vRequest = WanT2vRequest::builder().prompt("a fox").try_into().unwrap();
-    /// request.steps = Some(99);
+    /// use novita_video::types::Wan27T2vRequest;
+    /// let mut request: Wan27T2vRequest = Wan27T2vRequest::builder().prompt("a fox").try_into().unwrap();
+    /// request.duration = Some(99);
     /// let error = client.submit_unchecked(&request).await.unwrap_err();
     /// assert_eq!(error.reason(), Some("INVALID_REQUEST_BODY"));
     /// # }

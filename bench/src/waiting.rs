@@ -2,6 +2,9 @@
 //! noticing) for jobs of known length, `NovitaClient::wait` against fixed-interval pollers
 //! (the official Python SDK polls every 0.5 s, its CLI every 3 s).
 
+// The waiting benchmark keeps the Wan 2.1 jobs its recorded figures were measured on.
+#![allow(deprecated)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use novita_mock::Config;

@@ -341,7 +341,7 @@ async fn submit_help_comes_from_the_spec() {
             .find(|l| l.trim_start().starts_with(operation.command()))
             .unwrap_or_else(|| panic!("{} is listed: {}", operation.command(), run.stdout));
         let status = if operation.deprecated() {
-            "[retired]"
+            "[retired 20"
         } else {
             "[live]"
         };
@@ -360,6 +360,55 @@ async fn submit_help_comes_from_the_spec() {
     assert!(
         run.stdout.contains("Only in --body"),
         "loras is named: {}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn wan27_t2v_from_the_spec_and_a_warning_for_retired_models() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let run = novita(
+        &server,
+        &[
+            "submit",
+            "wan2.7-t2v",
+            "--prompt",
+            "a fox",
+            "--size",
+            "1280*720",
+            "--duration",
+            "3",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.is_empty(),
+        "no warning for a live model: {}",
+        run.stderr
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.path(), "/v3/async/wan2.7-t2v");
+    assert_eq!(
+        sent_bodies(&requests)[0],
+        json!({"prompt": "a fox", "size": "1280*720", "duration": 3})
+    );
+    let run = novita(&server, &["t2v", "--prompt", "a fox"]).await;
+    assert_eq!(run.code, 0, "a retired model is still sent: {}", run.stderr);
+    assert_eq!(
+        run.stderr.trim(),
+        "novita: warning: wan-t2v was retired by Novita on 2026-08-19; its named replacement is Wan 2.7 Text-to-Video (wan2.7-t2v)"
+    );
+    let run = novita(&server, &["submit", "wan2.7-t2v", "--help"]).await;
+    assert!(
+        run.stdout.contains("2-15"),
+        "the duration range: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("1920*1080"),
+        "the sizes: {}",
         run.stdout
     );
 }

@@ -1,5 +1,8 @@
 //! Every documented response shape, and the quirks Novita is known for, decodes.
 
+// These tests also cover the endpoints Novita has retired, whose request types are deprecated.
+#![allow(deprecated)]
+
 mod common;
 
 use common::examples_at;

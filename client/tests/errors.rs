@@ -1,5 +1,8 @@
 //! Every failure becomes the right typed error; retries happen where allowed and never where not.
 
+// These tests also cover the endpoints Novita has retired, whose request types are deprecated.
+#![allow(deprecated)]
+
 mod common;
 
 use std::time::Duration;

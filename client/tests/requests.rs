@@ -1,5 +1,8 @@
 //! The exact JSON the client sends for each endpoint, and what it refuses to send.
 
+// These tests also cover the endpoints Novita has retired, whose request types are deprecated.
+#![allow(deprecated)]
+
 mod common;
 
 use common::{client_for, KEY};

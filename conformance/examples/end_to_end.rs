@@ -1,10 +1,13 @@
-//! End to end against the mock, in one process: start the mock, submit a Wan 2.1
+//! End to end against the mock, in one process: start the mock, submit a Wan 2.7
 //! text-to-video job with the client, wait for it with progress, download the MP4.
 //!
 //! `cargo run -p conformance --example end_to_end -- [OUT.mp4]`
 
 use novita_mock::Config;
-use novita_video::{types::WanT2vRequest, NovitaClient, WaitOptions};
+use novita_video::{
+    types::{Wan27T2vRequest, Wan27T2vRequestSize},
+    NovitaClient, WaitOptions,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,10 +28,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key("example-key")
         .base_url(mock.url())
         .build()?;
-    let request: WanT2vRequest = WanT2vRequest::builder()
+    let request: Wan27T2vRequest = Wan27T2vRequest::builder()
         .prompt("A red fox trotting through fresh snow at dawn")
-        .width(Some(1280))
-        .height(Some(720))
+        .size(Some(Wan27T2vRequestSize::X1280720))
+        .duration(Some(3))
         .try_into()?;
     let task_id = client.submit(&request).await?;
     println!("submitted task {task_id}");

@@ -93,3 +93,188 @@ async fn every_endpoint_takes_extra_webhook_and_both_sides_check_it_alike() {
         }
     }
 }
+
+/// The richest example body the spec gives for `operation`: `full` when there is one.
+fn base_body(operation: &SubmitOperation) -> Value {
+    let spec = spec();
+    let examples = &spec.document()["paths"][operation.path()]["post"]["requestBody"]["content"]
+        ["application/json"]["examples"];
+    match examples.get("full") {
+        Some(full) => full["value"].clone(),
+        None => example_body(operation),
+    }
+}
+
+/// One case: the body with one change, and the verdict both sides must give.
+struct Case {
+    what: String,
+    body: Value,
+    verdict: Result<(), String>,
+}
+
+/// Sets (or, with `None`, removes) the field at `path` in `body`.
+fn with(body: &Value, path: &[String], value: Option<Value>) -> Value {
+    let mut body = body.clone();
+    let mut at = &mut body;
+    for segment in &path[..path.len() - 1] {
+        at = &mut at[segment.as_str()];
+    }
+    let last = path.last().expect("a path");
+    match value {
+        Some(value) => at[last.as_str()] = value,
+        None => {
+            at.as_object_mut().map(|m| m.remove(last));
+        }
+    }
+    body
+}
+
+/// Cases that each break one documented rule of the fields the base body has (or leave one
+/// at a valid edge), walking the request schema: ranges, enums, lengths, item counts, types
+/// and required fields. Fields in a cross-field rule (`x-novita-rules`) keep their values.
+fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
+    let Some(properties) = schema["properties"].as_object() else {
+        return;
+    };
+    let crossed: Vec<&str> = schema["x-novita-rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|rule| rule["fields"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for (name, property) in properties {
+        let mut path = prefix.to_vec();
+        path.push(name.clone());
+        let field = path.join(".");
+        let Some(current) = path.iter().try_fold(base, |at, s| at.get(s.as_str())) else {
+            continue;
+        };
+        if crossed.contains(&name.as_str()) || name == "extra" {
+            continue;
+        }
+        let mut case = |what: String, value: Option<Value>, ok: bool| {
+            out.push(Case {
+                what: format!("{field}: {what}"),
+                body: with(base, &path, value),
+                verdict: if ok { Ok(()) } else { Err(field.clone()) },
+            })
+        };
+        if required.contains(&name.as_str()) {
+            case("missing".into(), None, false);
+        }
+        match property["type"].as_str() {
+            Some("integer") | Some("number") => {
+                case("a string".into(), Some(json!("5")), false);
+                if let Some(allowed) = property["enum"].as_array() {
+                    for value in allowed {
+                        case(format!("allowed {value}"), Some(value.clone()), true);
+                    }
+                    let outside = (-1..=20).find(|n| !allowed.contains(&json!(n)));
+                    if let Some(n) = outside {
+                        case(format!("{n}, not in the list"), Some(json!(n)), false);
+                    }
+                }
+                if let Some(min) = property["minimum"].as_i64() {
+                    case(
+                        format!("minimum {min}"),
+                        Some(json!(min)),
+                        property["enum"].is_null()
+                            || property["enum"].as_array().unwrap().contains(&json!(min)),
+                    );
+                    case(format!("below {min}"), Some(json!(min - 1)), false);
+                }
+                if let Some(max) = property["maximum"].as_i64() {
+                    case(format!("maximum {max}"), Some(json!(max)), true);
+                    case(format!("above {max}"), Some(json!(max + 1)), false);
+                }
+            }
+            Some("string") => {
+                case("a number".into(), Some(json!(5)), false);
+                if let Some(allowed) = property["enum"].as_array() {
+                    for value in allowed {
+                        case(format!("allowed {value}"), Some(value.clone()), true);
+                    }
+                    case(
+                        "not in the list".into(),
+                        Some(json!("NOT-AN-OPTION")),
+                        false,
+                    );
+                }
+                if let Some(max) = property["maxLength"].as_u64() {
+                    let at_max = "x".repeat(max as usize);
+                    case(format!("{max} characters"), Some(json!(at_max)), true);
+                    case(
+                        format!("{} characters", max + 1),
+                        Some(json!(at_max + "x")),
+                        false,
+                    );
+                }
+                if property["minLength"].as_u64() == Some(1) {
+                    case("empty".into(), Some(json!("")), false);
+                }
+            }
+            Some("boolean") => case("a string".into(), Some(json!("yes")), false),
+            Some("object") => {
+                case("not an object".into(), Some(json!([])), false);
+                cases(property, base, &path, out);
+            }
+            Some("array") => {
+                case("not an array".into(), Some(json!("x")), false);
+                let first = current.get(0).cloned();
+                if let (Some(max), Some(first)) = (property["maxItems"].as_u64(), &first) {
+                    let items = vec![first.clone(); max as usize];
+                    case(format!("{max} items"), Some(json!(items)), true);
+                    let items = vec![first.clone(); max as usize + 1];
+                    case(format!("{} items", max + 1), Some(json!(items)), false);
+                }
+                if property["minItems"].as_u64() == Some(1) {
+                    case("no items".into(), Some(json!([])), false);
+                }
+            }
+            _ => {}
+        }
+        let _ = current;
+    }
+}
+
+#[tokio::test]
+async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_endpoints() {
+    let h = Harness::mock().await;
+    let mut checked = 0;
+    for operation in SubmitOperation::all()
+        .iter()
+        .filter(|op| op.command().starts_with("wan2.7-"))
+    {
+        let base = base_body(operation);
+        let mut all = Vec::new();
+        cases(operation.request_schema(), &base, &[], &mut all);
+        assert!(
+            all.len() > 10,
+            "{}: {} cases",
+            operation.command(),
+            all.len()
+        );
+        for case in all {
+            let context = format!("{} {}", operation.command(), case.what);
+            assert_eq!(
+                client_verdict(operation, &case.body),
+                case.verdict,
+                "client, {context}"
+            );
+            assert_eq!(
+                mock_verdict(&h, operation, &case.body).await,
+                case.verdict,
+                "mock, {context}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} cases");
+}

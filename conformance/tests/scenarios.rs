@@ -2,6 +2,9 @@
 //! pinned with insta and checked against the spec), and again against a live server when
 //! `NOVITA_BASE_URL` and `NOVITA_API_KEY` are set (skipped with a notice otherwise).
 
+// These tests also cover the endpoints Novita has retired, whose request types are deprecated.
+#![allow(deprecated)]
+
 use std::time::Duration;
 
 use conformance::harness::{spec, Harness};
@@ -10,7 +13,8 @@ use novita_video::{
     parse_webhook,
     types::{
         Lora, RequestExtra, Wan26I2vInput, Wan26I2vParameters, Wan26I2vParametersResolution,
-        Wan26I2vRequest, Wan27I2vRequest, WanI2vRequest, WanT2vRequest, WebhookSettings,
+        Wan26I2vRequest, Wan27I2vRequest, Wan27R2vRequest, Wan27T2vRequest, Wan27VideoeditRequest,
+        WanI2vRequest, WanT2vRequest, WebhookSettings,
     },
     Error, NovitaClient, SubmitRequest, WaitOptions,
 };
@@ -101,6 +105,28 @@ async fn submit_and_read<R: SubmitRequest>(h: &Harness, request: &R) -> Value {
     json!({ "first_result": to_json(&first) })
 }
 
+/// The spec's example `name` of the operation at `path`, as its generated request type.
+fn spec_example<R: serde::de::DeserializeOwned>(path: &str, name: &str) -> R {
+    let spec = spec();
+    let example = &spec.document()["paths"][path]["post"]["requestBody"]["content"]
+        ["application/json"]["examples"][name]["value"];
+    serde_json::from_value(example.clone()).unwrap_or_else(|e| panic!("{path} {name}: {e}"))
+}
+
+/// Submits, reads the queued task, ends it through the control API and reads the result.
+async fn submit_and_finish<R: SubmitRequest>(h: &Harness, request: &R) -> Value {
+    let task_id = h.client.submit(request).await.expect("accepted");
+    let first = h.client.task_result(&task_id).await.expect("result");
+    h.control(
+        Method::POST,
+        &format!("/_mock/tasks/{task_id}/finish"),
+        None,
+    )
+    .await;
+    let last = h.client.task_result(&task_id).await.expect("result");
+    json!({ "first_result": to_json(&first), "finished_result": to_json(&last) })
+}
+
 fn png_url() -> String {
     "https://pub-f964a1c641c04024bce400ad128c8cd6.r2.dev/wan-i2v-input-image.jpg".to_string()
 }
@@ -123,6 +149,36 @@ fn t2v_full() -> WanT2vRequest {
         extra: None,
     }
 }
+
+scenario!(submit_wan27_t2v_minimal, control_api: true, |h| {
+    let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_wan27_t2v_full, control_api: true, |h| {
+    let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_wan27_r2v_minimal, control_api: true, |h| {
+    let request: Wan27R2vRequest = spec_example("/v3/async/wan2.7-r2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_wan27_r2v_full, control_api: true, |h| {
+    let request: Wan27R2vRequest = spec_example("/v3/async/wan2.7-r2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_wan27_videoedit_minimal, control_api: true, |h| {
+    let request: Wan27VideoeditRequest = spec_example("/v3/async/wan2.7-videoedit", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_wan27_videoedit_full, control_api: true, |h| {
+    let request: Wan27VideoeditRequest = spec_example("/v3/async/wan2.7-videoedit", "full");
+    submit_and_finish(&h, &request).await
+});
 
 scenario!(submit_t2v_minimal, control_api: false, |h| {
     let request: WanT2vRequest = WanT2vRequest::builder().prompt("A red fox in snow").try_into().unwrap();

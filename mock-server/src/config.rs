@@ -50,6 +50,21 @@ pub struct Config {
     pub control_token: Option<String>,
     /// Let webhooks and image fetches reach link-local and unspecified addresses.
     pub allow_link_local_webhooks: bool,
+    /// What a submission to a model Novita has retired gets: served as before (the default,
+    /// so existing test suites keep working), or refused as retired.
+    pub retired: Retired,
+}
+
+/// How the mock treats the endpoints of retired models (`--retired`, `retired:`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Retired {
+    /// Accept and run them like any other endpoint.
+    #[default]
+    Serve,
+    /// Answer 404 `MODEL_RETIRED` with the retirement date and replacement. What Novita itself
+    /// answers is not documented; this answer is our choice.
+    Reject,
 }
 
 /// Queued outcomes kept at most (the control API refuses more).
@@ -83,6 +98,7 @@ impl Default for Config {
             video_cache_mb: 64,
             control_token: None,
             allow_link_local_webhooks: false,
+            retired: Retired::Serve,
         }
     }
 }

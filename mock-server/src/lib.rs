@@ -37,7 +37,7 @@ mod webhooks;
 
 use std::{future::Future, net::SocketAddr};
 
-pub use config::Config;
+pub use config::{Config, Retired};
 pub use control::token::TOKEN_HEADER;
 pub use sim::faults::{Fault, FAULT_HEADER};
 pub use sim::outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};

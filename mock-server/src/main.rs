@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use novita_mock::Config;
+use novita_mock::{Config, Retired};
 use tracing_subscriber::EnvFilter;
 
 // Many small allocations per request (JSON values, strings): mimalloc serves them faster than
@@ -101,6 +101,10 @@ struct Args {
     /// default: cloud metadata services live there).
     #[arg(long, env = "NOVITA_MOCK_ALLOW_LINK_LOCAL_WEBHOOKS")]
     allow_link_local_webhooks: bool,
+    /// Endpoints of models Novita has retired (wan-t2v, wan-i2v, wan2.6-i2v): `serve` them as
+    /// before (default), or `reject` them with 404 MODEL_RETIRED.
+    #[arg(long, value_enum, env = "NOVITA_MOCK_RETIRED")]
+    retired: Option<Retired>,
 }
 
 impl Args {
@@ -147,6 +151,9 @@ impl Args {
         }
         if self.control_token.is_some() {
             config.control_token = self.control_token;
+        }
+        if let Some(retired) = self.retired {
+            config.retired = retired;
         }
         config.validate()?;
         Ok(config)

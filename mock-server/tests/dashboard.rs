@@ -24,7 +24,11 @@ fn chromium() -> Option<PathBuf> {
 
 /// Runs headless Chromium on `url` with the flags that work on a machine without a network.
 fn headless(browser: &PathBuf, url: &str, extra: &[&str]) -> String {
-    let profile = std::env::temp_dir().join(format!("novita-mock-chromium-{}", std::process::id()));
+    // One profile per run: tests in this file may run Chromium at the same time.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile =
+        std::env::temp_dir().join(format!("novita-mock-chromium-{}-{run}", std::process::id()));
     let output = Command::new(browser)
         .args([
             "--headless",
@@ -53,15 +57,70 @@ fn headless(browser: &PathBuf, url: &str, extra: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dashboard_shows_tasks_journal_and_player() {
-    let Some(browser) = chromium() else {
+/// Chromium, or `None` with a notice (a failure in CI, where `.ci/run` installs it).
+fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("chromium is not installed; CI must install it (apt-get install chromium)");
         }
-        eprintln!(
-            "SKIPPED dashboard browser test: chromium is not installed (apt-get install chromium)"
-        );
+        eprintln!("SKIPPED {test}: chromium is not installed (apt-get install chromium)");
+    }
+    browser
+}
+
+/// A page that loads `video` and writes what Chromium's demuxer found into `#out` (the audio
+/// track list needs the AudioVideoTracks feature).
+const PLAYER: &str = r#"<!doctype html><video id="v" muted autoplay src="VIDEO"></video><pre id="out">pending</pre>
+<script>
+const v = document.getElementById("v"), out = document.getElementById("out");
+v.addEventListener("error", () => out.textContent = "error " + v.error.code);
+v.addEventListener("loadedmetadata", () => out.textContent = "loaded " + v.videoWidth + "x" + v.videoHeight + " " + v.duration.toFixed(1) + " tracks=" + (v.audioTracks ? v.audioTracks.length : "?"));
+</script>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_loads_a_wan27_video_with_its_sound_track() {
+    let Some(browser) = chromium_or_skip("video playback test") else {
+        return;
+    };
+    let mock = start(paused()).await;
+    let id = mock
+        .submit_ok(
+            "/v3/async/wan2.7-t2v",
+            &json!({"prompt": "p", "size": "1280*720", "duration": 2}),
+        )
+        .await;
+    let finished = mock
+        .http
+        .post(mock.url(&format!("/_mock/tasks/{id}/finish")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), 200);
+    let page_server = wiremock::MockServer::start().await;
+    let page = PLAYER.replace("VIDEO", &mock.url(&format!("/_mock/videos/{id}.mp4")));
+    wiremock::Mock::given(wiremock::matchers::path("/player.html"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(page, "text/html"))
+        .mount(&page_server)
+        .await;
+    let url = format!("{}/player.html", page_server.uri());
+    let flags = [
+        "--dump-dom",
+        "--autoplay-policy=no-user-gesture-required",
+        "--enable-blink-features=AudioVideoTracks",
+    ];
+    let dom = tokio::task::spawn_blocking(move || headless(&browser, &url, &flags))
+        .await
+        .unwrap();
+    assert!(
+        dom.contains("loaded 1280x720 2.0 tracks=1"),
+        "Chromium loads the video and finds its sound track:\n{dom}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_tasks_journal_and_player() {
+    let Some(browser) = chromium_or_skip("dashboard browser test") else {
         return;
     };
     // The clock is paused: each task stays in the state the test puts it in, however long

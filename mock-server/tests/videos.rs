@@ -17,19 +17,31 @@ struct Probe {
     fps: f64,
     frames: u32,
     seconds: f64,
+    /// The sound track's codec and length, when there is one.
+    audio: Option<(mp4::MediaType, f64)>,
 }
 
 fn probe(bytes: &[u8]) -> Probe {
     let reader =
         mp4::Mp4Reader::read_header(Cursor::new(bytes), bytes.len() as u64).expect("a valid MP4");
-    let track = reader.tracks().values().next().expect("one track");
+    let track = reader
+        .tracks()
+        .values()
+        .find(|t| matches!(t.track_type(), Ok(mp4::TrackType::Video)))
+        .expect("a video track");
     assert_eq!(track.media_type().unwrap(), mp4::MediaType::H264);
+    let audio = reader
+        .tracks()
+        .values()
+        .find(|t| matches!(t.track_type(), Ok(mp4::TrackType::Audio)))
+        .map(|t| (t.media_type().unwrap(), t.duration().as_secs_f64()));
     Probe {
         width: track.width(),
         height: track.height(),
         fps: track.frame_rate(),
         frames: track.sample_count(),
         seconds: track.duration().as_secs_f64(),
+        audio,
     }
 }
 
@@ -67,6 +79,7 @@ async fn wan21_video_is_five_seconds_at_16_fps_in_the_requested_size() {
     let (_, bytes) = finished_video(&mock, "/v3/async/wan-t2v", json!({"prompt": "p"})).await;
     let video = probe(&bytes);
     assert_eq!((video.width, video.height), (832, 480));
+    assert!(video.audio.is_none(), "Wan 2.1 videos are silent");
 }
 
 #[tokio::test]
@@ -78,6 +91,152 @@ async fn wan27_video_follows_duration_and_resolution() {
     assert_eq!((video.width, video.height), (1280, 720));
     assert_eq!(video.fps, 24.0);
     assert!((video.seconds - 3.0).abs() < 0.01);
+    let (codec, seconds) = video.audio.expect("Wan 2.7 videos have sound");
+    assert_eq!(codec, mp4::MediaType::AAC);
+    assert!((seconds - 3.0).abs() < 0.05, "{seconds}");
+}
+
+#[tokio::test]
+async fn wan27_t2v_video_has_the_asked_size_length_and_a_sound_track() {
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "size": "1088*832", "duration": 2});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (1088, 832));
+    assert_eq!(video.frames, 48);
+    assert!(video.audio.is_some());
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", json!({"prompt": "p"})).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1920, 1080),
+        "the documented default size"
+    );
+    assert!(
+        (video.seconds - 5.0).abs() < 0.01,
+        "the documented default duration"
+    );
+}
+
+#[tokio::test]
+async fn wan27_r2v_without_audio_gives_a_silent_video() {
+    let mock = start_default().await;
+    let media = json!([{"url": "https://example.test/a.png", "type": "reference_image"}]);
+    let body =
+        json!({"prompt": "character1 waves", "media": media, "size": "720*1280", "audio": false});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-r2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (720, 1280));
+    assert!(video.audio.is_none(), "audio: false gives no sound track");
+    let body = json!({"prompt": "character1 waves", "media": media});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-r2v", body).await;
+    assert!(probe(&bytes).audio.is_some(), "sound by default");
+}
+
+#[tokio::test]
+async fn wan27_videoedit_keeps_the_inputs_ratio_and_length_unless_told() {
+    let mock = start_default().await;
+    // An input clip: a 9:16, 3-second video the mock itself made.
+    let body = json!({"prompt": "p", "size": "720*1280", "duration": 3});
+    let (_, clip) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
+    let server = MockServer::start().await;
+    Mock::given(path("/clip.mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(clip, "video/mp4"))
+        .mount(&server)
+        .await;
+    let clip_url = format!("{}/clip.mp4", server.uri());
+
+    let body = json!({"video_url": clip_url, "prompt": "clay style"});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1088, 1920),
+        "9:16 at about 1080P's area"
+    );
+    assert!(
+        (video.seconds - 3.0).abs() < 0.05,
+        "the input's length: {}",
+        video.seconds
+    );
+    assert!(video.audio.is_some());
+
+    let body = json!({"video_url": clip_url, "ratio": "4:3", "resolution": "720P", "duration": 2});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1104, 832),
+        "the page's 4:3 size at 720P"
+    );
+    assert!((video.seconds - 2.0).abs() < 0.01);
+
+    let body = json!({"video_url": "https://example.test/unreadable.mp4"});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1920, 1080),
+        "16:9 when the input cannot be read"
+    );
+    assert!((video.seconds - 5.0).abs() < 0.01);
+}
+
+/// Runs `program` with `args`, or says why it cannot: missing tools are skipped locally and
+/// fail in CI, where `.ci/run` installs ffmpeg.
+fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(output) => Some(output),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{program} is not installed; CI must install it (apt-get install ffmpeg)")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: {program} is not installed (apt-get install ffmpeg)");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn ffmpeg_reads_and_decodes_both_tracks() {
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "size": "1280*720", "duration": 2});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t2v.mp4");
+    std::fs::write(&file, bytes).unwrap();
+    let file = file.to_str().unwrap();
+    let Some(probed) = run_tool(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name",
+            "-of",
+            "csv=p=0",
+            file,
+        ],
+    ) else {
+        return;
+    };
+    let streams = String::from_utf8_lossy(&probed.stdout);
+    assert!(
+        probed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probed.stderr)
+    );
+    assert_eq!(
+        streams.lines().collect::<Vec<_>>(),
+        ["h264,video", "aac,audio"]
+    );
+    let decoded = run_tool("ffmpeg", &["-v", "error", "-i", file, "-f", "null", "-"]).unwrap();
+    assert!(decoded.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&decoded.stderr),
+        "",
+        "no decoding errors"
+    );
 }
 
 /// The start of a PNG file: enough for a reader to learn the image's size.

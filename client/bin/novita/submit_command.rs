@@ -10,12 +10,12 @@ use serde_json::{Map, Value};
 
 use crate::{args::Follow, exit::Failure, fields, follow::after_submit, output::Output};
 
-/// `live` or `retired`, as the spec marks the operation.
-fn status(operation: &SubmitOperation) -> &'static str {
-    if operation.deprecated() {
-        "retired"
-    } else {
-        "live"
+/// `live`, or `retired` with its date, as the spec marks the operation.
+fn status(operation: &SubmitOperation) -> String {
+    match (operation.deprecated(), operation.retired_on()) {
+        (false, _) => "live".into(),
+        (true, Some(date)) => format!("retired {date}"),
+        (true, None) => "retired".into(),
     }
 }
 
@@ -109,13 +109,12 @@ pub async fn send(
         }
         fields::set(&mut body, WEBHOOK_URL, Value::from(url.clone()));
     }
-    if operation.deprecated() {
-        eprintln!(
-            "novita: warning: {} is retired ({}); see `novita submit --help`",
-            operation.command(),
-            operation.summary()
-        );
+    let body = Value::Object(body);
+    // Checked first, so that a refused body gets one clear line and no warning.
+    NovitaClient::check_value(operation, &body)?;
+    if let Some(notice) = operation.retirement_notice() {
+        eprintln!("novita: warning: {notice}");
     }
-    let task_id = client.submit_value(operation, Value::Object(body)).await?;
+    let task_id = client.submit_value(operation, body).await?;
     after_submit(client, out, &task_id, follow).await
 }

@@ -136,6 +136,18 @@ impl NovitaError {
         Self::new(status, reason, message)
     }
 
+    /// 404 `MODEL_RETIRED`: the endpoint's model is retired and the mock was told to refuse it
+    /// (`--retired reject`). Novita does not document its own answer; this one is our choice.
+    pub fn model_retired(endpoint: &str, on: &str, replaced_by: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "MODEL_RETIRED",
+            format!(
+                "{endpoint} was retired on {on}; Novita names {replaced_by} as its replacement"
+            ),
+        )
+    }
+
     /// 400 `INVALID_MOCK_SCENARIO`: the `X-Mock-Scenario` header does not parse.
     pub fn invalid_scenario(header: &str, problem: impl std::fmt::Display) -> Self {
         Self::new(

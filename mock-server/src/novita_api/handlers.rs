@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{
+    config::Retired,
     novita_api::{
         auth::authenticate,
         error::NovitaError,
@@ -41,6 +42,13 @@ pub async fn submit(
 ) -> Result<Response, NovitaError> {
     let state = &state;
     let key = authenticate(state, &headers)?;
+    if let (Some(retired), Retired::Reject) = (endpoint.retired(), state.config.retired) {
+        return Err(NovitaError::model_retired(
+            endpoint.name(),
+            retired.on,
+            retired.replaced_by,
+        ));
+    }
     if let Some(limiter) = &state.rate_limiter {
         if !limiter.allow(key, endpoint.path(), Instant::now()) {
             return Err(NovitaError::rate_limited(Some(limiter.per_minute())));

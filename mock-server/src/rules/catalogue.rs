@@ -1,4 +1,5 @@
-//! The submit endpoints the mock serves: their paths and the task type their results carry.
+//! The submit endpoints the mock serves, as one table: path, the task type their results carry,
+//! and when Novita retired the model (its changelog), read independently of the spec.
 
 use serde::Serialize;
 
@@ -9,32 +10,125 @@ pub enum Endpoint {
     WanI2v,
     Wan26I2v,
     Wan27I2v,
+    Wan27T2v,
+    Wan27R2v,
+    Wan27Videoedit,
 }
 
-impl Endpoint {
-    pub const ALL: [Endpoint; 4] = [
-        Endpoint::WanT2v,
-        Endpoint::WanI2v,
-        Endpoint::Wan26I2v,
-        Endpoint::Wan27I2v,
-    ];
+/// A model Novita no longer serves: since when, and what it names instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retirement {
+    pub on: &'static str,
+    pub replaced_by: &'static str,
+}
 
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::WanT2v => "/v3/async/wan-t2v",
-            Endpoint::WanI2v => "/v3/async/wan-i2v",
-            Endpoint::Wan26I2v => "/v3/async/wan2.6-i2v",
-            Endpoint::Wan27I2v => "/v3/async/wan2.7-i2v",
+struct Entry {
+    endpoint: Endpoint,
+    path: &'static str,
+    /// `task.task_type` of its tasks. Only the Wan 2.1 values are documented; the others are
+    /// our choice.
+    task_type: &'static str,
+    retired: Option<Retirement>,
+}
+
+const CATALOGUE: [Entry; 7] = [
+    Entry {
+        endpoint: Endpoint::WanT2v,
+        path: "/v3/async/wan-t2v",
+        task_type: "WAN_TXT_TO_VIDEO",
+        retired: Some(Retirement {
+            on: "2026-08-19",
+            replaced_by: "Wan 2.7 Text-to-Video",
+        }),
+    },
+    Entry {
+        endpoint: Endpoint::WanI2v,
+        path: "/v3/async/wan-i2v",
+        task_type: "WAN_IMG_TO_VIDEO",
+        retired: Some(Retirement {
+            on: "2026-08-19",
+            replaced_by: "Wan 2.7 Image-to-Video",
+        }),
+    },
+    Entry {
+        endpoint: Endpoint::Wan26I2v,
+        path: "/v3/async/wan2.6-i2v",
+        task_type: "WAN_2_6_IMG_TO_VIDEO",
+        retired: Some(Retirement {
+            on: "2026-09-30",
+            replaced_by: "Kling 3.0",
+        }),
+    },
+    Entry {
+        endpoint: Endpoint::Wan27I2v,
+        path: "/v3/async/wan2.7-i2v",
+        task_type: "WAN_2_7_IMG_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::Wan27T2v,
+        path: "/v3/async/wan2.7-t2v",
+        task_type: "WAN_2_7_TXT_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::Wan27R2v,
+        path: "/v3/async/wan2.7-r2v",
+        task_type: "WAN_2_7_REF_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::Wan27Videoedit,
+        path: "/v3/async/wan2.7-videoedit",
+        task_type: "WAN_2_7_VIDEO_EDIT",
+        retired: None,
+    },
+];
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 7] = {
+        let mut all = [Endpoint::WanT2v; 7];
+        let mut i = 0;
+        while i < CATALOGUE.len() {
+            all[i] = CATALOGUE[i].endpoint;
+            i += 1;
         }
+        all
+    };
+
+    fn entry(self) -> &'static Entry {
+        // The table holds every variant (a unit test checks it), in declaration order.
+        &CATALOGUE[self as usize]
     }
 
-    /// `task.task_type` of its tasks. The Wan 2.6/2.7 values are our choice: undocumented.
+    pub fn path(self) -> &'static str {
+        self.entry().path
+    }
+
     pub fn task_type(self) -> &'static str {
-        match self {
-            Endpoint::WanT2v => "WAN_TXT_TO_VIDEO",
-            Endpoint::WanI2v => "WAN_IMG_TO_VIDEO",
-            Endpoint::Wan26I2v => "WAN_2_6_IMG_TO_VIDEO",
-            Endpoint::Wan27I2v => "WAN_2_7_IMG_TO_VIDEO",
+        self.entry().task_type
+    }
+
+    pub fn retired(self) -> Option<Retirement> {
+        self.entry().retired
+    }
+
+    /// The last segment of the path (`wan2.7-t2v`), as messages name the endpoint.
+    pub fn name(self) -> &'static str {
+        self.path().rsplit('/').next().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_declaration_order() {
+        for (index, entry) in CATALOGUE.iter().enumerate() {
+            assert_eq!(entry.endpoint as usize, index, "{}", entry.path);
         }
+        assert_eq!(Endpoint::Wan27Videoedit.name(), "wan2.7-videoedit");
+        assert!(Endpoint::WanT2v.retired().is_some() && Endpoint::Wan27I2v.retired().is_none());
     }
 }

@@ -166,6 +166,17 @@ impl<'a> Fields<'a> {
         &self,
         field: &str,
         max: usize,
+        item: impl FnMut(Fields<'a>) -> Checked<T>,
+    ) -> Checked<Vec<T>> {
+        self.array_between(field, 0, max, item)
+    }
+
+    /// An array of objects, `min..=max` long when present, each read by `item`.
+    pub fn array_between<T>(
+        &self,
+        field: &str,
+        min: usize,
+        max: usize,
         mut item: impl FnMut(Fields<'a>) -> Checked<T>,
     ) -> Checked<Vec<T>> {
         let Some(value) = self.get(field) else {
@@ -174,6 +185,12 @@ impl<'a> Fields<'a> {
         let items = value
             .as_array()
             .ok_or_else(|| NovitaError::invalid_body(&self.name(field), "must be an array"))?;
+        if items.len() < min {
+            return Err(NovitaError::invalid_body(
+                &self.name(field),
+                format!("at least {min} items are needed (got {})", items.len()),
+            ));
+        }
         if items.len() > max {
             return Err(NovitaError::invalid_body(
                 &self.name(field),

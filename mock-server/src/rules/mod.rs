@@ -4,8 +4,10 @@
 mod catalogue;
 mod extra;
 pub(crate) mod fields;
+pub(crate) mod table;
 pub(crate) mod vendor_examples;
 mod wan;
+mod wan27;
 
 use serde_json::Value;
 
@@ -21,5 +23,8 @@ pub fn parse(endpoint: Endpoint, body: &Value) -> Checked<Job> {
         Endpoint::WanT2v | Endpoint::WanI2v => wan::wan21(endpoint, &fields),
         Endpoint::Wan26I2v => wan::wan26(&fields),
         Endpoint::Wan27I2v => wan::wan27(&fields),
+        Endpoint::Wan27T2v => wan27::t2v(&fields),
+        Endpoint::Wan27R2v => wan27::r2v(&fields),
+        Endpoint::Wan27Videoedit => wan27::videoedit(&fields),
     }
 }

@@ -71,6 +71,9 @@ pub(super) fn wan21(endpoint: Endpoint, f: &Fields<'_>) -> Checked<Job> {
         frames: WAN21_FRAMES,
         work: Duration::from_secs_f64(work),
         webhook,
+        // Wan 2.1 videos are silent.
+        audio: false,
+        input_video: None,
     })
 }
 
@@ -81,10 +84,10 @@ pub(super) fn wan26(f: &Fields<'_>) -> Checked<Job> {
     input.string("template", 0, None)?;
     input.string("audio_url", 0, None)?;
     input.string("negative_prompt", 0, Some(500))?;
-    let (mut seed, mut duration, mut resolution) = (None, 5, "1080P");
+    let (mut seed, mut duration, mut resolution, mut audio) = (None, 5, "1080P", true);
     if let Some(parameters) = f.object("parameters")? {
         seed = parameters.integer("seed", 0, SEED_MAX_31)?;
-        parameters.boolean("audio")?;
+        audio = parameters.boolean("audio")?.unwrap_or(true);
         duration = parameters
             .integer_in("duration", &[5, 10, 15])?
             .unwrap_or(5);
@@ -106,6 +109,7 @@ pub(super) fn wan26(f: &Fields<'_>) -> Checked<Job> {
     // Only the Wan 2.1 pages list `extra.webhook`; the spec accepts it on every Wan endpoint
     // (marked x-inferred there) and so does the mock, which delivers it.
     job.webhook = webhook(f)?;
+    job.audio = audio;
     Ok(job)
 }
 

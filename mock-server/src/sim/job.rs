@@ -58,6 +58,20 @@ pub struct Job {
     /// Simulated time of the work itself, before `--speed` divides it.
     pub work: Duration,
     pub webhook: Option<WebhookRequest>,
+    /// Whether the video has a sound track (silent in the mock).
+    pub audio: bool,
+    /// A video to edit, whose shape the output may keep (video editing).
+    pub input_video: Option<InputVideo>,
+}
+
+/// The input of a video edit, and what the output takes from it when it can be read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputVideo {
+    pub url: String,
+    /// Keep the input's aspect ratio at about this many pixels (no `ratio` was asked).
+    pub keep_ratio_area: Option<u32>,
+    /// Keep the input's length (`duration` 0); at most this many seconds.
+    pub keep_length_up_to: Option<u32>,
 }
 
 impl Job {
@@ -71,12 +85,16 @@ impl Job {
             // The echo repeats the URL and test-mode settings inside a small JSON map.
             std::mem::size_of::<WebhookRequest>() + 2 * w.url.len() + 160
         });
-        image + webhook
+        let input_video = self
+            .input_video
+            .as_ref()
+            .map_or(0, |v| std::mem::size_of::<InputVideo>() + v.url.len());
+        image + webhook + input_video
     }
 }
 
 /// Wan 2.6 and 2.7 frame rate: not documented, our choice.
-const WAN2X_FPS: u32 = 24;
+pub(crate) const WAN2X_FPS: u32 = 24;
 
 /// Wan 2.6/2.7: `seconds_per_second` of simulated work per second of 720P video, twice that
 /// at 1080P. The frame follows the input image (16:9 when it cannot be read, or for a clip).
@@ -102,5 +120,34 @@ pub(crate) fn wan2x_job(
         frames: WAN2X_FPS * duration as u32,
         work: Duration::from_secs_f64(seconds_per_second * duration as f64 * tier_factor),
         webhook: None,
+        audio: true,
+        input_video: None,
+    }
+}
+
+/// A Wan 2.7 job of `seconds` at a fixed frame: `seconds_per_second` of simulated work per
+/// second of video at 720P, twice that for the larger (1080P) frames.
+pub(crate) fn timed_job(
+    endpoint: Endpoint,
+    seed: Option<i64>,
+    framing: Framing,
+    seconds: u32,
+    seconds_per_second: f64,
+) -> Job {
+    let area = match &framing {
+        Framing::Fixed { width, height } => width * height,
+        Framing::FromImage { area, .. } => *area,
+    };
+    let tier_factor = if area > 1280 * 720 { 2.0 } else { 1.0 };
+    Job {
+        endpoint,
+        seed,
+        framing,
+        fps: WAN2X_FPS,
+        frames: WAN2X_FPS * seconds,
+        work: Duration::from_secs_f64(seconds_per_second * f64::from(seconds) * tier_factor),
+        webhook: None,
+        audio: true,
+        input_video: None,
     }
 }

@@ -358,6 +358,8 @@ pub(crate) fn test_task(
                 frames: 81,
                 work,
                 webhook: None,
+                audio: false,
+                input_video: None,
             },
             seed: 1,
             request_text: "{}".into(),

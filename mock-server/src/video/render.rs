@@ -12,6 +12,8 @@ pub struct VideoSpec {
     pub frames: u32,
     /// Drives the picture: the same seed gives the same video.
     pub seed: u64,
+    /// A silent sound track beside the picture (the Wan 2.6 and 2.7 videos have sound).
+    pub audio: bool,
 }
 
 /// Encodes the video described by `spec` as an MP4 (H.264 Constrained Baseline).
@@ -47,6 +49,7 @@ pub fn render(spec: &VideoSpec) -> Vec<u8> {
         pps: &pps,
         profile: params.profile(),
         samples: &samples,
+        silent_audio: spec.audio,
     })
 }
 
@@ -121,6 +124,7 @@ mod tests {
             fps,
             frames: 1,
             seed: 0,
+            audio: false,
         };
         assert_eq!(level_for(&spec(832, 480, 16)), 30);
         assert_eq!(level_for(&spec(1280, 720, 16)), 31);
@@ -135,6 +139,7 @@ mod tests {
             fps: 16,
             frames: 3,
             seed: 7,
+            audio: true,
         };
         assert_eq!(render(&spec), render(&spec));
         assert_ne!(

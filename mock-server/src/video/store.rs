@@ -1,14 +1,12 @@
-//! Videos of finished tasks: the frame size is worked out (reading the input image's size
-//! when the job has one), the MP4 is rendered off the async threads on first download, and
-//! the bytes are kept in a bounded cache. Nothing here runs on the submit or poll path.
+//! Videos of finished tasks: the frame size and length are worked out (reading the input image
+//! or video when the job has one), the MP4 is rendered off the async threads on first download,
+//! and the bytes are kept in a bounded cache. Nothing here runs on the submit or poll path.
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
-use base64::Engine;
 use bytes::Bytes;
 use tokio::sync::OnceCell;
 
@@ -16,12 +14,11 @@ use crate::{
     net_guard::Outbound,
     sim::job::Framing,
     sim::tasks::Task,
-    video::{render, VideoSpec},
+    video::{
+        input::{image_size, video_shape},
+        render, VideoSpec,
+    },
 };
-
-/// Largest input image read to learn its size.
-const IMAGE_LIMIT: usize = 20 * 1024 * 1024;
-const IMAGE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct VideoStore {
     /// Total size of cached videos before the oldest are dropped (`--video-cache-mb`).
@@ -86,9 +83,10 @@ impl VideoStore {
     }
 }
 
-/// The size, rate and length of `task`'s video.
+/// The size, rate and length of `task`'s video, and whether it has sound.
 pub async fn spec_for(task: &Task, http: &Outbound) -> VideoSpec {
-    let (width, height) = match &task.job.framing {
+    let job = &task.job;
+    let (mut width, mut height) = match &job.framing {
         Framing::Fixed { width, height } => (*width, *height),
         Framing::FromImage {
             image_url,
@@ -99,12 +97,25 @@ pub async fn spec_for(task: &Task, http: &Outbound) -> VideoSpec {
             None => *fallback,
         },
     };
+    let mut frames = job.frames;
+    if let Some(input) = &job.input_video {
+        if let Some(shape) = video_shape(&input.url, http).await {
+            if let Some(area) = input.keep_ratio_area {
+                (width, height) = fit_area(area, shape.width, shape.height);
+            }
+            if let Some(longest) = input.keep_length_up_to {
+                let seconds = shape.seconds.clamp(0.1, f64::from(longest));
+                frames = ((seconds * f64::from(job.fps)).round() as u32).max(1);
+            }
+        }
+    }
     VideoSpec {
         width,
         height,
-        fps: task.job.fps,
-        frames: task.job.frames,
+        fps: job.fps,
+        frames,
         seed: task.seed as u64,
+        audio: job.audio,
     }
 }
 
@@ -117,71 +128,9 @@ pub fn fit_area(area: u32, w: usize, h: usize) -> (u32, u32) {
     (round(width), round(height))
 }
 
-/// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
-async fn image_size(url: &str, http: &Outbound) -> Option<(usize, usize)> {
-    let bytes = if let Some(data) = url.strip_prefix("data:") {
-        let (_, payload) = data.split_once(";base64,")?;
-        base64::engine::general_purpose::STANDARD
-            .decode(payload.trim())
-            .ok()?
-    } else {
-        fetch_limited(url, http).await?
-    };
-    let size = imagesize::blob_size(&bytes).ok()?;
-    (size.width > 0 && size.height > 0).then_some((size.width, size.height))
-}
-
-async fn fetch_limited(url: &str, http: &Outbound) -> Option<Vec<u8>> {
-    let request = http
-        .get(url)
-        .inspect_err(|refused| {
-            tracing::warn!(%refused, "input image not fetched; the video keeps the requested size")
-        })
-        .ok()?;
-    let mut response = request.timeout(IMAGE_TIMEOUT).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > IMAGE_LIMIT {
-            return None;
-        }
-    }
-    Some(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The start of a PNG of `width` x `height`: all that is read to learn its size.
-    fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-        png.extend_from_slice(&width.to_be_bytes());
-        png.extend_from_slice(&height.to_be_bytes());
-        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        png
-    }
-
-    #[tokio::test]
-    async fn input_images_at_refused_addresses_are_not_fetched() {
-        use wiremock::{matchers::any, Mock, MockServer, ResponseTemplate};
-        let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(ResponseTemplate::new(200).set_body_bytes(png_header(200, 100)))
-            .mount(&server)
-            .await;
-        let port = server.address().port();
-        let http = Outbound::new(false);
-        let loopback = format!("http://127.0.0.1:{port}/x.png");
-        assert_eq!(image_size(&loopback, &http).await, Some((200, 100)));
-        // Linux connects 0.0.0.0 to this host: without the guard this would reach the server.
-        let unspecified = format!("http://0.0.0.0:{port}/x.png");
-        assert_eq!(image_size(&unspecified, &http).await, None);
-        assert_eq!(server.received_requests().await.unwrap().len(), 1);
-    }
 
     #[test]
     fn area_is_kept_in_the_image_ratio() {

@@ -44,6 +44,8 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
                     test_mode: Some(status.to_string()),
                     echo: json!({"url": url, "test_mode": {"enabled": true, "return_task_status": status}}),
                 }),
+                audio: false,
+                input_video: None,
             },
             seed: 0,
             request_text: "".into(),

@@ -1,0 +1,240 @@
+//! Wan 2.7 text-to-video, reference-to-video and video editing: each a table of the fields its
+//! page documents (PPIO, Novita's sister platform with the same routes, where the stored
+//! Novita pages are cut off), and how the accepted body shapes the job.
+
+use crate::{
+    rules::{
+        extra::webhook,
+        fields::{Checked, Fields},
+        table::{check, Field, Rule, SEED, URL},
+        Endpoint,
+    },
+    sim::job::{timed_job, Framing, InputVideo, Job},
+};
+
+/// The `size` values of text- and reference-to-video, with their frames.
+const SIZES: [(&str, (u32, u32)); 10] = [
+    ("1280*720", (1280, 720)),
+    ("720*1280", (720, 1280)),
+    ("960*960", (960, 960)),
+    ("1088*832", (1088, 832)),
+    ("832*1088", (832, 1088)),
+    ("1920*1080", (1920, 1080)),
+    ("1080*1920", (1080, 1920)),
+    ("1440*1440", (1440, 1440)),
+    ("1632*1248", (1632, 1248)),
+    ("1248*1632", (1248, 1632)),
+];
+const SIZE_NAMES: [&str; 10] = {
+    let mut names = [""; 10];
+    let mut i = 0;
+    while i < SIZES.len() {
+        names[i] = SIZES[i].0;
+        i += 1;
+    }
+    names
+};
+const DEFAULT_SIZE: &str = "1920*1080";
+
+/// One of video editing's `ratio` values and its frames at 720P and 1080P.
+struct Ratio {
+    name: &'static str,
+    at_720p: (u32, u32),
+    at_1080p: (u32, u32),
+}
+
+const fn ratio(name: &'static str, at_720p: (u32, u32), at_1080p: (u32, u32)) -> Ratio {
+    Ratio {
+        name,
+        at_720p,
+        at_1080p,
+    }
+}
+
+/// Video editing's ratios (its 4:3 sizes differ from the other endpoints').
+const RATIOS: [Ratio; 5] = [
+    ratio("16:9", (1280, 720), (1920, 1080)),
+    ratio("9:16", (720, 1280), (1080, 1920)),
+    ratio("1:1", (960, 960), (1440, 1440)),
+    ratio("4:3", (1104, 832), (1648, 1248)),
+    ratio("3:4", (832, 1104), (1248, 1648)),
+];
+const RATIO_NAMES: [&str; 5] = {
+    let mut names = [""; 5];
+    let mut i = 0;
+    while i < RATIOS.len() {
+        names[i] = RATIOS[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// Simulated work per second of 720P video; 1080P takes twice as long.
+const WORK_PER_SECOND: f64 = 0.6;
+
+const T2V: &[Field] = &[
+    Field::required(
+        "prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(1500),
+        },
+    ),
+    Field::optional(
+        "negative_prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(500),
+        },
+    ),
+    Field::optional("size", Rule::OneOf(&SIZE_NAMES)),
+    Field::optional("duration", Rule::Integer { min: 2, max: 15 }),
+    Field::optional("audio_url", URL),
+    Field::optional("watermark", Rule::Boolean),
+    Field::optional("prompt_extend", Rule::Boolean),
+    Field::optional("seed", SEED),
+];
+
+const R2V_MEDIA: &[Field] = &[
+    Field::required("url", URL),
+    Field::required(
+        "type",
+        Rule::OneOf(&["reference_image", "reference_video", "first_frame"]),
+    ),
+    Field::optional("reference_voice", URL),
+];
+
+const R2V: &[Field] = &[
+    Field::required(
+        "prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(1500),
+        },
+    ),
+    Field::optional(
+        "negative_prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(500),
+        },
+    ),
+    Field::required(
+        "media",
+        Rule::Objects {
+            min: 1,
+            max: 5,
+            fields: R2V_MEDIA,
+        },
+    ),
+    Field::optional("size", Rule::OneOf(&SIZE_NAMES)),
+    Field::optional("audio", Rule::Boolean),
+    Field::optional("duration", Rule::Integer { min: 2, max: 10 }),
+    Field::optional("shot_type", Rule::OneOf(&["single", "multi"])),
+    Field::optional("watermark", Rule::Boolean),
+    Field::optional("seed", SEED),
+];
+
+const VIDEOEDIT: &[Field] = &[
+    Field::required("video_url", URL),
+    Field::optional(
+        "prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(5000),
+        },
+    ),
+    Field::optional(
+        "negative_prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(500),
+        },
+    ),
+    Field::optional("reference_image_url", URL),
+    Field::optional("reference_image_url_2", URL),
+    Field::optional("reference_image_url_3", URL),
+    Field::optional("ratio", Rule::OneOf(&RATIO_NAMES)),
+    Field::optional("resolution", Rule::OneOf(&["720P", "1080P"])),
+    // 0 keeps the input's length; 2 to 10 cut it.
+    Field::optional(
+        "duration",
+        Rule::IntegerIn(&[0, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+    ),
+    Field::optional("audio_setting", Rule::OneOf(&["auto", "origin"])),
+    Field::optional("watermark", Rule::Boolean),
+    Field::optional("prompt_extend", Rule::Boolean),
+    Field::optional("seed", SEED),
+];
+
+fn size(f: &Fields<'_>) -> Checked<Framing> {
+    let name = f.one_of("size", &SIZE_NAMES)?.unwrap_or(DEFAULT_SIZE);
+    let (width, height) = SIZES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, frame)| *frame)
+        .unwrap_or((1920, 1080));
+    Ok(Framing::Fixed { width, height })
+}
+
+fn finish(mut job: Job, f: &Fields<'_>) -> Checked<Job> {
+    job.webhook = webhook(f)?;
+    Ok(job)
+}
+
+pub(super) fn t2v(f: &Fields<'_>) -> Checked<Job> {
+    check(f, T2V)?;
+    let seconds = f.integer("duration", 2, 15)?.unwrap_or(5) as u32;
+    let seed = f.integer("seed", 0, i64::MAX)?;
+    let job = timed_job(Endpoint::Wan27T2v, seed, size(f)?, seconds, WORK_PER_SECOND);
+    finish(job, f)
+}
+
+pub(super) fn r2v(f: &Fields<'_>) -> Checked<Job> {
+    check(f, R2V)?;
+    let seconds = f.integer("duration", 2, 10)?.unwrap_or(5) as u32;
+    let seed = f.integer("seed", 0, i64::MAX)?;
+    let mut job = timed_job(Endpoint::Wan27R2v, seed, size(f)?, seconds, WORK_PER_SECOND);
+    job.audio = f.boolean("audio")?.unwrap_or(true);
+    finish(job, f)
+}
+
+/// The output keeps the input's ratio unless `ratio` is set, and its length unless `duration`
+/// cuts it. Until the input is read (at the first download) the work assumes 5 seconds, and
+/// an unreadable input gives a 16:9, 5-second video.
+pub(super) fn videoedit(f: &Fields<'_>) -> Checked<Job> {
+    check(f, VIDEOEDIT)?;
+    let video_url = f.string("video_url", 1, None)?.unwrap_or_default();
+    let hd = f
+        .one_of("resolution", &["720P", "1080P"])?
+        .unwrap_or("1080P")
+        == "1080P";
+    let ratio = f.one_of("ratio", &RATIO_NAMES)?;
+    let chosen = RATIOS
+        .iter()
+        .find(|r| Some(r.name) == ratio)
+        .unwrap_or(&RATIOS[0]);
+    let (width, height) = if hd { chosen.at_1080p } else { chosen.at_720p };
+    let duration = f.integer_in("duration", &[0, 2, 3, 4, 5, 6, 7, 8, 9, 10])?;
+    let keep_length = duration.unwrap_or(0) == 0;
+    let seconds = if keep_length {
+        5
+    } else {
+        duration.unwrap_or(5) as u32
+    };
+    let seed = f.integer("seed", 0, i64::MAX)?;
+    let framing = Framing::Fixed { width, height };
+    let mut job = timed_job(
+        Endpoint::Wan27Videoedit,
+        seed,
+        framing,
+        seconds,
+        WORK_PER_SECOND,
+    );
+    job.input_video = Some(InputVideo {
+        url: video_url.to_string(),
+        keep_ratio_area: ratio.is_none().then_some(width * height),
+        keep_length_up_to: keep_length.then_some(10),
+    });
+    finish(job, f)
+}
