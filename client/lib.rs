@@ -15,6 +15,7 @@ mod client;
 mod download;
 mod error;
 mod lenient_types;
+mod media;
 mod operations;
 mod outcome;
 mod retry;

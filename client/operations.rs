@@ -8,7 +8,7 @@ use crate::{
     error::{Error, Violation},
     generated::{types, Client},
     submit::{Sent, SubmitRequest},
-    validate::{request_schema, violations},
+    validate::{normalize_integers, request_schema, violations},
     NovitaClient,
 };
 
@@ -198,6 +198,8 @@ impl NovitaClient {
         body: Value,
     ) -> Result<String, Error> {
         Self::check_value(operation, &body)?;
+        let mut body = body;
+        normalize_integers(operation.request_schema(), &mut body);
         submit_typed(self, operation, body).await
     }
 }

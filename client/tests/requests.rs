@@ -83,6 +83,8 @@ async fn t2v_full() {
         steps: Some(40),
         guidance_scale: Some(7.5),
         flow_shift: Some(3.0),
+        enable_safety_checker: None,
+        fast_mode: None,
         extra: Some(webhook_extra()),
     };
     insta::assert_json_snapshot!(sent_body("/v3/async/wan-t2v", &request).await);
@@ -100,6 +102,7 @@ async fn i2v_minimal_and_full() {
         sent_body("/v3/async/wan-i2v", &minimal).await
     );
     let full = WanI2vRequest {
+        model_name: None,
         prompt: "A panda walks".into(),
         image_url: "https://example.test/panda.jpg".into(),
         negative_prompt: Some("".into()),

@@ -278,3 +278,113 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_endpoin
     }
     assert!(checked > 100, "{checked} cases");
 }
+
+/// The start of a PNG of `width` x `height`: all a reader needs to learn its size.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+fn data_uri(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// Every property with `x-novita-media`, as (JSON pointer into a body, field name, limits).
+fn media_fields(schema: &Value, pointer: &str, name: &str, out: &mut Vec<(String, String, Value)>) {
+    if let Some(limits) = schema.get("x-novita-media") {
+        out.push((pointer.to_string(), name.to_string(), limits.clone()));
+    }
+    for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+        let child = if name.is_empty() {
+            key.clone()
+        } else {
+            format!("{name}.{key}")
+        };
+        media_fields(property, &format!("{pointer}/{key}"), &child, out);
+    }
+    if schema.get("items").is_some() {
+        media_fields(
+            &schema["items"],
+            &format!("{pointer}/0"),
+            &format!("{name}[0]"),
+            out,
+        );
+    }
+}
+
+#[tokio::test]
+async fn inline_images_are_judged_alike_against_the_documented_limits() {
+    let h = Harness::mock().await;
+    let mut checked = 0;
+    for operation in SubmitOperation::all() {
+        let mut fields = Vec::new();
+        media_fields(operation.request_schema(), "", "", &mut fields);
+        for (pointer, field, limits) in fields {
+            let min = limits["min_side"].as_u64().unwrap() as u32;
+            let max = limits["max_side"].as_u64().unwrap() as u32;
+            let mut images = vec![
+                ("smallest", data_uri("image/png", &png(min, min)), true),
+                ("largest", data_uri("image/png", &png(max, max)), true),
+                (
+                    "too small",
+                    data_uri("image/png", &png(min - 1, min)),
+                    false,
+                ),
+                (
+                    "too large",
+                    data_uri("image/png", &png(min, max + 1)),
+                    false,
+                ),
+                (
+                    "a GIF",
+                    data_uri("image/gif", b"GIF89a\x00\x02\x00\x02\x00\x00"),
+                    false,
+                ),
+                ("not an image", data_uri("video/mp4", b"not an image"), true),
+                ("a URL", "https://example.com/a.png".to_string(), true),
+            ];
+            if let Some(ratio) = limits["max_aspect_ratio"].as_f64() {
+                let long = min * ratio as u32 + 16;
+                images.push((
+                    "too elongated",
+                    data_uri("image/png", &png(long, min)),
+                    false,
+                ));
+            }
+            let base = base_body(operation);
+            for (what, value, accepted) in images {
+                let mut body = base.clone();
+                let parent = &pointer[..pointer.rfind('/').unwrap()];
+                let slot = body
+                    .pointer_mut(parent)
+                    .and_then(Value::as_object_mut)
+                    .unwrap_or_else(|| panic!("{} has {parent}", operation.command()));
+                slot.insert(
+                    pointer.rsplit('/').next().unwrap().to_string(),
+                    json!(value),
+                );
+                let verdict = if accepted { Ok(()) } else { Err(field.clone()) };
+                let context = format!("{} {field}: {what}", operation.command());
+                assert_eq!(
+                    client_verdict(operation, &body),
+                    verdict,
+                    "client, {context}"
+                );
+                assert_eq!(
+                    mock_verdict(&h, operation, &body).await,
+                    verdict,
+                    "mock, {context}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "{checked} cases");
+}

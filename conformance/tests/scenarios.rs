@@ -146,6 +146,8 @@ fn t2v_full() -> WanT2vRequest {
         steps: Some(20),
         guidance_scale: Some(5.0),
         flow_shift: Some(5.0),
+        enable_safety_checker: None,
+        fast_mode: None,
         extra: None,
     }
 }
@@ -195,6 +197,7 @@ scenario!(submit_i2v_minimal, control_api: false, |h| {
 
 scenario!(submit_i2v_full, control_api: false, |h| {
     let request = WanI2vRequest {
+        model_name: None,
         prompt: "A cute panda is walking in the grassland slowly.".into(),
         image_url: png_url(),
         negative_prompt: Some("".into()),

@@ -262,6 +262,22 @@ async fn rate_limit_applies_per_endpoint() {
         .submit("/v3/async/wan-t2v", &json!({"prompt": "p"}))
         .await;
     assert_novita_error(&refused, 429, "RATE_LIMIT_EXCEEDED");
+    // The limiter knows when a place frees up and says so, in whole seconds.
+    let response = mock
+        .http
+        .post(mock.url("/v3/async/wan-t2v"))
+        .header("authorization", format!("Bearer {}", common::KEY))
+        .json(&json!({"prompt": "p"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let seconds: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&seconds), "{seconds}");
     mock.submit_ok(
         "/v3/async/wan-i2v",
         &json!({"prompt": "p", "image_url": "u"}),

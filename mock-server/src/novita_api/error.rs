@@ -18,6 +18,8 @@ pub struct NovitaError {
     status: StatusCode,
     reason: String,
     message: String,
+    /// Seconds for a `Retry-After` header, on a 429 whose wait is known.
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -34,6 +36,7 @@ impl NovitaError {
             status,
             reason: reason.into(),
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -98,17 +101,24 @@ impl NovitaError {
         )
     }
 
-    /// 429 `RATE_LIMIT_EXCEEDED`: from the configured limit, or forced by a test (`None`).
-    pub fn rate_limited(per_minute: Option<u32>) -> Self {
-        let message = match per_minute {
-            Some(rpm) => format!("rate limit of {rpm} requests per minute exceeded"),
-            None => "rate limit exceeded".to_string(),
+    /// 429 `RATE_LIMIT_EXCEEDED`: from the configured limit, with `Retry-After` saying when a
+    /// place frees up, or forced by a test (`None`, no header).
+    pub fn rate_limited(limit: Option<(u32, std::time::Duration)>) -> Self {
+        let (message, retry_after) = match limit {
+            Some((rpm, wait)) => (
+                format!("rate limit of {rpm} requests per minute exceeded"),
+                Some(wait.as_secs()),
+            ),
+            None => ("rate limit exceeded".to_string(), None),
         };
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMIT_EXCEEDED",
-            message,
-        )
+        NovitaError {
+            retry_after,
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMIT_EXCEEDED",
+                message,
+            )
+        }
     }
 
     /// 500 with a test's reason, or Novita's for the operation: `CREATE_TASK_FAILED` for a
@@ -184,6 +194,12 @@ impl IntoResponse for NovitaError {
             message: &self.message,
             metadata: Map::new(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

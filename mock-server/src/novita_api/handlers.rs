@@ -50,8 +50,11 @@ pub async fn submit(
         ));
     }
     if let Some(limiter) = &state.rate_limiter {
-        if !limiter.allow(key, endpoint.path(), Instant::now()) {
-            return Err(NovitaError::rate_limited(Some(limiter.per_minute())));
+        if let Err(wait) = limiter.allow(key, endpoint.path(), Instant::now()) {
+            return Err(NovitaError::rate_limited(Some((
+                limiter.per_minute(),
+                wait,
+            ))));
         }
     }
     let outcome = forced_outcome(state, &headers, endpoint.path(), true)?;

@@ -45,8 +45,10 @@ impl RateLimiter {
         self.per_minute
     }
 
-    /// Counts a request; false when it is over the limit (and then it is not counted).
-    pub fn allow(&self, key: &str, endpoint: &str, now: Instant) -> bool {
+    /// Counts a request; over the limit it is not counted, and the answer is how long until
+    /// the oldest request of the window leaves it (at least a second: `Retry-After` counts
+    /// whole seconds).
+    pub fn allow(&self, key: &str, endpoint: &str, now: Instant) -> Result<(), Duration> {
         let mut seen = self.seen.lock().expect("rate limiter lock");
         let pair = (key.to_string(), endpoint.to_string());
         if !seen.contains_key(&pair) && seen.len() >= MAX_RATE_LIMITED_KEYS {
@@ -60,10 +62,14 @@ impl RateLimiter {
             log.pop_front();
         }
         if log.len() as u32 >= self.per_minute {
-            return false;
+            let frees_at = log.front().map_or(now, |oldest| *oldest + WINDOW);
+            let wait = frees_at.saturating_duration_since(now);
+            return Err(Duration::from_secs(
+                wait.as_secs_f64().ceil().max(1.0) as u64
+            ));
         }
         log.push_back(now);
-        true
+        Ok(())
     }
 
     pub fn clear(&self) {
@@ -85,19 +91,31 @@ mod tests {
         let limiter = RateLimiter::new(20);
         let start = Instant::now();
         for i in 0..20 {
-            assert!(limiter.allow("k", "wan-t2v", start + Duration::from_millis(i)));
+            assert!(limiter
+                .allow("k", "wan-t2v", start + Duration::from_millis(i))
+                .is_ok());
         }
-        assert!(!limiter.allow("k", "wan-t2v", start + Duration::from_secs(30)));
+        assert_eq!(
+            limiter.allow("k", "wan-t2v", start + Duration::from_secs(30)),
+            Err(Duration::from_secs(30)),
+            "the first request of the window leaves it 30 s later"
+        );
         assert!(
-            limiter.allow("k", "wan-i2v", start + Duration::from_secs(30)),
+            limiter
+                .allow("k", "wan-i2v", start + Duration::from_secs(30))
+                .is_ok(),
             "per endpoint"
         );
         assert!(
-            limiter.allow("other", "wan-t2v", start + Duration::from_secs(30)),
+            limiter
+                .allow("other", "wan-t2v", start + Duration::from_secs(30))
+                .is_ok(),
             "per key"
         );
         assert!(
-            limiter.allow("k", "wan-t2v", start + Duration::from_secs(61)),
+            limiter
+                .allow("k", "wan-t2v", start + Duration::from_secs(61))
+                .is_ok(),
             "window slides"
         );
     }
@@ -107,11 +125,13 @@ mod tests {
         let limiter = RateLimiter::new(20);
         let start = Instant::now();
         for i in 0..MAX_RATE_LIMITED_KEYS + 50 {
-            assert!(limiter.allow(&format!("key-{i}"), "wan-t2v", start));
+            assert!(limiter.allow(&format!("key-{i}"), "wan-t2v", start).is_ok());
         }
         assert_eq!(limiter.tracked(), MAX_RATE_LIMITED_KEYS);
         // A minute later every old pair is quiet: one sweep frees them all.
-        assert!(limiter.allow("late", "wan-t2v", start + Duration::from_secs(61)));
+        assert!(limiter
+            .allow("late", "wan-t2v", start + Duration::from_secs(61))
+            .is_ok());
         assert_eq!(limiter.tracked(), 1);
     }
 }

@@ -4,6 +4,7 @@
 mod catalogue;
 mod extra;
 pub(crate) mod fields;
+pub(crate) mod media;
 pub(crate) mod table;
 pub(crate) mod vendor_examples;
 mod wan;

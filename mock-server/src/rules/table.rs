@@ -3,7 +3,10 @@
 
 use crate::{
     novita_api::error::NovitaError,
-    rules::fields::{Checked, Fields},
+    rules::{
+        fields::{Checked, Fields},
+        media::{check_inline_image, ImageLimits},
+    },
 };
 
 /// What one field must be.
@@ -23,6 +26,8 @@ pub enum Rule {
     Boolean,
     /// A string from this list.
     OneOf(&'static [&'static str]),
+    /// A URL or an inline image (`data:` URI), the latter within these limits.
+    Image(&'static ImageLimits),
     /// An array of `min..=max` objects, each checked against `fields`.
     Objects {
         min: usize,
@@ -89,6 +94,10 @@ pub fn check(fields: &Fields<'_>, table: &[Field]) -> Checked<()> {
             }
             Rule::OneOf(allowed) => {
                 fields.one_of(field.name, allowed)?;
+            }
+            Rule::Image(limits) => {
+                fields.string(field.name, 1, None)?;
+                check_inline_image(fields, field.name, limits)?;
             }
             Rule::Objects {
                 min,

@@ -8,6 +8,7 @@ use crate::{
     rules::{
         extra::webhook,
         fields::{Checked, Fields},
+        media::{check_inline_image, WAN26_IMAGE, WAN27_IMAGE},
         Endpoint,
     },
     sim::job::{wan2x_job, Framing, Job},
@@ -52,11 +53,8 @@ pub(super) fn wan21(endpoint: Endpoint, f: &Fields<'_>) -> Checked<Job> {
     f.number("guidance_scale", 0.0, 10.0)?;
     f.number("flow_shift", 1.0, 10.0)?;
     f.boolean("enable_safety_checker")?;
-    let fast = if endpoint == Endpoint::WanI2v {
-        f.boolean("fast_mode")?.unwrap_or(false)
-    } else {
-        false
-    };
+    // The current text-to-video page lists `fast_mode` too, as the image-to-video page does.
+    let fast = f.boolean("fast_mode")?.unwrap_or(false);
     let webhook = webhook(f)?;
 
     // 480p takes about 6 s of simulated work at 30 steps, 720p twice that; fast mode halves it.
@@ -81,6 +79,7 @@ pub(super) fn wan26(f: &Fields<'_>) -> Checked<Job> {
     let input = f.required_object("input")?;
     input.string("prompt", 0, Some(2000))?;
     let image_url = input.required_string("img_url", 1, None)?;
+    check_inline_image(&input, "img_url", &WAN26_IMAGE)?;
     input.string("template", 0, None)?;
     input.string("audio_url", 0, None)?;
     input.string("negative_prompt", 0, Some(500))?;
@@ -133,6 +132,8 @@ pub(super) fn wan27(f: &Fields<'_>) -> Checked<Job> {
         _ => {}
     }
     f.string("last_frame_url", 1, None)?;
+    check_inline_image(f, "image_url", &WAN27_IMAGE)?;
+    check_inline_image(f, "last_frame_url", &WAN27_IMAGE)?;
     f.string("driving_audio_url", 1, None)?;
     f.string("negative_prompt", 0, Some(500))?;
     let duration = f.integer("duration", 2, 15)?.unwrap_or(5);

@@ -6,6 +6,7 @@ use crate::{
     rules::{
         extra::webhook,
         fields::{Checked, Fields},
+        media::{WAN27_IMAGE, WAN27_REFERENCE},
         table::{check, Field, Rule, SEED, URL},
         Endpoint,
     },
@@ -96,7 +97,8 @@ const T2V: &[Field] = &[
 ];
 
 const R2V_MEDIA: &[Field] = &[
-    Field::required("url", URL),
+    // A reference video inline passes the image check untouched.
+    Field::required("url", Rule::Image(&WAN27_IMAGE)),
     Field::required(
         "type",
         Rule::OneOf(&["reference_image", "reference_video", "first_frame"]),
@@ -151,9 +153,9 @@ const VIDEOEDIT: &[Field] = &[
             max: Some(500),
         },
     ),
-    Field::optional("reference_image_url", URL),
-    Field::optional("reference_image_url_2", URL),
-    Field::optional("reference_image_url_3", URL),
+    Field::optional("reference_image_url", Rule::Image(&WAN27_REFERENCE)),
+    Field::optional("reference_image_url_2", Rule::Image(&WAN27_REFERENCE)),
+    Field::optional("reference_image_url_3", Rule::Image(&WAN27_REFERENCE)),
     Field::optional("ratio", Rule::OneOf(&RATIO_NAMES)),
     Field::optional("resolution", Rule::OneOf(&["720P", "1080P"])),
     // 0 keeps the input's length; 2 to 10 cut it.
