@@ -3,8 +3,10 @@
 //! - [`harness`]: a target to test against: the mock in-process (behind a recording proxy), or
 //!   any server named by `NOVITA_BASE_URL` and `NOVITA_API_KEY`;
 //! - [`proxy`]: records every answer the mock sends, so each can be checked against the spec;
-//! - [`spec`]: the spec's component schemas as JSON Schema validators.
+//! - [`spec`]: the spec's component schemas as JSON Schema validators;
+//! - [`verdict`]: the client's and the mock's verdicts on one body, to compare.
 
 pub mod harness;
 pub mod proxy;
 pub mod spec;
+pub mod verdict;

@@ -1,8 +1,11 @@
 //! Rules the client and the mock read alike on every submit operation of the spec, taken from
 //! the spec's own catalogue: a new operation is covered without touching this file.
 
-use conformance::harness::{spec, Harness};
-use novita_video::{Error, NovitaClient, SubmitOperation};
+use conformance::{
+    harness::{spec, Harness},
+    verdict::{self, Verdict},
+};
+use novita_video::SubmitOperation;
 use serde_json::{json, Value};
 
 /// The first example body the spec gives for `operation`.
@@ -17,40 +20,12 @@ fn example_body(operation: &SubmitOperation) -> Value {
     first["value"].clone()
 }
 
-/// The mock's verdict on `body`, sent as it is: `Ok` or the field its error names.
-async fn mock_verdict(
-    h: &Harness,
-    operation: &SubmitOperation,
-    body: &Value,
-) -> Result<(), String> {
-    let answer = h
-        .http
-        .post(format!("{}{}", h.base_url, operation.path()))
-        .bearer_auth(&h.api_key)
-        .json(body)
-        .send()
-        .await
-        .expect("the mock answers");
-    if answer.status().is_success() {
-        return Ok(());
-    }
-    let status = answer.status().as_u16();
-    let error: Value = answer.json().await.expect("a Novita error body");
-    assert_eq!(
-        (status, error["reason"].as_str()),
-        (400, Some("INVALID_REQUEST_BODY")),
-        "{error}"
-    );
-    let message = error["message"].as_str().unwrap_or_default();
-    Err(message.split(':').next().unwrap_or_default().to_string())
+async fn mock_verdict(h: &Harness, operation: &SubmitOperation, body: &Value) -> Verdict {
+    verdict::mock(h, operation, body).await
 }
 
-fn client_verdict(operation: &SubmitOperation, body: &Value) -> Result<(), String> {
-    match NovitaClient::check_value(operation, body) {
-        Ok(()) => Ok(()),
-        Err(Error::InvalidRequest { violations }) => Err(violations[0].field.clone()),
-        Err(other) => panic!("{other:?}"),
-    }
+fn client_verdict(operation: &SubmitOperation, body: &Value) -> Verdict {
+    verdict::client(operation, body)
 }
 
 #[tokio::test]

@@ -7,8 +7,11 @@
 
 use std::sync::OnceLock;
 
-use conformance::harness::Harness;
-use novita_video::{Error, NovitaClient, SubmitOperation};
+use conformance::{
+    harness::Harness,
+    verdict::{self, Verdict},
+};
+use novita_video::SubmitOperation;
 use proptest::{
     collection::vec,
     prelude::*,
@@ -227,14 +230,6 @@ fn break_one(schema: &Value, body: &mut Value, c: &mut Choices) -> Result<(), St
     Err(field)
 }
 
-fn client_verdict(operation: &SubmitOperation, body: &Value) -> Result<(), String> {
-    match NovitaClient::check_value(operation, body) {
-        Ok(()) => Ok(()),
-        Err(Error::InvalidRequest { violations }) => Err(violations[0].field.clone()),
-        Err(other) => Err(format!("unexpected: {other}")),
-    }
-}
-
 /// The mock in-process, on a runtime of its own that outlives the proptest runner.
 fn mock() -> &'static (tokio::runtime::Runtime, Harness) {
     static MOCK: OnceLock<(tokio::runtime::Runtime, Harness)> = OnceLock::new();
@@ -249,28 +244,9 @@ fn mock() -> &'static (tokio::runtime::Runtime, Harness) {
     })
 }
 
-fn mock_verdict(operation: &SubmitOperation, body: &Value) -> Result<(), String> {
+fn mock_verdict(operation: &SubmitOperation, body: &Value) -> Verdict {
     let (runtime, h) = mock();
-    runtime.block_on(async {
-        let answer = h
-            .http
-            .post(format!("{}{}", h.base_url, operation.path()))
-            .bearer_auth(&h.api_key)
-            .json(body)
-            .send()
-            .await
-            .expect("the mock answers");
-        if answer.status().is_success() {
-            return Ok(());
-        }
-        let status = answer.status().as_u16();
-        let error: Value = answer.json().await.unwrap_or_default();
-        if status != 400 || error["reason"] != "INVALID_REQUEST_BODY" {
-            return Err(format!("unexpected: {status} {error}"));
-        }
-        let message = error["message"].as_str().unwrap_or_default();
-        Err(message.split(':').next().unwrap_or_default().to_string())
-    })
+    runtime.block_on(verdict::mock(h, operation, body))
 }
 
 fn judge(
@@ -278,7 +254,7 @@ fn judge(
     body: &Value,
     expected: &Result<(), String>,
 ) -> Result<(), String> {
-    let client = client_verdict(operation, body);
+    let client = verdict::client(operation, body);
     let mock = mock_verdict(operation, body);
     if &client == expected && &mock == expected {
         Ok(())

@@ -73,21 +73,25 @@ const RATIO_NAMES: [&str; 5] = {
 /// Simulated work per second of 720P video; 1080P takes twice as long.
 const WORK_PER_SECOND: f64 = 0.6;
 
+/// The prompt of text and reference to video: required, at most 1500 characters.
+const PROMPT_1500: Field = Field::required(
+    "prompt",
+    Rule::Text {
+        min: 0,
+        max: Some(1500),
+    },
+);
+const NEGATIVE_PROMPT: Field = Field::optional(
+    "negative_prompt",
+    Rule::Text {
+        min: 0,
+        max: Some(500),
+    },
+);
+
 const T2V: &[Field] = &[
-    Field::required(
-        "prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(1500),
-        },
-    ),
-    Field::optional(
-        "negative_prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(500),
-        },
-    ),
+    PROMPT_1500,
+    NEGATIVE_PROMPT,
     Field::optional("size", Rule::OneOf(&SIZE_NAMES)),
     Field::optional("duration", Rule::Integer { min: 2, max: 15 }),
     Field::optional("audio_url", URL),
@@ -107,20 +111,8 @@ const R2V_MEDIA: &[Field] = &[
 ];
 
 const R2V: &[Field] = &[
-    Field::required(
-        "prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(1500),
-        },
-    ),
-    Field::optional(
-        "negative_prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(500),
-        },
-    ),
+    PROMPT_1500,
+    NEGATIVE_PROMPT,
     Field::required(
         "media",
         Rule::Objects {
@@ -146,13 +138,7 @@ const VIDEOEDIT: &[Field] = &[
             max: Some(5000),
         },
     ),
-    Field::optional(
-        "negative_prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(500),
-        },
-    ),
+    NEGATIVE_PROMPT,
     Field::optional("reference_image_url", Rule::Image(&WAN27_REFERENCE)),
     Field::optional("reference_image_url_2", Rule::Image(&WAN27_REFERENCE)),
     Field::optional("reference_image_url_3", Rule::Image(&WAN27_REFERENCE)),
