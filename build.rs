@@ -41,7 +41,9 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     let text = fs::read_to_string(SPEC).expect("read openapi/novita.yaml");
-    let spec: Value = serde_yaml::from_str(&text).expect("openapi/novita.yaml is not valid YAML");
+    // serde-saphyr's message names the line and column and shows the line itself.
+    let spec: Value =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{SPEC} is not valid YAML: {e}"));
     let out_dir = env::var("OUT_DIR").expect("OUT_DIR is set by cargo");
 
     let request_schemas = collect_request_schemas(&spec);

@@ -18,7 +18,8 @@ pub const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/nov
 impl Spec {
     pub fn load() -> Spec {
         let text = std::fs::read_to_string(SPEC_PATH).expect("read the spec");
-        let document: Value = serde_yaml::from_str(&text).expect("the spec is YAML");
+        let document: Value = serde_saphyr::from_str(&text)
+            .unwrap_or_else(|e| panic!("{SPEC_PATH} is not valid YAML: {e}"));
         let mut schemas = document["components"]["schemas"].clone();
         convert_nullable(&mut schemas);
         Spec {

@@ -119,9 +119,11 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
         let parsed = if path.extension().is_some_and(|e| e == "json") {
-            serde_json::from_str(&text).map_err(|e| e.to_string())
+            serde_json::from_str(&text)
+                .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))
         } else {
-            serde_yaml::from_str(&text).map_err(|e| e.to_string())
+            // serde-saphyr's message names the line and column and shows the line itself.
+            serde_saphyr::from_str(&text).map_err(|e| e.to_string())
         };
         parsed.map_err(|e| format!("scenario file {}: {e}", path.display()))
     }

@@ -395,5 +395,12 @@ async fn a_scenario_file_preloads_settings_and_outcomes() {
         Config::from_file(&file).is_err(),
         "unknown keys are refused"
     );
+    // A broken file is named, with the line and the reason.
+    std::fs::write(&file, "speed: 10\nmax_tasks: [1, 2\n").unwrap();
+    let error = Config::from_file(&file).unwrap_err();
+    assert!(
+        error.contains(&file.display().to_string()) && error.contains("line 2"),
+        "{error}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

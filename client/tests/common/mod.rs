@@ -33,7 +33,7 @@ pub fn client_for(server: &MockServer) -> NovitaClient {
 pub fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/novita.yaml"))
         .unwrap();
-    serde_yaml::from_str(&text).unwrap()
+    serde_saphyr::from_str(&text).unwrap()
 }
 
 /// The `examples` map at a JSON pointer of the spec.
