@@ -28,8 +28,6 @@ fn pin(name: &str, value: &Value) {
     for (selector, replacement) in [
         (".**.task_id", "[task_id]"),
         (".**.submit_time_ms", "[unix_ms]"),
-        (".**.execute_time_ms", "[unix_ms]"),
-        (".**.complete_time_ms", "[unix_ms]"),
         (".**.video_url", "[video_url]"),
         (".**.webhook.url", "[webhook_url]"),
         (".**.extra.seed", "[seed]"),
@@ -41,6 +39,13 @@ fn pin(name: &str, value: &Value) {
         Some(text) => without_ports(text).into(),
         None => value,
     });
+    // A time that has not happened yet is "0" and stays visible; real times vary.
+    for time in [".**.execute_time_ms", ".**.complete_time_ms"] {
+        settings.add_dynamic_redaction(time, |value, _| match value.as_str() {
+            Some("0") => value,
+            _ => "[unix_ms]".into(),
+        });
+    }
     settings.add_dynamic_redaction(".**.eta", |value, _| match value.as_f64() {
         Some(0.0) => value,
         _ => "[eta]".into(),

@@ -34,7 +34,10 @@ async fn a_paused_clock_holds_every_task_where_it_is() {
     let moved = mock.result(&id).await.1;
     assert_eq!(moved["task"]["status"], "TASK_STATUS_PROCESSING");
     assert_eq!(moved["task"]["progress_percent"], 25);
-    assert_eq!(moved["task"]["eta"], 4.5);
+    assert_eq!(
+        moved["task"]["eta"], 5,
+        "4.5 s left, in whole seconds rounded up"
+    );
     // Times in the result follow the mock clock: work started 1 s after submission.
     let debug = &moved["extra"]["debug_info"];
     let submit: u64 = debug["submit_time_ms"].as_str().unwrap().parse().unwrap();

@@ -25,7 +25,7 @@ pub struct TaskView {
     pub task_type: &'static str,
     pub status: &'static str,
     pub reason: String,
-    /// Seconds left; fractional so fast-running mocks stay precise, whole numbers as integers.
+    /// Seconds left, whole (rounded up), sent as an integer.
     #[serde(serialize_with = "whole_as_integer")]
     pub eta: f64,
     pub progress_percent: u32,
@@ -42,22 +42,17 @@ pub struct ExtraView<'a> {
     pub webhook: Option<&'a Value>,
 }
 
-/// Times are strings of Unix milliseconds; a time that has not happened yet is left out
-/// rather than sent empty (an empty string breaks the official Python SDK).
+/// Times are strings of Unix milliseconds. All three are always sent, a time that has not
+/// happened yet as `"0"`: the official Python SDK (0.7.1) needs every one of them and fails on
+/// an empty string, and the pages require neither absence nor emptiness.
 #[derive(Clone, Debug, Serialize)]
 pub struct DebugInfo<'a> {
     pub request_info: &'a str,
     #[serde(serialize_with = "as_text")]
     pub submit_time_ms: u64,
-    #[serde(
-        serialize_with = "optional_as_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(serialize_with = "optional_as_text")]
     pub execute_time_ms: Option<u64>,
-    #[serde(
-        serialize_with = "optional_as_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(serialize_with = "optional_as_text")]
     pub complete_time_ms: Option<u64>,
 }
 
@@ -105,7 +100,9 @@ pub fn task_result<'a>(
             task_type: task.job.endpoint.task_type(),
             status: phase.status(),
             reason,
-            eta: (eta * 1000.0).ceil() / 1000.0,
+            // Whole seconds, rounded up: the page types `eta` as a number and shows integers,
+            // and the official Python SDK (0.7.1) refuses a fraction.
+            eta: eta.ceil(),
             progress_percent: progress,
         },
         extra: ExtraView {
@@ -158,7 +155,7 @@ fn optional_as_text<T: itoa::Integer + Copy, S: serde::Serializer>(
 ) -> Result<S::Ok, S::Error> {
     match value {
         Some(value) => as_text(value, serializer),
-        None => serializer.serialize_none(),
+        None => serializer.serialize_str("0"),
     }
 }
 
