@@ -8,7 +8,7 @@ use crate::{
     error::{Error, Violation},
     generated::{types, Client},
     submit::{Sent, SubmitRequest},
-    validate::{normalize_integers, request_schema, violations},
+    validate::{check_body, normalize_integers, request_schema},
     NovitaClient,
 };
 
@@ -175,12 +175,7 @@ impl NovitaClient {
     /// assert!(error.unwrap_err().to_string().contains("`steps`"));
     /// ```
     pub fn check_value(operation: &SubmitOperation, body: &Value) -> Result<(), Error> {
-        let found = violations(operation.schema, body);
-        if found.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidRequest { violations: found })
-        }
+        check_body(operation.schema, body)
     }
 
     /// Submits a JSON body to `operation`: checked like [`NovitaClient::check_value`], then

@@ -14,7 +14,7 @@ use crate::{
     },
     outcome::observe,
     retry::{with_retries, Idempotency},
-    validate::violations,
+    validate::check_body,
     NovitaClient,
 };
 
@@ -57,12 +57,7 @@ impl NovitaClient {
                 rule: format!("cannot be serialized: {e}"),
             }],
         })?;
-        let violations = violations(R::SCHEMA, &body);
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidRequest { violations })
-        }
+        check_body(R::SCHEMA, &body)
     }
 
     /// Submits a task and returns its id. The body is checked first; nothing is sent when it

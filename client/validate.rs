@@ -29,6 +29,17 @@ pub(crate) fn request_schema(schema_name: &str) -> &'static Value {
         .unwrap_or_else(|| panic!("no request schema named {schema_name} in the spec"))
 }
 
+/// `Ok` when `body` keeps every rule of the request schema `schema_name`, else the typed error
+/// listing each broken rule.
+pub(crate) fn check_body(schema_name: &str, body: &Value) -> Result<(), crate::Error> {
+    let found = violations(schema_name, body);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidRequest { violations: found })
+    }
+}
+
 /// Every rule `body` breaks under the request schema `schema_name` (empty when it is valid).
 ///
 /// # Panics

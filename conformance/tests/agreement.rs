@@ -10,14 +10,19 @@ use serde_json::{json, Value};
 
 /// The first example body the spec gives for `operation`.
 fn example_body(operation: &SubmitOperation) -> Value {
-    let spec = spec();
-    let examples = &spec.document()["paths"][operation.path()]["post"]["requestBody"]["content"]
-        ["application/json"]["examples"];
+    let examples = examples(operation);
     let first = examples
         .as_object()
         .and_then(|all| all.values().next())
         .unwrap_or_else(|| panic!("{} has a request example", operation.path()));
     first["value"].clone()
+}
+
+/// The request examples the spec gives for `operation`, by name.
+fn examples(operation: &SubmitOperation) -> Value {
+    spec().document()["paths"][operation.path()]["post"]["requestBody"]["content"]
+        ["application/json"]["examples"]
+        .clone()
 }
 
 async fn mock_verdict(h: &Harness, operation: &SubmitOperation, body: &Value) -> Verdict {
@@ -71,10 +76,7 @@ async fn every_endpoint_takes_extra_webhook_and_both_sides_check_it_alike() {
 
 /// The richest example body the spec gives for `operation`: `full` when there is one.
 fn base_body(operation: &SubmitOperation) -> Value {
-    let spec = spec();
-    let examples = &spec.document()["paths"][operation.path()]["post"]["requestBody"]["content"]
-        ["application/json"]["examples"];
-    match examples.get("full") {
+    match examples(operation).get("full") {
         Some(full) => full["value"].clone(),
         None => example_body(operation),
     }

@@ -2,12 +2,12 @@
 //! give; an image given as a URL is not fetched on the submit path (the video store reads it
 //! later, only to shape the video). A data URI that holds no readable image passes here.
 
-use base64::Engine;
 use imagesize::ImageType;
 
 use crate::{
     novita_api::error::NovitaError,
     rules::fields::{Checked, Fields},
+    video::input::data_uri_bytes,
 };
 
 /// What the pages allow for an input image.
@@ -56,7 +56,7 @@ pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> 
     let Some(text) = f.raw(field).and_then(|v| v.as_str()) else {
         return Ok(());
     };
-    let Some(bytes) = inline_bytes(text) else {
+    let Some(bytes) = data_uri_bytes(text) else {
         return Ok(());
     };
     let Ok(size) = imagesize::blob_size(&bytes) else {
@@ -93,11 +93,4 @@ pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> 
         }
     }
     Ok(())
-}
-
-fn inline_bytes(text: &str) -> Option<Vec<u8>> {
-    let (_, payload) = text.strip_prefix("data:")?.split_once(";base64,")?;
-    base64::engine::general_purpose::STANDARD
-        .decode(payload.trim())
-        .ok()
 }

@@ -70,6 +70,10 @@ const RATIO_NAMES: [&str; 5] = {
     names
 };
 
+const RESOLUTIONS: [&str; 2] = ["720P", "1080P"];
+/// Video editing's `duration`: 0 keeps the input's length; 2 to 10 cut it.
+const EDIT_DURATIONS: [i64; 10] = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
 /// Simulated work per second of 720P video; 1080P takes twice as long.
 const WORK_PER_SECOND: f64 = 0.6;
 
@@ -143,12 +147,8 @@ const VIDEOEDIT: &[Field] = &[
     Field::optional("reference_image_url_2", Rule::Image(&WAN27_REFERENCE)),
     Field::optional("reference_image_url_3", Rule::Image(&WAN27_REFERENCE)),
     Field::optional("ratio", Rule::OneOf(&RATIO_NAMES)),
-    Field::optional("resolution", Rule::OneOf(&["720P", "1080P"])),
-    // 0 keeps the input's length; 2 to 10 cut it.
-    Field::optional(
-        "duration",
-        Rule::IntegerIn(&[0, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
-    ),
+    Field::optional("resolution", Rule::OneOf(&RESOLUTIONS)),
+    Field::optional("duration", Rule::IntegerIn(&EDIT_DURATIONS)),
     Field::optional("audio_setting", Rule::OneOf(&["auto", "origin"])),
     Field::optional("watermark", Rule::Boolean),
     Field::optional("prompt_extend", Rule::Boolean),
@@ -165,6 +165,11 @@ fn size(f: &Fields<'_>) -> Checked<Framing> {
     Ok(Framing::Fixed { width, height })
 }
 
+/// An integer field the table has already checked, read without restating its range.
+fn checked_integer(f: &Fields<'_>, field: &str) -> Checked<Option<i64>> {
+    f.integer(field, i64::MIN, i64::MAX)
+}
+
 fn finish(mut job: Job, f: &Fields<'_>) -> Checked<Job> {
     job.webhook = webhook(f)?;
     Ok(job)
@@ -172,16 +177,16 @@ fn finish(mut job: Job, f: &Fields<'_>) -> Checked<Job> {
 
 pub(super) fn t2v(f: &Fields<'_>) -> Checked<Job> {
     check(f, T2V)?;
-    let seconds = f.integer("duration", 2, 15)?.unwrap_or(5) as u32;
-    let seed = f.integer("seed", 0, i64::MAX)?;
+    let seconds = checked_integer(f, "duration")?.unwrap_or(5) as u32;
+    let seed = checked_integer(f, "seed")?;
     let job = timed_job(Endpoint::Wan27T2v, seed, size(f)?, seconds, WORK_PER_SECOND);
     finish(job, f)
 }
 
 pub(super) fn r2v(f: &Fields<'_>) -> Checked<Job> {
     check(f, R2V)?;
-    let seconds = f.integer("duration", 2, 10)?.unwrap_or(5) as u32;
-    let seed = f.integer("seed", 0, i64::MAX)?;
+    let seconds = checked_integer(f, "duration")?.unwrap_or(5) as u32;
+    let seed = checked_integer(f, "seed")?;
     let mut job = timed_job(Endpoint::Wan27R2v, seed, size(f)?, seconds, WORK_PER_SECOND);
     job.audio = f.boolean("audio")?.unwrap_or(true);
     finish(job, f)
@@ -193,24 +198,21 @@ pub(super) fn r2v(f: &Fields<'_>) -> Checked<Job> {
 pub(super) fn videoedit(f: &Fields<'_>) -> Checked<Job> {
     check(f, VIDEOEDIT)?;
     let video_url = f.string("video_url", 1, None)?.unwrap_or_default();
-    let hd = f
-        .one_of("resolution", &["720P", "1080P"])?
-        .unwrap_or("1080P")
-        == "1080P";
+    let hd = f.one_of("resolution", &RESOLUTIONS)?.unwrap_or("1080P") == "1080P";
     let ratio = f.one_of("ratio", &RATIO_NAMES)?;
     let chosen = RATIOS
         .iter()
         .find(|r| Some(r.name) == ratio)
         .unwrap_or(&RATIOS[0]);
     let (width, height) = if hd { chosen.at_1080p } else { chosen.at_720p };
-    let duration = f.integer_in("duration", &[0, 2, 3, 4, 5, 6, 7, 8, 9, 10])?;
+    let duration = checked_integer(f, "duration")?;
     let keep_length = duration.unwrap_or(0) == 0;
     let seconds = if keep_length {
         5
     } else {
         duration.unwrap_or(5) as u32
     };
-    let seed = f.integer("seed", 0, i64::MAX)?;
+    let seed = checked_integer(f, "seed")?;
     let framing = Framing::Fixed { width, height };
     let mut job = timed_job(
         Endpoint::Wan27Videoedit,

@@ -96,8 +96,8 @@ impl Job {
 /// Wan 2.6 and 2.7 frame rate: not documented, our choice.
 pub(crate) const WAN2X_FPS: u32 = 24;
 
-/// Wan 2.6/2.7: `seconds_per_second` of simulated work per second of 720P video, twice that
-/// at 1080P. The frame follows the input image (16:9 when it cannot be read, or for a clip).
+/// Wan 2.6/2.7 image to video: a [`timed_job`] at the resolution tier's 16:9 frame, which
+/// follows the input image when there is one (16:9 when it cannot be read, or for a clip).
 pub(crate) fn wan2x_job(
     endpoint: Endpoint,
     seed: Option<i64>,
@@ -106,27 +106,17 @@ pub(crate) fn wan2x_job(
     image_url: Option<&str>,
     seconds_per_second: f64,
 ) -> Job {
-    let (width, height, tier_factor) = if resolution == "720P" {
-        (1280, 720, 1.0)
+    let (width, height) = if resolution == "720P" {
+        (1280, 720)
     } else {
-        (1920, 1080, 2.0)
+        (1920, 1080)
     };
     let framing = Framing::new(image_url, width, height);
-    Job {
-        endpoint,
-        seed,
-        framing,
-        fps: WAN2X_FPS,
-        frames: WAN2X_FPS * duration as u32,
-        work: Duration::from_secs_f64(seconds_per_second * duration as f64 * tier_factor),
-        webhook: None,
-        audio: true,
-        input_video: None,
-    }
+    timed_job(endpoint, seed, framing, duration as u32, seconds_per_second)
 }
 
-/// A Wan 2.7 job of `seconds` at a fixed frame: `seconds_per_second` of simulated work per
-/// second of video at 720P, twice that for the larger (1080P) frames.
+/// A Wan 2.6/2.7 job of `seconds`: `seconds_per_second` of simulated work per second of video
+/// at 720P, twice that for the larger (1080P) frames.
 pub(crate) fn timed_job(
     endpoint: Endpoint,
     seed: Option<i64>,

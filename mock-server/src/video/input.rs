@@ -22,14 +22,18 @@ pub struct VideoShape {
     pub seconds: f64,
 }
 
+/// The payload of a base64 `data:` URI; `None` for anything else.
+pub fn data_uri_bytes(text: &str) -> Option<Vec<u8>> {
+    let (_, payload) = text.strip_prefix("data:")?.split_once(";base64,")?;
+    base64::engine::general_purpose::STANDARD
+        .decode(payload.trim())
+        .ok()
+}
+
 /// The bytes at `url`: a `data:` URI's payload, or an http(s) body of at most `limit` bytes.
 async fn read(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u8>> {
-    if let Some(data) = url.strip_prefix("data:") {
-        let (_, payload) = data.split_once(";base64,")?;
-        return base64::engine::general_purpose::STANDARD
-            .decode(payload.trim())
-            .ok()
-            .filter(|bytes| bytes.len() <= limit);
+    if url.starts_with("data:") {
+        return data_uri_bytes(url).filter(|bytes| bytes.len() <= limit);
     }
     fetch_limited(url, http, limit).await
 }

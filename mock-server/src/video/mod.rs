@@ -9,7 +9,7 @@
 
 mod bits;
 mod h264;
-mod input;
+pub(crate) mod input;
 mod mp4;
 mod render;
 pub(crate) mod serve;
