@@ -104,6 +104,17 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 }
 
 /// Submits, reads the first result, and returns both.
+/// The mock with its clock paused: a task stays where the scenario put it however long the
+/// machine takes between two requests (a running clock at speed 50 moves a queued task on
+/// after 20 ms, which a loaded machine can take).
+async fn paused_mock() -> Harness {
+    Harness::mock_with(Config {
+        paused: true,
+        ..Config::for_tests()
+    })
+    .await
+}
+
 async fn submit_and_read<R: SubmitRequest>(h: &Harness, request: &R) -> Value {
     let task_id = h.client.submit(request).await.expect("accepted");
     let first = h.client.task_result(&task_id).await.expect("result");
@@ -157,50 +168,50 @@ fn t2v_full() -> WanT2vRequest {
     }
 }
 
-scenario!(submit_wan27_t2v_minimal, control_api: true, |h| {
+scenario!(submit_wan27_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "minimal");
     submit_and_finish(&h, &request).await
 });
 
-scenario!(submit_wan27_t2v_full, control_api: true, |h| {
+scenario!(submit_wan27_t2v_full, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "full");
     submit_and_finish(&h, &request).await
 });
 
-scenario!(submit_wan27_r2v_minimal, control_api: true, |h| {
+scenario!(submit_wan27_r2v_minimal, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27R2vRequest = spec_example("/v3/async/wan2.7-r2v", "minimal");
     submit_and_finish(&h, &request).await
 });
 
-scenario!(submit_wan27_r2v_full, control_api: true, |h| {
+scenario!(submit_wan27_r2v_full, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27R2vRequest = spec_example("/v3/async/wan2.7-r2v", "full");
     submit_and_finish(&h, &request).await
 });
 
-scenario!(submit_wan27_videoedit_minimal, control_api: true, |h| {
+scenario!(submit_wan27_videoedit_minimal, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27VideoeditRequest = spec_example("/v3/async/wan2.7-videoedit", "minimal");
     submit_and_finish(&h, &request).await
 });
 
-scenario!(submit_wan27_videoedit_full, control_api: true, |h| {
+scenario!(submit_wan27_videoedit_full, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27VideoeditRequest = spec_example("/v3/async/wan2.7-videoedit", "full");
     submit_and_finish(&h, &request).await
 });
 
-scenario!(submit_t2v_minimal, control_api: false, |h| {
+scenario!(submit_t2v_minimal, control_api: false, mock: paused_mock().await, |h| {
     let request: WanT2vRequest = WanT2vRequest::builder().prompt("A red fox in snow").try_into().unwrap();
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_t2v_full, control_api: false, |h| submit_and_read(&h, &t2v_full()).await);
+scenario!(submit_t2v_full, control_api: false, mock: paused_mock().await, |h| submit_and_read(&h, &t2v_full()).await);
 
-scenario!(submit_i2v_minimal, control_api: false, |h| {
+scenario!(submit_i2v_minimal, control_api: false, mock: paused_mock().await, |h| {
     let request: WanI2vRequest =
         WanI2vRequest::builder().prompt("A cute panda walks").image_url(png_url()).try_into().unwrap();
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_i2v_full, control_api: false, |h| {
+scenario!(submit_i2v_full, control_api: false, mock: paused_mock().await, |h| {
     let request = WanI2vRequest {
         model_name: None,
         prompt: "A cute panda is walking in the grassland slowly.".into(),
@@ -220,7 +231,7 @@ scenario!(submit_i2v_full, control_api: false, |h| {
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_wan26_minimal, control_api: false, |h| {
+scenario!(submit_wan26_minimal, control_api: false, mock: paused_mock().await, |h| {
     let request = Wan26I2vRequest {
         input: Wan26I2vInput::builder().img_url(png_url()).try_into().unwrap(),
         parameters: None,
@@ -229,7 +240,7 @@ scenario!(submit_wan26_minimal, control_api: false, |h| {
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_wan26_full, control_api: false, |h| {
+scenario!(submit_wan26_full, control_api: false, mock: paused_mock().await, |h| {
     let request = Wan26I2vRequest {
         input: Wan26I2vInput {
             prompt: Some("The kite rises slowly".into()),
@@ -250,12 +261,12 @@ scenario!(submit_wan26_full, control_api: false, |h| {
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_wan27_minimal, control_api: false, |h| {
+scenario!(submit_wan27_minimal, control_api: false, mock: paused_mock().await, |h| {
     let request: Wan27I2vRequest = Wan27I2vRequest::builder().image_url(Some(png_url())).try_into().unwrap();
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_wan27_full, control_api: false, |h| {
+scenario!(submit_wan27_full, control_api: false, mock: paused_mock().await, |h| {
     let request: Wan27I2vRequest = Wan27I2vRequest::builder()
         .image_url(Some(png_url()))
         .last_frame_url(Some(png_url()))
@@ -272,7 +283,7 @@ scenario!(submit_wan27_full, control_api: false, |h| {
 
 // With the mock clock paused, so that each task is read in the state the scenario put it in,
 // however slow the machine.
-scenario!(task_result_states, control_api: true, mock: Harness::mock_with(Config { paused: true, ..Config::for_tests() }).await, |h| {
+scenario!(task_result_states, control_api: true, mock: paused_mock().await, |h| {
     let request = t2v_full();
     let queued = h.client.submit(&request).await.unwrap();
     let processing = h.client.submit(&request).await.unwrap();
