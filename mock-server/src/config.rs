@@ -1,6 +1,10 @@
 //! Settings of the mock: defaults, a scenario file (YAML or JSON), then flags and environment.
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +57,9 @@ pub struct Config {
     /// What a submission to a model Novita has retired gets: served as before (the default,
     /// so existing test suites keep working), or refused as retired.
     pub retired: Retired,
+    /// A cassette recorded by `novita-proxy`: new tasks of its endpoints follow its recorded
+    /// tasks. In a scenario file, a relative path is read from the file's directory.
+    pub replay: Option<PathBuf>,
 }
 
 /// How the mock treats the endpoints of retired models (`--retired`, `retired:`).
@@ -99,6 +106,7 @@ impl Default for Config {
             control_token: None,
             allow_link_local_webhooks: false,
             retired: Retired::Serve,
+            replay: None,
         }
     }
 }
@@ -125,7 +133,21 @@ impl Config {
             // serde-saphyr's message names the line and column and shows the line itself.
             serde_saphyr::from_str(&text).map_err(|e| e.to_string())
         };
-        parsed.map_err(|e| format!("scenario file {}: {e}", path.display()))
+        let mut config: Config =
+            parsed.map_err(|e| format!("scenario file {}: {e}", path.display()))?;
+        if let (Some(replay), Some(dir)) = (&config.replay, path.parent()) {
+            config.replay = Some(dir.join(replay));
+        }
+        Ok(config)
+    }
+
+    /// The recorded tasks to replay (none without `replay`); a cassette that cannot be read
+    /// is an error naming the file, line and reason.
+    pub(crate) fn replays(&self) -> Result<crate::sim::replay::Replays, String> {
+        match &self.replay {
+            Some(path) => crate::sim::replay::Replays::load(path),
+            None => Ok(crate::sim::replay::Replays::default()),
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {

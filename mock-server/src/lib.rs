@@ -111,6 +111,10 @@ pub async fn spawn(mut config: Config) -> std::io::Result<RunningMock> {
 /// Binds the listener and works out the public URL (`--public-url`, else the bound address).
 pub async fn bind(config: &Config) -> std::io::Result<(TcpListener, String)> {
     config.validate().map_err(std::io::Error::other)?;
+    // Read once here so that a broken cassette stops the start, before anything listens.
+    config
+        .replays()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let url = config
@@ -130,7 +134,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     config.secure_for(listener.local_addr()?);
-    let state = state::AppState::new(config, public_url);
+    let replays = config.replays().map_err(std::io::Error::other)?;
+    for (endpoint, tasks) in replays.counts() {
+        tracing::info!(
+            endpoint = endpoint.path(),
+            tasks,
+            "replaying recorded tasks"
+        );
+    }
+    let state = state::AppState::with_replays(config, public_url, replays);
     axum::serve(listener, app::router(state))
         .with_graceful_shutdown(shutdown)
         .await

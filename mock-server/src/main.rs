@@ -105,6 +105,10 @@ struct Args {
     /// before (default), or `reject` them with 404 MODEL_RETIRED.
     #[arg(long, value_enum, env = "NOVITA_MOCK_RETIRED")]
     retired: Option<Retired>,
+    /// Replay a cassette recorded by novita-proxy: new tasks of its endpoints follow the
+    /// recorded ones (statuses, progress, reasons, timing divided by --speed).
+    #[arg(long, env = "NOVITA_MOCK_REPLAY")]
+    replay: Option<PathBuf>,
 }
 
 impl Args {
@@ -155,6 +159,9 @@ impl Args {
         if let Some(retired) = self.retired {
             config.retired = retired;
         }
+        if self.replay.is_some() {
+            config.replay = self.replay;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -186,6 +193,10 @@ async fn main() -> ExitCode {
     };
     let (listener, url) = match novita_mock::bind(&config).await {
         Ok(bound) => bound,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            eprintln!("novita-mock: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("novita-mock: cannot listen on {}: {e}", config.addr);
             return ExitCode::from(1);

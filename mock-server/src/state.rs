@@ -11,6 +11,7 @@ use crate::{
     sim::clock::Clock,
     sim::clock::MockTime,
     sim::outcomes::OutcomeQueue,
+    sim::replay::Replays,
     sim::scheduler::Scheduler,
     sim::store::TaskStore,
     sim::tasks::{Task, TaskId},
@@ -37,6 +38,8 @@ pub struct Inner {
     pub http: Outbound,
     /// The endpoint of the last submission answered by the docs replay.
     pub docs_last_endpoint: std::sync::Mutex<crate::rules::Endpoint>,
+    /// Recorded tasks that new tasks follow (`--replay`); empty otherwise.
+    pub replays: Replays,
 }
 
 impl Drop for Inner {
@@ -55,6 +58,11 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// The state of a new mock; starts the webhook scheduler's driver (needs a Tokio runtime).
     pub fn new(config: Config, public_url: String) -> Self {
+        AppState::with_replays(config, public_url, Replays::default())
+    }
+
+    /// The state of a new mock that replays `replays`.
+    pub fn with_replays(config: Config, public_url: String, replays: Replays) -> Self {
         let scheduler = Arc::new(Scheduler::default());
         let state = AppState {
             inner: Arc::new(Inner {
@@ -68,6 +76,7 @@ impl AppState {
                 videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
                 http: Outbound::new(config.allow_link_local_webhooks),
                 docs_last_endpoint: std::sync::Mutex::new(crate::rules::Endpoint::WanT2v),
+                replays,
                 config,
             }),
         };

@@ -85,15 +85,23 @@ pub async fn submit(
             .unwrap_or_else(|e| e.into_inner()) = endpoint;
         return Ok(docs_response(vendor_examples::SUBMIT.to_string()));
     }
+    let forced = outcome.is_some();
     let (planned_failure, fault) = match outcome {
         Some(Outcome::Fail { reason }) => (Some(reason), None),
         Some(Outcome::Fault(fault)) => (None, Some(fault)),
         _ => (None, None),
     };
+    let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
+    // A forced outcome or a webhook test mode wins over a recording.
+    let script = if !forced && born_terminal.is_none() {
+        state.replays.next(endpoint)
+    } else {
+        None
+    };
     let seed = job
         .seed
+        .or_else(|| script.as_ref().and_then(|s| s.seed()))
         .unwrap_or_else(|| rand::random_range(0..=2_147_483_647));
-    let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
     let now = state.clock.now();
     let task = Arc::new(Task::new(
         NewTask {
@@ -103,6 +111,7 @@ pub async fn submit(
             api_key: Arc::from(key),
             planned_failure,
             fault,
+            script,
             born_terminal,
         },
         now,

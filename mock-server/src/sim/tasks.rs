@@ -10,7 +10,7 @@ use std::{
 
 pub use crate::sim::task_id::TaskId;
 pub use crate::webhooks::log::{Attempt, Delivery};
-use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job};
+use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script};
 
 pub const QUEUED: &str = "TASK_STATUS_QUEUED";
 pub const PROCESSING: &str = "TASK_STATUS_PROCESSING";
@@ -91,6 +91,8 @@ pub struct Task {
     /// A failure planned by a forced outcome; it strikes halfway through the run.
     pub planned_failure: Option<Box<str>>,
     pub fault: Option<Fault>,
+    /// A recorded task this one plays back (`--replay`), instead of the simulated run.
+    pub script: Option<Arc<Script>>,
     state: Mutex<State>,
 }
 
@@ -101,6 +103,7 @@ pub struct NewTask {
     pub api_key: Arc<str>,
     pub planned_failure: Option<String>,
     pub fault: Option<Fault>,
+    pub script: Option<Arc<Script>>,
     /// Test mode: the task is born in this terminal status.
     pub born_terminal: Option<String>,
 }
@@ -132,6 +135,7 @@ impl Task {
             submitted_at: now,
             planned_failure: new.planned_failure.map(String::into_boxed_str),
             fault: new.fault,
+            script: new.script,
             state: Mutex::new(State {
                 offset: Duration::ZERO,
                 forced,
@@ -164,6 +168,9 @@ impl Task {
     /// When the natural run ends, as an offset from submission (halfway for a planned failure);
     /// `None` for a stuck task, which never ends by itself.
     fn natural_end(&self) -> Option<Duration> {
+        if let Some(script) = &self.script {
+            return Some(script.end());
+        }
         if self.fault.as_ref().is_some_and(Fault::is_stuck) {
             return None;
         }
@@ -190,8 +197,11 @@ impl Task {
                 },
             };
         }
-        let run = self.run();
         let mut elapsed = now.since(self.submitted_at) + state.offset;
+        if let Some(script) = &self.script {
+            return script.phase(elapsed, (self.submitted_at + script.end()) - state.offset);
+        }
+        let run = self.run();
         match (self.natural_end(), &self.fault) {
             (Some(end), _) if elapsed >= end => {
                 let at = (self.submitted_at + end) - state.offset;
@@ -316,7 +326,8 @@ impl Task {
         if self.fault == Some(Fault::StuckQueued) && state.forced.is_none() {
             return None;
         }
-        let start = (self.submitted_at + QUEUE_TIME) - state.offset;
+        let queued_for = self.script.as_ref().map_or(QUEUE_TIME, |s| s.started());
+        let start = (self.submitted_at + queued_for) - state.offset;
         (start <= now).then_some(start)
     }
 
@@ -366,6 +377,7 @@ pub(crate) fn test_task(
             api_key: Arc::from("k"),
             planned_failure: planned_failure.map(str::to_string),
             fault,
+            script: None,
             born_terminal: None,
         },
         at,

@@ -51,6 +51,7 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
             request_text: "".into(),
             api_key: Arc::from(""),
             planned_failure: None,
+            script: None,
             fault: None,
             born_terminal: Some(status.to_string()),
         },

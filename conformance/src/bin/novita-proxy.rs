@@ -1,0 +1,175 @@
+//! `novita-proxy`: put it between a service and Novita (or the mock) to learn whether the
+//! service's traffic still matches `openapi/novita.yaml`. It forwards every exchange unchanged,
+//! logs one line per drift finding, writes a JSON drift report, and can record a cassette that
+//! `novita-mock --replay` plays back.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+use clap::Parser;
+use conformance::contract::{forward, report::write_atomically, Contract, ProxyOptions};
+use tracing_subscriber::EnvFilter;
+
+/// Forwards requests to a Novita-compatible upstream unchanged and checks every exchange
+/// against the spec this build carries.
+#[derive(Parser, Debug)]
+#[command(name = "novita-proxy", version)]
+struct Args {
+    /// Where requests go, e.g. https://api.novita.ai or a running novita-mock.
+    #[arg(long, env = "NOVITA_PROXY_UPSTREAM")]
+    upstream: String,
+    /// Where the proxy listens; point your service's Novita base URL here.
+    #[arg(long, env = "NOVITA_PROXY_ADDR", default_value = "127.0.0.1:8788")]
+    addr: SocketAddr,
+    /// Write the drift report (JSON) here, every few seconds and on exit.
+    #[arg(long, env = "NOVITA_PROXY_REPORT")]
+    report: Option<PathBuf>,
+    /// Record a cassette (YAML) of every task seen, for `novita-mock --replay`.
+    #[arg(long, env = "NOVITA_PROXY_RECORD")]
+    record: Option<PathBuf>,
+    /// The proxy's own URL as the upstream can reach it. Turns on the webhook relay: webhook
+    /// URLs in submissions are pointed at the proxy, which checks and records each event and
+    /// forwards it to the original receiver.
+    #[arg(long, env = "NOVITA_PROXY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Exit with status 1 when any drift was seen (for CI).
+    #[arg(long)]
+    fail_on_drift: bool,
+    /// Seconds between writes of the report and the cassette.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    write_every: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let options = ProxyOptions {
+        upstream: args.upstream.clone(),
+        record: args.record.is_some(),
+        public_url: args.public_url.clone(),
+    };
+    let contract = match Contract::new(&options, Arc::new(conformance::spec::Spec::load())) {
+        Ok(contract) => Arc::new(contract),
+        Err(message) => {
+            eprintln!("novita-proxy: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("novita-proxy: cannot listen on {}: {e}", args.addr);
+            return ExitCode::from(2);
+        }
+    };
+    let local = listener.local_addr().unwrap_or(args.addr);
+    println!(
+        "novita-proxy listening on http://{local}, forwarding to {}",
+        args.upstream
+    );
+    if let Some(public) = &args.public_url {
+        println!("  webhooks relayed through {public}");
+    }
+    let writer = tokio::spawn(write_periodically(
+        contract.clone(),
+        args.report.clone(),
+        args.record.clone(),
+        Duration::from_secs(args.write_every),
+    ));
+    let served = axum::serve(listener, forward::router(contract.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    writer.abort();
+    let mut code = ExitCode::SUCCESS;
+    if let Err(e) = served {
+        eprintln!("novita-proxy: {e}");
+        code = ExitCode::from(1);
+    }
+    if let Err(message) = write_files(&contract, args.report.as_ref(), args.record.as_ref()) {
+        eprintln!("novita-proxy: {message}");
+        code = ExitCode::from(1);
+    }
+    let report = contract.report();
+    eprint!("novita-proxy: {}", report.summary());
+    if let Some(path) = &args.report {
+        eprintln!("  report: {}", path.display());
+    }
+    if let Some(path) = &args.record {
+        eprintln!(
+            "  cassette: {} ({} tasks)",
+            path.display(),
+            contract.recorded_tasks()
+        );
+    }
+    if args.fail_on_drift && report.drift_count() > 0 {
+        eprintln!("novita-proxy: drift was seen (--fail-on-drift)");
+        code = ExitCode::from(1);
+    }
+    code
+}
+
+/// Writes the report and the cassette every `every`, when they changed.
+async fn write_periodically(
+    contract: Arc<Contract>,
+    report: Option<PathBuf>,
+    record: Option<PathBuf>,
+    every: Duration,
+) {
+    let mut written = None;
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        ticker.tick().await;
+        let generation = contract.generation();
+        if written == Some(generation) {
+            continue;
+        }
+        match write_files(&contract, report.as_ref(), record.as_ref()) {
+            Ok(()) => written = Some(generation),
+            Err(message) => tracing::error!("{message}"),
+        }
+    }
+}
+
+fn write_files(
+    contract: &Contract,
+    report: Option<&PathBuf>,
+    record: Option<&PathBuf>,
+) -> Result<(), String> {
+    if let Some(path) = report {
+        let json = serde_json::to_vec_pretty(&contract.report()).map_err(|e| e.to_string())?;
+        write_atomically(path, &json)
+            .map_err(|e| format!("writing the report {}: {e}", path.display()))?;
+    }
+    if let (Some(path), Some(yaml)) = (record, contract.cassette_yaml()) {
+        write_atomically(path, yaml.as_bytes())
+            .map_err(|e| format!("writing the cassette {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,322 @@
+//! The cassette: what the proxy saw of each task, written as YAML for `novita-mock --replay`.
+//! Per task: the submit request and answer, each change in its task result with the time since
+//! submission, and the webhook events relayed for it.
+//!
+//! Nothing secret is written: headers are never recorded, any JSON member whose name says it
+//! holds a key, token, secret or password is replaced, URLs in answers (pre-signed video
+//! links) are kept as their path only, and so are URLs with a query in requests. Inline
+//! `data:` payloads are shortened.
+
+use std::{collections::HashMap, time::Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Tasks a cassette holds at most; later ones are counted, not recorded.
+pub const MAX_TASKS: usize = 10_000;
+/// Task results kept per task (only changes are kept, so a task rarely comes near it).
+pub const MAX_RESULTS_PER_TASK: usize = 1_000;
+/// Webhook events kept per task.
+pub const MAX_WEBHOOKS_PER_TASK: usize = 50;
+/// `data:` URIs longer than this are shortened to their media type and size.
+const MAX_DATA_URI: usize = 128;
+
+pub const CASSETTE_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Cassette {
+    pub version: u32,
+    pub recorded_by: String,
+    pub tasks: Vec<RecordedTask>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tasks_not_recorded: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedTask {
+    /// The submit path, e.g. `/v3/async/wan2.7-t2v`.
+    pub endpoint: String,
+    pub task_id: String,
+    pub submit: RecordedSubmit,
+    pub results: Vec<RecordedResult>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<RecordedWebhook>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedSubmit {
+    pub request: Value,
+    pub status: u16,
+    pub answer: Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedResult {
+    /// Milliseconds from the submit answer to this answer.
+    pub after_ms: u64,
+    pub status: u16,
+    pub body: Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedWebhook {
+    pub after_ms: u64,
+    pub body: Value,
+    /// What the original receiver answered (`None`: it could not be reached).
+    pub receiver_status: Option<u16>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Collects tasks as exchanges pass.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    tasks: Vec<(Instant, RecordedTask)>,
+    by_id: HashMap<String, usize>,
+    not_recorded: u64,
+}
+
+impl Recorder {
+    /// A submission the upstream accepted: starts a task if the answer names one.
+    pub fn submitted(&mut self, endpoint: &str, request: &[u8], status: u16, answer: &[u8]) {
+        let Ok(answer) = serde_json::from_slice::<Value>(answer) else {
+            return;
+        };
+        let Some(task_id) = answer["task_id"].as_str().map(str::to_string) else {
+            return;
+        };
+        if self.tasks.len() >= MAX_TASKS {
+            self.not_recorded += 1;
+            return;
+        }
+        let request = serde_json::from_slice(request).unwrap_or(Value::Null);
+        self.by_id.insert(task_id.clone(), self.tasks.len());
+        self.tasks.push((
+            Instant::now(),
+            RecordedTask {
+                endpoint: endpoint.to_string(),
+                task_id,
+                submit: RecordedSubmit {
+                    request: scrubbed(request, Side::Request),
+                    status,
+                    answer: scrubbed(answer, Side::Answer),
+                },
+                results: Vec::new(),
+                webhooks: Vec::new(),
+            },
+        ));
+    }
+
+    /// A task result: kept when the task's status, progress or reason changed since the last
+    /// one kept.
+    pub fn result(&mut self, status: u16, body: &[u8]) {
+        let Ok(body) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        let Some((submitted, task)) = self.task_of(&body["task"]["task_id"]) else {
+            return;
+        };
+        let changed = task
+            .results
+            .last()
+            .is_none_or(|last| state_of(&last.body) != state_of(&body) || last.status != status);
+        if changed && task.results.len() < MAX_RESULTS_PER_TASK {
+            task.results.push(RecordedResult {
+                after_ms: millis_since(submitted),
+                status,
+                body: scrubbed(body, Side::Answer),
+            });
+        }
+    }
+
+    /// A webhook event relayed to its receiver.
+    pub fn webhook(&mut self, body: &[u8], receiver_status: Option<u16>) {
+        let Ok(body) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        let Some((submitted, task)) = self.task_of(&body["payload"]["task"]["task_id"]) else {
+            return;
+        };
+        if task.webhooks.len() < MAX_WEBHOOKS_PER_TASK {
+            task.webhooks.push(RecordedWebhook {
+                after_ms: millis_since(submitted),
+                body: scrubbed(body, Side::Answer),
+                receiver_status,
+            });
+        }
+    }
+
+    fn task_of(&mut self, task_id: &Value) -> Option<(Instant, &mut RecordedTask)> {
+        let index = *self.by_id.get(task_id.as_str()?)?;
+        let (submitted, task) = &mut self.tasks[index];
+        Some((*submitted, task))
+    }
+
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn cassette(&self) -> Cassette {
+        Cassette {
+            version: CASSETTE_VERSION,
+            recorded_by: format!("novita-proxy {}", env!("CARGO_PKG_VERSION")),
+            tasks: self.tasks.iter().map(|(_, task)| task.clone()).collect(),
+            tasks_not_recorded: self.not_recorded,
+        }
+    }
+
+    pub fn to_yaml(&self) -> String {
+        let header =
+            "# A cassette recorded by novita-proxy: replay it with `novita-mock --replay FILE`.\n";
+        let body = serde_saphyr::to_string(&self.cassette())
+            .unwrap_or_else(|e| format!("# the cassette did not serialise: {e}\n"));
+        format!("{header}{body}")
+    }
+}
+
+fn millis_since(at: Instant) -> u64 {
+    at.elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+/// What makes one task result differ from the last for the cassette.
+fn state_of(body: &Value) -> (&Value, &Value, &Value) {
+    let task = &body["task"];
+    (&task["status"], &task["progress_percent"], &task["reason"])
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Request,
+    Answer,
+}
+
+/// `value` with nothing secret left in it (see the module's notes).
+fn scrubbed(mut value: Value, side: Side) -> Value {
+    scrub(&mut value, side);
+    value
+}
+
+fn scrub(value: &mut Value, side: Side) {
+    match value {
+        Value::Object(map) => {
+            for (name, member) in map.iter_mut() {
+                if names_a_secret(name) {
+                    *member = Value::String("<redacted>".into());
+                } else if name == "request_info" {
+                    // The task result echoes the request as a JSON string; scrub it as one.
+                    if let Some(echo) = member
+                        .as_str()
+                        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    {
+                        *member = Value::String(scrubbed(echo, Side::Request).to_string());
+                    }
+                } else {
+                    scrub(member, side);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| scrub(item, side)),
+        Value::String(text) => {
+            if let Some(shorter) = scrubbed_text(text, side) {
+                *text = shorter;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn names_a_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "api_key",
+        "apikey",
+        "authorization",
+        "secret",
+        "password",
+        "token",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+fn scrubbed_text(text: &str, side: Side) -> Option<String> {
+    if text.starts_with("data:") && text.len() > MAX_DATA_URI {
+        let media = text[5..].split([';', ',']).next().unwrap_or_default();
+        return Some(format!("data:{media};<{} bytes, not recorded>", text.len()));
+    }
+    if !(text.starts_with("http://") || text.starts_with("https://")) {
+        return None;
+    }
+    let url = url::Url::parse(text).ok()?;
+    (side == Side::Answer || url.query().is_some()).then(|| url.path().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn secrets_and_presigned_links_are_not_kept() {
+        let answer = scrubbed(
+            json!({
+                "videos": [{"video_url": "https://bucket.s3.amazonaws.com/out/a.mp4?X-Amz-Signature=abc"}],
+                "extra": {"debug_info": {"request_info": "{\"api_key\":\"sk-1\",\"prompt\":\"x\"}"}},
+            }),
+            Side::Answer,
+        );
+        assert_eq!(answer["videos"][0]["video_url"], "/out/a.mp4");
+        assert_eq!(
+            answer["extra"]["debug_info"]["request_info"],
+            r#"{"api_key":"<redacted>","prompt":"x"}"#
+        );
+        let request = scrubbed(
+            json!({
+                "Authorization": "Bearer sk-1",
+                "image": "https://example.com/cat.png",
+                "hook": "https://example.com/hook?token=t",
+                "inline": format!("data:image/png;base64,{}", "A".repeat(500)),
+            }),
+            Side::Request,
+        );
+        assert_eq!(request["Authorization"], "<redacted>");
+        assert_eq!(request["image"], "https://example.com/cat.png");
+        assert_eq!(request["hook"], "/hook");
+        assert_eq!(
+            request["inline"],
+            "data:image/png;<522 bytes, not recorded>"
+        );
+    }
+
+    #[test]
+    fn only_changes_of_a_task_are_kept() {
+        let mut recorder = Recorder::default();
+        recorder.submitted("/v3/async/wan-t2v", b"{}", 200, br#"{"task_id":"t1"}"#);
+        let result = |status: &str, progress: u32| {
+            json!({"task": {"task_id": "t1", "status": status, "progress_percent": progress, "reason": ""}})
+                .to_string()
+        };
+        for (status, progress) in [
+            ("Q", 0),
+            ("Q", 0),
+            ("P", 10),
+            ("P", 10),
+            ("P", 50),
+            ("S", 100),
+        ] {
+            recorder.result(200, result(status, progress).as_bytes());
+        }
+        recorder.result(200, br#"{"task": {"task_id": "another"}}"#);
+        let cassette = recorder.cassette();
+        assert_eq!(cassette.tasks.len(), 1);
+        let kept: Vec<_> = cassette.tasks[0]
+            .results
+            .iter()
+            .map(|r| r.body["task"]["progress_percent"].as_u64().unwrap())
+            .collect();
+        assert_eq!(kept, [0, 10, 50, 100]);
+    }
+}

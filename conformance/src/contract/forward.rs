@@ -1,0 +1,251 @@
+//! The proxy's two handlers: every request is forwarded to the upstream and its answer sent
+//! back as it came (JSON answers are read to be checked, anything else streams through); relayed
+//! webhook events are checked and forwarded to the receiver the caller named.
+
+use std::sync::Arc;
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Path, Request, State},
+    http::{HeaderMap, HeaderName, StatusCode},
+    response::Response,
+    routing::post,
+    Router,
+};
+use futures_util::TryStreamExt;
+use serde_json::{json, Value};
+
+use crate::contract::{
+    drift::{self, Finding},
+    relay::RELAY_PREFIX,
+    Contract,
+};
+
+/// Request bodies are read up to this size (inline images make submissions large).
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// How relayed webhook events are named in the report.
+pub const WEBHOOK_PATH: &str = "(webhook event)";
+
+pub fn router(contract: Arc<Contract>) -> Router {
+    Router::new()
+        .route(&format!("{RELAY_PREFIX}{{token}}"), post(relay_event))
+        .fallback(forward)
+        .with_state(contract)
+}
+
+/// Headers that belong to one connection, not to the message: never forwarded.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "host"
+            | "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+fn copy_headers(from: &HeaderMap, mut to: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    for (name, value) in from {
+        // The length is the body's own, set again by the HTTP client (a rewritten body differs).
+        if !is_hop_by_hop(name) && name != "content-length" {
+            to = to.header(name, value);
+        }
+    }
+    to
+}
+
+fn answer_with(status: StatusCode, headers: &HeaderMap, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    for (name, value) in headers {
+        if !is_hop_by_hop(name) {
+            response.headers_mut().append(name, value.clone());
+        }
+    }
+    response
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An error answer of the proxy's own, in Novita's error body.
+fn proxy_error(status: StatusCode, reason: &str, message: String) -> Response {
+    let body =
+        json!({"code": status.as_u16(), "reason": reason, "message": message, "metadata": {}});
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A body that fails at once: the caller sees the connection close without an answer, as the
+/// proxy did.
+fn dropped() -> Response {
+    Response::new(Body::from_stream(futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("upstream closed the connection"))
+    })))
+}
+
+async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().map(str::to_string);
+    let target = format!(
+        "{}{}",
+        contract.upstream,
+        request.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let headers = request.headers().clone();
+    let body = match axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES).await {
+        Ok(body) => body,
+        Err(e) => {
+            return proxy_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUEST_TOO_LARGE",
+                format!("novita-proxy reads request bodies up to {MAX_REQUEST_BYTES} bytes ({e})"),
+            )
+        }
+    };
+    contract.count_exchange();
+    let mut findings = drift::check_request(method.as_str(), &path, query.as_deref(), &body);
+    let is_submit = drift::submit_operation(method.as_str(), &path).is_some();
+    let sent = match (&contract.relay, is_submit) {
+        (Some(relay), true) => relayed_body(relay, &body),
+        _ => body.clone(),
+    };
+    let outgoing = copy_headers(&headers, contract.http.request(method.clone(), &target));
+    let answer = match outgoing.body(sent).send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let unreachable = e.is_connect() || e.is_builder();
+            let message = if unreachable {
+                format!(
+                    "the upstream {} could not be reached ({e})",
+                    contract.upstream
+                )
+            } else {
+                format!("the upstream closed the connection without an answer ({e})")
+            };
+            contract.upstream_failed(method.as_str(), &path, message.clone());
+            return if unreachable {
+                proxy_error(StatusCode::BAD_GATEWAY, "UPSTREAM_UNREACHABLE", message)
+            } else {
+                dropped()
+            };
+        }
+    };
+    let status = answer.status();
+    let answer_headers = answer.headers().clone();
+    let kind = content_type(&answer_headers);
+    if !drift::is_json(&kind) {
+        findings.extend(drift::check_answer(
+            &contract.spec,
+            method.as_str(),
+            &path,
+            status.as_u16(),
+            &kind,
+            None,
+        ));
+        contract.drifted(method.as_str(), &path, status.as_u16(), findings);
+        let watcher = contract.clone();
+        let (method, path) = (method.to_string(), path.clone());
+        let stream = answer.bytes_stream().inspect_err(move |e| {
+            watcher.upstream_failed(&method, &path, format!("the answer broke off ({e})"));
+        });
+        return answer_with(status, &answer_headers, Body::from_stream(stream));
+    }
+    let bytes = match answer.bytes().await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let message = format!("the answer broke off ({e})");
+            contract.upstream_failed(method.as_str(), &path, message);
+            return dropped();
+        }
+    };
+    findings.extend(drift::check_answer(
+        &contract.spec,
+        method.as_str(),
+        &path,
+        status.as_u16(),
+        &kind,
+        Some(&bytes),
+    ));
+    contract.drifted(method.as_str(), &path, status.as_u16(), findings);
+    if status.is_success() {
+        if is_submit {
+            contract.record(|r| r.submitted(&path, &body, status.as_u16(), &bytes));
+        } else if path == drift::TASK_RESULT_PATH {
+            contract.record(|r| r.result(status.as_u16(), &bytes));
+        }
+    }
+    answer_with(status, &answer_headers, Body::from(bytes))
+}
+
+/// The submission with its webhook pointed at the proxy (unchanged when it has none, or is
+/// not JSON).
+fn relayed_body(relay: &crate::contract::relay::Relay, body: &Bytes) -> Bytes {
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return body.clone();
+    };
+    if relay.rewrite(&mut value) {
+        Bytes::from(value.to_string())
+    } else {
+        body.clone()
+    }
+}
+
+async fn relay_event(
+    State(contract): State<Arc<Contract>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(receiver) = contract.relay.as_ref().and_then(|r| r.receiver(&token)) else {
+        return proxy_error(
+            StatusCode::NOT_FOUND,
+            "RECEIVER_NOT_FOUND",
+            "novita-proxy relays no webhook at this address".into(),
+        );
+    };
+    contract.count_exchange();
+    let findings: Vec<Finding> = drift::check_webhook(&contract.spec, &body);
+    let outgoing = copy_headers(&headers, contract.http.post(&receiver))
+        .timeout(std::time::Duration::from_secs(30))
+        .body(body.clone());
+    match outgoing.send().await {
+        Ok(answer) => {
+            let status = answer.status();
+            let answer_headers = answer.headers().clone();
+            let reply = answer.bytes().await.unwrap_or_default();
+            contract.drifted("POST", WEBHOOK_PATH, status.as_u16(), findings);
+            contract.record(|r| r.webhook(&body, Some(status.as_u16())));
+            answer_with(status, &answer_headers, Body::from(reply))
+        }
+        Err(e) => {
+            contract.drifted("POST", WEBHOOK_PATH, 502, findings);
+            contract.record(|r| r.webhook(&body, None));
+            // The receiver's address may carry a secret in its query: name its host only.
+            let host = url::Url::parse(&receiver)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let message = format!("the webhook receiver at {host} could not be reached ({e})");
+            contract.upstream_failed("POST", WEBHOOK_PATH, message.clone());
+            proxy_error(StatusCode::BAD_GATEWAY, "RECEIVER_UNREACHABLE", message)
+        }
+    }
+}

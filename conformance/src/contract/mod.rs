@@ -1,0 +1,205 @@
+//! The contract proxy behind `novita-proxy`: it stands between a service and Novita (or the
+//! mock), forwards every exchange unchanged, checks each against the spec, and can record what
+//! it saw as a cassette for `novita-mock --replay`.
+//!
+//! - [`drift`]: what an exchange breaks of the spec;
+//! - [`report`]: the drift report and its bounds;
+//! - [`cassette`]: the recorder and its YAML;
+//! - [`relay`]: webhook events routed through the proxy;
+//! - [`forward`]: the axum handlers that do the forwarding.
+
+pub mod cassette;
+pub mod drift;
+pub mod forward;
+pub mod relay;
+pub mod report;
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc, Mutex,
+};
+
+use crate::spec::Spec;
+use cassette::Recorder;
+use drift::Drift;
+use relay::Relay;
+use report::{Report, UpstreamFailure};
+
+/// How the proxy is set up.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyOptions {
+    /// Where requests go, e.g. `https://api.novita.ai`.
+    pub upstream: String,
+    /// Record a cassette of the tasks seen.
+    pub record: bool,
+    /// The proxy's address as the upstream can reach it: turns the webhook relay on.
+    pub public_url: Option<String>,
+}
+
+/// What the proxy's handlers share.
+pub struct Contract {
+    pub(crate) upstream: String,
+    pub(crate) spec: Arc<Spec>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) relay: Option<Relay>,
+    report: Mutex<Report>,
+    recorder: Option<Mutex<Recorder>>,
+    /// Bumped on every change, so that periodic writers skip a file that did not change.
+    changes: AtomicU64,
+}
+
+impl Contract {
+    pub fn new(options: &ProxyOptions, spec: Arc<Spec>) -> Result<Contract, String> {
+        let upstream = url::Url::parse(&options.upstream)
+            .map_err(|e| format!("upstream URL {:?}: {e}", options.upstream))?;
+        if let Some(public) = &options.public_url {
+            url::Url::parse(public).map_err(|e| format!("public URL {public:?}: {e}"))?;
+        }
+        let http = reqwest::Client::builder()
+            // Forwarded unchanged: a redirect goes back to the caller, as it came.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Contract {
+            upstream: upstream.as_str().trim_end_matches('/').to_string(),
+            spec,
+            http,
+            relay: options.public_url.as_deref().map(Relay::new),
+            report: Mutex::new(Report::default()),
+            recorder: options.record.then(|| Mutex::new(Recorder::default())),
+            changes: AtomicU64::new(0),
+        })
+    }
+
+    fn report_mut(&self) -> std::sync::MutexGuard<'_, Report> {
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn count_exchange(&self) {
+        self.report_mut().exchanges += 1;
+    }
+
+    /// Adds findings about one exchange to the report, one log line each.
+    pub(crate) fn drifted(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        findings: Vec<(String, String)>,
+    ) {
+        if findings.is_empty() {
+            return;
+        }
+        let mut report = self.report_mut();
+        for (pointer, message) in findings {
+            tracing::warn!(
+                target: "drift",
+                "{method} {path} {status} {}: {message}",
+                if pointer.is_empty() { "(whole)" } else { &pointer }
+            );
+            report.add_drift(Drift {
+                method: method.to_string(),
+                path: path.to_string(),
+                status,
+                pointer,
+                message,
+            });
+        }
+    }
+
+    pub(crate) fn upstream_failed(&self, method: &str, path: &str, message: String) {
+        tracing::error!(target: "upstream", "{method} {path}: {message}");
+        self.report_mut().add_failure(UpstreamFailure {
+            method: method.to_string(),
+            path: path.to_string(),
+            message,
+        });
+    }
+
+    /// Runs `f` on the recorder, when recording.
+    pub(crate) fn record(&self, f: impl FnOnce(&mut Recorder)) {
+        if let Some(recorder) = &self.recorder {
+            self.changes.fetch_add(1, Ordering::Relaxed);
+            f(&mut recorder.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    }
+
+    pub fn report(&self) -> Report {
+        self.report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The cassette so far, as YAML (`None` when not recording).
+    pub fn cassette_yaml(&self) -> Option<String> {
+        let recorder = self.recorder.as_ref()?;
+        Some(recorder.lock().unwrap_or_else(|e| e.into_inner()).to_yaml())
+    }
+
+    pub fn recorded_tasks(&self) -> usize {
+        self.recorder.as_ref().map_or(0, |r| {
+            r.lock().unwrap_or_else(|e| e.into_inner()).task_count()
+        })
+    }
+
+    /// A number that changes whenever the report or the cassette does.
+    pub fn generation(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+}
+
+/// A contract proxy serving in the background (for tests; the binary serves in the
+/// foreground). Dropping it stops it.
+pub struct ContractProxy {
+    url: String,
+    contract: Arc<Contract>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl ContractProxy {
+    /// Starts a proxy on a free loopback port. `public_url` of the options may be left out and
+    /// filled by `relay_webhooks` with the proxy's own address.
+    pub async fn start(
+        options: ProxyOptions,
+        relay_webhooks: bool,
+    ) -> Result<ContractProxy, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("bind: {e}"))?;
+        let url = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        let options = ProxyOptions {
+            public_url: options
+                .public_url
+                .or_else(|| relay_webhooks.then(|| url.clone())),
+            ..options
+        };
+        let contract = Arc::new(Contract::new(&options, crate::harness::spec())?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = forward::router(contract.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(ContractProxy {
+            url,
+            contract,
+            _shutdown: tx,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn contract(&self) -> &Contract {
+        &self.contract
+    }
+}

@@ -1,0 +1,391 @@
+//! `novita-proxy`'s contract proxy, tested the two ways it is used: in front of the mock (no
+//! drift; a whole task recorded, then replayed by a second mock to the same end), and in front
+//! of an upstream that drifts from the spec in the ways a real service could (each finding
+//! pinned with insta).
+
+use conformance::contract::{report::Report, ContractProxy, ProxyOptions};
+use novita_mock::Config;
+use novita_video::{NovitaClient, SubmitOperation};
+use serde_json::{json, Value};
+use wiremock::{
+    matchers::{header, method, path},
+    Mock, MockServer, ResponseTemplate,
+};
+
+const KEY: &str = "proxy-test-key";
+
+async fn proxy_in_front_of(upstream: &str, record: bool, relay_webhooks: bool) -> ContractProxy {
+    let options = ProxyOptions {
+        upstream: upstream.to_string(),
+        record,
+        public_url: None,
+    };
+    ContractProxy::start(options, relay_webhooks)
+        .await
+        .expect("the proxy starts")
+}
+
+fn client_of(url: &str) -> NovitaClient {
+    NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(url)
+        .build()
+        .expect("client builds")
+}
+
+/// Moves a mock's clock forward by `seconds` (returns once every event due has run).
+async fn advance(mock_url: &str, seconds: f64) {
+    let answer = reqwest::Client::new()
+        .post(format!("{mock_url}/_mock/clock/advance"))
+        .json(&json!({ "seconds": seconds }))
+        .send()
+        .await
+        .expect("the control API answers");
+    assert!(answer.status().is_success(), "{}", answer.status());
+}
+
+/// Status, progress and reason of a task result: what a replay must give back.
+fn state_of(result: &Value) -> Value {
+    let task = &result["task"];
+    // The client's types read progress as a float, the cassette keeps the integer it was sent.
+    json!([
+        task["status"],
+        task["progress_percent"].as_f64(),
+        task["reason"]
+    ])
+}
+
+#[tokio::test]
+async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays_the_same() {
+    let mock = novita_mock::spawn(Config {
+        paused: true,
+        ..Config::for_tests()
+    })
+    .await
+    .expect("the mock starts");
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&receiver)
+        .await;
+    let proxy = proxy_in_front_of(mock.url(), true, true).await;
+    let client = client_of(proxy.url());
+    let t2v = SubmitOperation::find("wan2.7-t2v").expect("in the catalogue");
+    let body = json!({
+        "prompt": "A red fox trotting through fresh snow at dawn.",
+        "extra": {"webhook": {"url": format!("{}/hook", receiver.uri())}},
+    });
+    let task_id = client
+        .submit_value(t2v, body.clone())
+        .await
+        .expect("accepted");
+    let mut seen = vec![serde_json::to_value(client.task_result(&task_id).await.unwrap()).unwrap()];
+    advance(mock.url(), 1.5).await;
+    seen.push(serde_json::to_value(client.task_result(&task_id).await.unwrap()).unwrap());
+    advance(mock.url(), 100_000.0).await;
+    seen.push(serde_json::to_value(client.task_result(&task_id).await.unwrap()).unwrap());
+    let states: Vec<Value> = seen.iter().map(state_of).collect();
+    assert_eq!(
+        states,
+        [
+            json!(["TASK_STATUS_QUEUED", 0.0, ""]),
+            json!(["TASK_STATUS_PROCESSING", 8.0, ""]),
+            json!(["TASK_STATUS_SUCCEED", 100.0, ""]),
+        ]
+    );
+
+    let report = proxy.contract().report();
+    assert_eq!(report.drift, [], "the mock drifted: {}", report.summary());
+    assert_eq!(report.upstream_failures, []);
+    // Submit, three results, and the relayed webhook event.
+    assert_eq!(report.exchanges, 5);
+    receiver.verify().await;
+    let event: Value = receiver.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    assert_eq!(event["payload"]["task"]["task_id"], task_id);
+
+    let yaml = proxy.contract().cassette_yaml().expect("recording");
+    let cassette: Value = serde_saphyr::from_str(&yaml).expect("the cassette is YAML");
+    assert!(!yaml.contains(KEY), "the API key was recorded:\n{yaml}");
+    let video_path = &cassette["tasks"][0]["results"][2]["body"]["videos"][0]["video_url"];
+    assert!(
+        video_path.as_str().is_some_and(|p| p.starts_with('/')),
+        "video links are kept as their path: {video_path}"
+    );
+    insta::assert_json_snapshot!("recorded_cassette", cassette, {
+        ".tasks[].task_id" => "[task_id]",
+        ".tasks[].submit.answer.task_id" => "[task_id]",
+        ".tasks[].submit.request.extra.webhook.url" => "[receiver]",
+        ".tasks[].results[].after_ms" => "[ms]",
+        ".tasks[].results[].body.task.task_id" => "[task_id]",
+        ".tasks[].results[].body.extra.seed" => "[seed]",
+        ".tasks[].results[].body.extra.debug_info" => "[debug_info]",
+        ".tasks[].results[].body.extra.webhook.url" => "[relay path]",
+        ".tasks[].results[].body.videos[].video_url" => "[video path]",
+        ".tasks[].webhooks[].after_ms" => "[ms]",
+        ".tasks[].webhooks[].body.payload.task.task_id" => "[task_id]",
+        ".tasks[].webhooks[].body.payload.extra.seed" => "[seed]",
+        ".tasks[].webhooks[].body.payload.extra.debug_info" => "[debug_info]",
+        ".tasks[].webhooks[].body.payload.extra.webhook.url" => "[relay path]",
+        ".tasks[].webhooks[].body.payload.videos[].video_url" => "[video path]",
+    });
+
+    // A second mock replays the cassette: a new task on the same endpoint goes through the
+    // same states at the recorded offsets and ends the same way, with the mock's own video.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("day.cassette.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let replaying = novita_mock::spawn(Config {
+        paused: true,
+        replay: Some(file),
+        ..Config::for_tests()
+    })
+    .await
+    .expect("the replaying mock starts");
+    let replay_client = client_of(replaying.url());
+    let replayed_id = replay_client
+        .submit_value(t2v, json!({"prompt": "Anything at all."}))
+        .await
+        .expect("accepted");
+    let mut now_ms = 0;
+    let recorded = cassette["tasks"][0]["results"].as_array().unwrap();
+    for (i, step) in recorded.iter().enumerate() {
+        let at = step["after_ms"].as_u64().unwrap();
+        // Two results recorded in the same millisecond: the later one is what the replay shows.
+        if recorded
+            .get(i + 1)
+            .is_some_and(|next| next["after_ms"].as_u64() == Some(at))
+        {
+            continue;
+        }
+        advance(replaying.url(), (at - now_ms) as f64 / 1000.0).await;
+        now_ms = at;
+        let result =
+            serde_json::to_value(replay_client.task_result(&replayed_id).await.unwrap()).unwrap();
+        assert_eq!(state_of(&result), state_of(&step["body"]), "at {at} ms");
+        assert_eq!(
+            result["extra"]["seed"], seen[0]["extra"]["seed"],
+            "the recorded seed"
+        );
+    }
+    let last =
+        serde_json::to_value(replay_client.task_result(&replayed_id).await.unwrap()).unwrap();
+    assert_eq!(state_of(&last), state_of(&seen[2]));
+    let video_url = last["videos"][0]["video_url"].as_str().unwrap();
+    assert!(video_url.starts_with(replaying.url()), "{video_url}");
+    let video = reqwest::get(video_url).await.unwrap();
+    assert_eq!(video.status(), 200);
+    assert_eq!(video.headers()["content-type"], "video/mp4");
+}
+
+/// Sends one request through a proxy in front of `upstream` (wiremock) and returns the
+/// answer's status and body and the proxy's report.
+async fn through_proxy(
+    upstream: &MockServer,
+    request: impl FnOnce(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+) -> (u16, String, Report) {
+    let proxy = proxy_in_front_of(&upstream.uri(), false, false).await;
+    let answer = request(&reqwest::Client::new(), proxy.url())
+        .send()
+        .await
+        .expect("the proxy answers");
+    let status = answer.status().as_u16();
+    let body = answer.text().await.unwrap();
+    (status, body, proxy.contract().report())
+}
+
+fn submit_t2v(http: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
+    http.post(format!("{base}/v3/async/wan2.7-t2v"))
+        .bearer_auth(KEY)
+        .json(&json!({"prompt": "A red fox."}))
+}
+
+fn read_result(http: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
+    http.get(format!("{base}/v3/async/task-result?task_id=t-1"))
+        .bearer_auth(KEY)
+}
+
+async fn upstream_answering(route: &str, verb: &str, answer: ResponseTemplate) -> MockServer {
+    let upstream = MockServer::start().await;
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(answer)
+        .mount(&upstream)
+        .await;
+    upstream
+}
+
+#[tokio::test]
+async fn a_number_where_the_spec_has_a_string_is_drift() {
+    let upstream = upstream_answering(
+        "/v3/async/wan2.7-t2v",
+        "POST",
+        ResponseTemplate::new(200).set_body_json(json!({"task_id": 12345})),
+    )
+    .await;
+    let (status, body, report) = through_proxy(&upstream, submit_t2v).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"task_id":12345}"#),
+        "forwarded as it came"
+    );
+    insta::assert_json_snapshot!("drift_number_for_string", report.drift);
+}
+
+#[tokio::test]
+async fn a_missing_required_field_is_drift() {
+    let upstream = upstream_answering(
+        "/v3/async/wan2.7-t2v",
+        "POST",
+        ResponseTemplate::new(200).set_body_json(json!({"id": "t-1"})),
+    )
+    .await;
+    let (_, _, report) = through_proxy(&upstream, submit_t2v).await;
+    insta::assert_json_snapshot!("drift_missing_required_field", report.drift);
+}
+
+#[tokio::test]
+async fn a_status_the_spec_does_not_list_is_drift() {
+    let upstream = upstream_answering(
+        "/v3/async/task-result",
+        "GET",
+        ResponseTemplate::new(418)
+            .set_body_json(json!({"code": 418, "reason": "TEAPOT", "message": "short and stout"})),
+    )
+    .await;
+    let (status, _, report) = through_proxy(&upstream, read_result).await;
+    assert_eq!(status, 418);
+    insta::assert_json_snapshot!("drift_undocumented_status", report.drift);
+}
+
+#[tokio::test]
+async fn an_error_body_not_in_novitas_shape_is_drift() {
+    let upstream = upstream_answering(
+        "/v3/async/wan2.7-t2v",
+        "POST",
+        ResponseTemplate::new(400).set_body_json(json!({"error": "prompt too long"})),
+    )
+    .await;
+    let (status, _, report) = through_proxy(&upstream, submit_t2v).await;
+    assert_eq!(status, 400);
+    insta::assert_json_snapshot!("drift_undocumented_error_body", report.drift);
+}
+
+#[tokio::test]
+async fn a_non_json_answer_is_forwarded_as_it_came_and_reported() {
+    let page = "<html><body>502 Bad Gateway</body></html>";
+    let upstream = upstream_answering(
+        "/v3/async/task-result",
+        "GET",
+        ResponseTemplate::new(500).set_body_raw(page, "text/html"),
+    )
+    .await;
+    let (status, body, report) = through_proxy(&upstream, read_result).await;
+    assert_eq!((status, body.as_str()), (500, page));
+    insta::assert_json_snapshot!("drift_not_json", report.drift);
+}
+
+#[tokio::test]
+async fn a_request_that_breaks_the_rules_is_drift_too() {
+    let upstream = upstream_answering(
+        "/v3/async/wan2.7-t2v",
+        "POST",
+        ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-1"})),
+    )
+    .await;
+    let (_, _, report) = through_proxy(&upstream, |http, base| {
+        http.post(format!("{base}/v3/async/wan2.7-t2v"))
+            .bearer_auth(KEY)
+            .json(&json!({"prompt": "A fox.", "duration": 99}))
+    })
+    .await;
+    insta::assert_json_snapshot!("drift_request_breaks_a_rule", report.drift);
+}
+
+#[tokio::test]
+async fn requests_reach_the_upstream_unchanged_headers_included() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/async/wan2.7-t2v"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(header("x-mock-scenario", "slow-day"))
+        .and(header("x-custom", "kept"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"task_id": "t-1"}))
+                .insert_header("x-request-id", "r-9"),
+        )
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let proxy = proxy_in_front_of(&upstream.uri(), false, false).await;
+    let answer = submit_t2v(&reqwest::Client::new(), proxy.url())
+        .header("x-mock-scenario", "slow-day")
+        .header("x-custom", "kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["x-request-id"], "r-9");
+    assert_eq!(answer.text().await.unwrap(), r#"{"task_id":"t-1"}"#);
+    upstream.verify().await;
+    let sent = &upstream.received_requests().await.unwrap()[0];
+    assert_eq!(
+        serde_json::from_slice::<Value>(&sent.body).unwrap(),
+        json!({"prompt": "A red fox."})
+    );
+    assert_eq!(proxy.contract().report().drift, []);
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_a_502_in_novitas_shape_and_no_drift() {
+    // A port that was free a moment ago: nothing listens there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let proxy = proxy_in_front_of(&upstream, false, false).await;
+    let answer = read_result(&reqwest::Client::new(), proxy.url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 502);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], 502);
+    assert_eq!(body["reason"], "UPSTREAM_UNREACHABLE");
+    assert!(
+        body["message"].as_str().unwrap().contains(&upstream),
+        "{body}"
+    );
+    let report = proxy.contract().report();
+    assert_eq!(report.drift, []);
+    assert_eq!(report.upstream_failures.len(), 1);
+    assert_eq!(report.upstream_failures[0].path, "/v3/async/task-result");
+}
+
+#[tokio::test]
+async fn a_large_video_streams_through_unchanged() {
+    let video: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let upstream = upstream_answering(
+        "/videos/v.mp4",
+        "GET",
+        ResponseTemplate::new(200).set_body_raw(video.clone(), "video/mp4"),
+    )
+    .await;
+    let (status, _, report) = through_proxy(&upstream, |http, base| {
+        http.get(format!("{base}/videos/v.mp4"))
+    })
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(report.exchanges, 1);
+    assert_eq!(report.drift, []);
+    let proxy = proxy_in_front_of(&upstream.uri(), false, false).await;
+    let bytes = reqwest::get(format!("{}/videos/v.mp4", proxy.url()))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes == video, "the video changed on its way");
+}

@@ -1,0 +1,359 @@
+//! Replay of a cassette recorded by `novita-proxy` (`--replay FILE`, `replay:` in a scenario
+//! file). A submission to an endpoint with recorded tasks gets a task that follows one of them,
+//! in turn: the same statuses, progress and failure reasons at the same offsets from
+//! submission (divided by `--speed`, like every simulated time), ending as the recording did,
+//! with the mock's own video in place of the recorded link.
+//!
+//! The mock reads the cassette as data of its own reading: only `endpoint` and, per task
+//! result, `after_ms`, `status` and the body's `task.status`, `task.progress_percent`,
+//! `task.reason` and `extra.seed`. Everything else in the file is left alone.
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::{
+    rules::Endpoint,
+    sim::clock::MockTime,
+    sim::tasks::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
+};
+
+/// Cassettes larger than this are refused (a day of recorded traffic is far smaller).
+pub const MAX_CASSETTE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The cassette versions this mock reads.
+const VERSION: u32 = 1;
+
+#[derive(Deserialize)]
+struct CassetteFile {
+    version: Spanned<u32>,
+    #[serde(default)]
+    tasks: Vec<RecordedTask>,
+}
+
+#[derive(Deserialize)]
+struct RecordedTask {
+    endpoint: Spanned<String>,
+    #[serde(default)]
+    results: Vec<Spanned<RecordedResult>>,
+}
+
+#[derive(Deserialize)]
+struct RecordedResult {
+    after_ms: u64,
+    #[serde(default = "ok_status")]
+    status: u16,
+    body: Value,
+}
+
+fn ok_status() -> u16 {
+    200
+}
+
+/// One recorded task, as the mock plays it.
+#[derive(Debug, PartialEq)]
+pub struct Script {
+    /// What the task reported before it ended, in order.
+    steps: Vec<Step>,
+    /// When it ended, from submission.
+    end: Duration,
+    failure: Option<(String, u32)>,
+    seed: Option<i64>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Step {
+    at: Duration,
+    queued: bool,
+    progress: u32,
+}
+
+impl Script {
+    /// Where the task stands `elapsed` after submission; it ends at `end_at` on the mock clock.
+    pub fn phase(&self, elapsed: Duration, end_at: MockTime) -> Phase {
+        if elapsed >= self.end {
+            return match &self.failure {
+                Some((reason, progress)) => Phase::Failed {
+                    reason: reason.clone(),
+                    progress: *progress,
+                    at: end_at,
+                },
+                None => Phase::Succeeded { at: end_at },
+            };
+        }
+        let eta = self.end - elapsed;
+        let step = self.steps.iter().rev().find(|s| s.at <= elapsed);
+        match step.or(self.steps.first()) {
+            Some(step) if !step.queued => Phase::Processing {
+                progress: step.progress,
+                eta,
+            },
+            _ => Phase::Queued { eta },
+        }
+    }
+
+    /// When the task ended, from submission.
+    pub fn end(&self) -> Duration {
+        self.end
+    }
+
+    /// When work started, from submission: the first step past the queue.
+    pub fn started(&self) -> Duration {
+        self.steps
+            .iter()
+            .find(|s| !s.queued)
+            .map_or(self.end, |s| s.at)
+    }
+
+    /// The seed the recorded task reported.
+    pub fn seed(&self) -> Option<i64> {
+        self.seed
+    }
+}
+
+struct Recorded {
+    scripts: Vec<Arc<Script>>,
+    next: AtomicUsize,
+}
+
+/// The recorded tasks of a cassette by endpoint; empty when no cassette is replayed.
+#[derive(Default)]
+pub struct Replays {
+    by_endpoint: HashMap<Endpoint, Recorded>,
+}
+
+impl Replays {
+    /// Reads a cassette; the error names the file, the line and the reason.
+    pub fn load(path: &Path) -> Result<Replays, String> {
+        let fail = |reason: String| format!("cassette {}: {reason}", path.display());
+        let size = std::fs::metadata(path)
+            .map_err(|e| fail(format!("cannot read it ({e})")))?
+            .len();
+        if size > MAX_CASSETTE_BYTES {
+            return Err(fail(format!(
+                "{size} bytes is more than the {MAX_CASSETTE_BYTES} the mock reads"
+            )));
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it ({e})")))?;
+        Replays::parse(&text).map_err(fail)
+    }
+
+    /// Reads a cassette's text.
+    pub fn parse(text: &str) -> Result<Replays, String> {
+        let file: CassetteFile = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+        if file.version.value != VERSION {
+            return Err(format!(
+                "line {}: version {} is not one this mock reads (it reads {VERSION})",
+                file.version.referenced.line(),
+                file.version.value
+            ));
+        }
+        let mut by_endpoint: HashMap<Endpoint, Vec<Arc<Script>>> = HashMap::new();
+        for task in &file.tasks {
+            let path = task.endpoint.value.as_str();
+            let endpoint = Endpoint::ALL
+                .into_iter()
+                .find(|e| e.path() == path)
+                .ok_or_else(|| {
+                    format!(
+                        "line {}: endpoint {path:?} is not one the mock serves",
+                        task.endpoint.referenced.line()
+                    )
+                })?;
+            if let Some(script) = script_of(task)? {
+                by_endpoint
+                    .entry(endpoint)
+                    .or_default()
+                    .push(Arc::new(script));
+            }
+        }
+        if by_endpoint.is_empty() {
+            return Err("it holds no finished task to replay".into());
+        }
+        Ok(Replays {
+            by_endpoint: by_endpoint
+                .into_iter()
+                .map(|(endpoint, scripts)| {
+                    let recorded = Recorded {
+                        scripts,
+                        next: AtomicUsize::new(0),
+                    };
+                    (endpoint, recorded)
+                })
+                .collect(),
+        })
+    }
+
+    /// The recorded task the next submission to `endpoint` follows (each in turn).
+    pub fn next(&self, endpoint: Endpoint) -> Option<Arc<Script>> {
+        let recorded = self.by_endpoint.get(&endpoint)?;
+        let turn = recorded.next.fetch_add(1, Ordering::Relaxed);
+        Some(recorded.scripts[turn % recorded.scripts.len()].clone())
+    }
+
+    /// Recorded tasks per endpoint, for the start banner.
+    pub fn counts(&self) -> Vec<(Endpoint, usize)> {
+        let mut counts: Vec<_> = self
+            .by_endpoint
+            .iter()
+            .map(|(endpoint, recorded)| (*endpoint, recorded.scripts.len()))
+            .collect();
+        counts.sort_by_key(|(endpoint, _)| endpoint.path());
+        counts
+    }
+}
+
+/// The script of one recorded task; `None` when the recording stops before the task ended.
+fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
+    let mut steps = Vec::new();
+    let mut seed = None;
+    for result in task.results.iter().filter(|r| r.value.status == 200) {
+        let line = result.referenced.line();
+        let body = &result.value.body;
+        let at = Duration::from_millis(result.value.after_ms);
+        // Offsets never run backwards, whatever the file says.
+        let at = steps.last().map_or(at, |last: &Step| at.max(last.at));
+        let progress = body["task"]["progress_percent"]
+            .as_u64()
+            .map_or(0, |p| p.min(100) as u32);
+        seed = seed_of(&body["extra"]["seed"]).or(seed);
+        match body["task"]["status"].as_str() {
+            Some(QUEUED) => steps.push(Step {
+                at,
+                queued: true,
+                progress: 0,
+            }),
+            Some(PROCESSING) => steps.push(Step {
+                at,
+                queued: false,
+                progress,
+            }),
+            Some(status @ (SUCCEED | FAILED)) => {
+                let reason = body["task"]["reason"].as_str().unwrap_or_default();
+                let failure = (status == FAILED).then(|| (reason.to_string(), progress));
+                return Ok(Some(Script {
+                    steps,
+                    end: at,
+                    failure,
+                    seed,
+                }));
+            }
+            other => {
+                return Err(format!(
+                    "line {line}: task status {} is not one the mock can replay",
+                    other.map_or_else(|| "(missing)".to_string(), |s| format!("{s:?}"))
+                ))
+            }
+        }
+    }
+    tracing::warn!(
+        endpoint = task.endpoint.value,
+        line = task.endpoint.referenced.line(),
+        "a recorded task never ended in the cassette; it is not replayed"
+    );
+    Ok(None)
+}
+
+/// Novita sends the seed as text; a number is read too.
+fn seed_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(text) => text.parse().ok(),
+        other => other.as_i64(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CASSETTE: &str = r#"
+version: 1
+tasks:
+- endpoint: /v3/async/wan-t2v
+  results:
+  - after_ms: 100
+    body: {task: {status: TASK_STATUS_QUEUED, progress_percent: 0}}
+  - after_ms: 2000
+    body: {task: {status: TASK_STATUS_PROCESSING, progress_percent: 40}, extra: {seed: "77"}}
+  - after_ms: 5000
+    body: {task: {status: TASK_STATUS_FAILED, progress_percent: 40, reason: "NSFW"}}
+- endpoint: /v3/async/wan-t2v
+  results:
+  - after_ms: 10
+    body: {task: {status: TASK_STATUS_QUEUED}}
+"#;
+
+    #[test]
+    fn a_recorded_task_plays_in_order() {
+        let replays = Replays::parse(CASSETTE).unwrap();
+        assert_eq!(replays.counts(), [(Endpoint::WanT2v, 1)]);
+        let script = replays.next(Endpoint::WanT2v).unwrap();
+        let end = MockTime::ZERO + Duration::from_secs(5);
+        let at = |ms| script.phase(Duration::from_millis(ms), end);
+        assert_eq!(
+            at(0),
+            Phase::Queued {
+                eta: Duration::from_secs(5)
+            }
+        );
+        assert_eq!(
+            at(2500),
+            Phase::Processing {
+                progress: 40,
+                eta: Duration::from_millis(2500)
+            }
+        );
+        assert_eq!(
+            at(5000),
+            Phase::Failed {
+                reason: "NSFW".into(),
+                progress: 40,
+                at: end
+            }
+        );
+        assert_eq!(script.started(), Duration::from_secs(2));
+        assert_eq!(script.seed(), Some(77));
+        assert!(replays.next(Endpoint::Wan27T2v).is_none());
+    }
+
+    #[test]
+    fn a_bad_cassette_names_the_line() {
+        let unknown = CASSETTE.replace(
+            "/v3/async/wan-t2v\n  results:\n  - after_ms: 100",
+            "/v3/async/nope\n  results:\n  - after_ms: 100",
+        );
+        assert_eq!(
+            Replays::parse(&unknown).err().unwrap(),
+            r#"line 4: endpoint "/v3/async/nope" is not one the mock serves"#
+        );
+        let status = CASSETTE.replace("TASK_STATUS_PROCESSING", "TASK_STATUS_DREAMING");
+        assert_eq!(
+            Replays::parse(&status).err().unwrap(),
+            r#"line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay"#
+        );
+        let broken = Replays::parse("version: 1\ntasks: [\n").err().unwrap();
+        assert!(
+            broken.contains("line 2") || broken.contains("line 3"),
+            "{broken}"
+        );
+        assert!(Replays::parse("version: 2\n")
+            .err()
+            .unwrap()
+            .contains("version 2"));
+        assert!(Replays::parse("version: 1\ntasks: []\n")
+            .err()
+            .unwrap()
+            .contains("no finished task"));
+    }
+}
