@@ -67,6 +67,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Listen for SIGTERM before saying we are up, so that a stop sent right after is not lost.
+    let shutdown = shutdown_signal();
     let local = listener.local_addr().unwrap_or(args.addr);
     println!(
         "novita-proxy listening on http://{local}, forwarding to {}",
@@ -82,7 +84,7 @@ async fn main() -> ExitCode {
         Duration::from_secs(args.write_every),
     ));
     let served = axum::serve(listener, forward::router(contract.clone()))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
     writer.abort();
     let mut code = ExitCode::SUCCESS;
@@ -152,24 +154,23 @@ fn write_files(
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The SIGTERM handler is installed now, not when first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let terminated = async {
+            #[cfg(unix)]
+            if let Some(signal) = terminate.as_mut() {
                 signal.recv().await;
+                return;
             }
-            Err(_) => std::future::pending::<()>().await,
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
     }
 }
