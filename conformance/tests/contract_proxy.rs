@@ -389,3 +389,61 @@ async fn a_large_video_streams_through_unchanged() {
         .unwrap();
     assert!(bytes == video, "the video changed on its way");
 }
+
+#[tokio::test]
+async fn a_relayed_webhook_answers_the_upstream_with_the_receivers_status_so_retries_work() {
+    let mock = novita_mock::spawn(Config {
+        paused: true,
+        ..Config::for_tests()
+    })
+    .await
+    .expect("the mock starts");
+    let receiver = MockServer::start().await;
+    // The receiver refuses the first delivery and takes the retry.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let proxy = proxy_in_front_of(mock.url(), true, true).await;
+    let client = client_of(proxy.url());
+    let t2v = SubmitOperation::find("wan2.7-t2v").expect("in the catalogue");
+    let task_id = client
+        .submit_value(
+            t2v,
+            json!({"prompt": "A fox.", "extra": {"webhook": {"url": receiver.uri()}}}),
+        )
+        .await
+        .expect("accepted");
+    advance(mock.url(), 100_000.0).await;
+
+    let detail: Value = reqwest::get(format!("{}/_mock/tasks/{task_id}", mock.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&Value> = detail["webhook"]["attempts"]
+        .as_array()
+        .expect("the mock's webhook log")
+        .iter()
+        .map(|a| &a["status"])
+        .collect();
+    assert_eq!(statuses, [&json!(503), &json!(200)], "{detail}");
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 2);
+    let cassette: Value =
+        serde_saphyr::from_str(&proxy.contract().cassette_yaml().unwrap()).unwrap();
+    let recorded: Vec<&Value> = cassette["tasks"][0]["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| &w["receiver_status"])
+        .collect();
+    assert_eq!(recorded, [&json!(503), &json!(200)]);
+    assert_eq!(proxy.contract().report().drift, []);
+}
