@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser, Debug)]
 #[command(name = "novita-proxy", version)]
 struct Args {
-    /// Where requests go, e.g. https://api.novita.ai or a running novita-mock.
+    /// Where requests go: `https://api.novita.ai`, or a running novita-mock.
     #[arg(long, env = "NOVITA_PROXY_UPSTREAM")]
     upstream: String,
     /// Where the proxy listens; point your service's Novita base URL here.
