@@ -8,6 +8,7 @@
 //! `BENCH_SOAK_SECONDS` (the soak at default settings, default 25).
 
 mod load;
+mod proxy;
 mod reliability;
 mod servers;
 mod waiting;
@@ -157,6 +158,26 @@ async fn main() {
             loads.insert((kind.name(), workload.label()), result);
         }
     }
+
+    // The contract proxy in front of the mock.
+    let proxied = proxy::run(&http, seconds).await;
+    for (workload, result) in &proxied.loads {
+        println!(
+            "{:<12} {:<16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}/{}",
+            "proxy+mock",
+            workload.label(),
+            result.requests_per_second,
+            result.p50_ms,
+            result.p99_ms,
+            result.socket_errors,
+            result.bad_statuses
+        );
+        loads.insert(("novita-proxy + mock", workload.label()), result.clone());
+    }
+    println!(
+        "novita-proxy: {} exchanges checked, {} drift findings, peak {:.1} MiB",
+        proxied.exchanges, proxied.drift, proxied.peak_rss_mib
+    );
 
     // Memory: idle, then after many tasks created and finished.
     let mock = servers::start(Kind::Mock, &["--speed", "1000"]).expect("the mock starts");
@@ -321,6 +342,18 @@ async fn main() {
         met: outage.passed,
     });
 
+    goals.push(Goal {
+        goal: "novita-proxy in front of the mock under load: no drift, every exchange counted"
+            .into(),
+        measured: format!(
+            "{} drift findings in {} exchanges; peak {:.1} MiB",
+            proxied.drift, proxied.exchanges, proxied.peak_rss_mib
+        ),
+        met: proxied.drift == 0
+            && proxied.exchanges > 0
+            && proxied.exchanges >= proxied.loads.iter().map(|(_, r)| r.requests).sum::<u64>(),
+    });
+
     // The table, for the terminal and for README.md.
     let mut md = String::new();
     let _ = writeln!(md, "Measured on {machine}, wrk with 64 connections for {seconds} s per row, load generator on the same cores.\n");
@@ -375,6 +408,7 @@ async fn main() {
                "task_bytes_counted_per_task": accounted.round()}),
     );
     report.insert("soak".into(), json!(soak));
+    report.insert("proxy".into(), json!(proxied));
     report.insert("waiting".into(), json!(waits));
     report.insert("load_with_webhooks".into(), json!(load_check));
     report.insert("receiver_outage".into(), json!(outage));

@@ -36,7 +36,7 @@ pub fn release_binary(name: &str) -> PathBuf {
         .join(name);
     assert!(
         target.exists(),
-        "{} is missing: run `cargo build --release -p novita-mock -p bench --bins`",
+        "{} is missing: run `cargo build --release -p novita-mock -p conformance -p bench --bins`",
         target.display()
     );
     target
@@ -48,6 +48,8 @@ pub enum Kind {
     Mock,
     Bare,
     Prism,
+    /// `novita-proxy`; its upstream comes in the extra arguments.
+    Proxy,
 }
 
 impl Kind {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::Mock => "novita-mock",
             Kind::Bare => "bare axum",
             Kind::Prism => "prism",
+            Kind::Proxy => "novita-proxy",
         }
     }
 }
@@ -71,6 +74,11 @@ pub fn start(kind: Kind, extra_args: &[&str]) -> Option<Server> {
         Kind::Mock => {
             let mut c = Command::new(release_binary("novita-mock"));
             c.args(["--addr", &addr]).env("RUST_LOG", "warn");
+            c
+        }
+        Kind::Proxy => {
+            let mut c = Command::new(release_binary("novita-proxy"));
+            c.args(["--addr", &addr]).env("RUST_LOG", "error");
             c
         }
         Kind::Bare => {
@@ -104,7 +112,8 @@ pub fn start(kind: Kind, extra_args: &[&str]) -> Option<Server> {
     let child = command.spawn().expect("server starts");
     let url = format!("http://{addr}");
     let path = match kind {
-        Kind::Mock => "/health",
+        // The proxy forwards it to the mock behind it.
+        Kind::Mock | Kind::Proxy => "/health",
         Kind::Bare => "/",
         Kind::Prism => "/v3/async/task-result?task_id=probe",
     };
