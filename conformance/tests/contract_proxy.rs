@@ -447,3 +447,63 @@ async fn a_relayed_webhook_answers_the_upstream_with_the_receivers_status_so_ret
     assert_eq!(recorded, [&json!(503), &json!(200)]);
     assert_eq!(proxy.contract().report().drift, []);
 }
+
+#[tokio::test]
+async fn a_relayed_event_that_breaks_the_webhook_schema_is_drift_and_still_delivered() {
+    let upstream = upstream_answering(
+        "/v3/async/wan2.7-t2v",
+        "POST",
+        ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-1"})),
+    )
+    .await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&receiver)
+        .await;
+    let proxy = proxy_in_front_of(&upstream.uri(), false, true).await;
+    let http = reqwest::Client::new();
+    http.post(format!("{}/v3/async/wan2.7-t2v", proxy.url()))
+        .bearer_auth(KEY)
+        .json(&json!({"prompt": "A fox.", "extra": {"webhook": {"url": format!("{}/hook", receiver.uri())}}}))
+        .send()
+        .await
+        .unwrap();
+    // The upstream was given the proxy's relay address in place of the receiver's.
+    let sent: Value = upstream.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let relay_url = sent["extra"]["webhook"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        relay_url.starts_with(&format!("{}/_proxy/webhooks/", proxy.url())),
+        "{relay_url}"
+    );
+
+    // The upstream (played here by the test) sends an event whose task id is a number.
+    let event = json!({"event_type": "ASYNC_TASK_RESULT", "payload": {"task": {"task_id": 5}}});
+    let answer = http.post(&relay_url).json(&event).send().await.unwrap();
+    assert_eq!(
+        answer.status(),
+        202,
+        "the receiver's status goes back upstream"
+    );
+    receiver.verify().await;
+    let delivered: Value = receiver.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    assert_eq!(delivered, event, "delivered as it came");
+    insta::assert_json_snapshot!("drift_webhook_event", proxy.contract().report().drift);
+
+    let unknown = http
+        .post(format!("{}/_proxy/webhooks/not-a-token", proxy.url()))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
