@@ -323,6 +323,7 @@ async fn requests_reach_the_upstream_unchanged_headers_included() {
         .await;
     let proxy = proxy_in_front_of(&upstream.uri(), false, false).await;
     let answer = submit_t2v(&reqwest::Client::new(), proxy.url())
+        .header("accept-encoding", "gzip")
         .header("x-mock-scenario", "slow-day")
         .header("x-custom", "kept")
         .send()
@@ -336,7 +337,33 @@ async fn requests_reach_the_upstream_unchanged_headers_included() {
         serde_json::from_slice::<Value>(&sent.body).unwrap(),
         json!({"prompt": "A red fox."})
     );
+    assert!(
+        sent.headers.get("accept-encoding").is_none(),
+        "the proxy asks for answers it can read"
+    );
     assert_eq!(proxy.contract().report().drift, []);
+}
+
+#[tokio::test]
+async fn a_compressed_answer_is_passed_on_unread_not_called_drift() {
+    let compressed = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    let upstream = upstream_answering(
+        "/v3/async/task-result",
+        "GET",
+        ResponseTemplate::new(200)
+            .set_body_raw(compressed.clone(), "application/json")
+            .insert_header("content-encoding", "gzip"),
+    )
+    .await;
+    let proxy = proxy_in_front_of(&upstream.uri(), false, false).await;
+    let answer = read_result(&reqwest::Client::new(), proxy.url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["content-encoding"], "gzip");
+    assert_eq!(answer.bytes().await.unwrap().to_vec(), compressed);
+    let report = proxy.contract().report();
+    assert_eq!((report.exchanges, report.drift.len()), (1, 0));
 }
 
 #[tokio::test]
