@@ -14,8 +14,12 @@ use serde_json::Value;
 
 /// Tasks a cassette holds at most; later ones are counted, not recorded.
 pub const MAX_TASKS: usize = 10_000;
-/// Task results kept per task (only changes are kept, so a task rarely comes near it).
-pub const MAX_RESULTS_PER_TASK: usize = 1_000;
+/// Task results kept per task: only changes are kept, and a task that reports every whole
+/// percent changes about a hundred times.
+pub const MAX_RESULTS_PER_TASK: usize = 200;
+/// What a cassette holds at most, counted as the JSON of what it records. The YAML written is
+/// somewhat larger, and stays well within the 64 MiB that `novita-mock --replay` reads.
+pub const MAX_RECORDED_BYTES: usize = 32 * 1024 * 1024;
 /// Webhook events kept per task.
 pub const MAX_WEBHOOKS_PER_TASK: usize = 50;
 /// `data:` URIs longer than this are shortened to their media type and size.
@@ -30,6 +34,9 @@ pub struct Cassette {
     pub tasks: Vec<RecordedTask>,
     #[serde(skip_serializing_if = "is_zero")]
     pub tasks_not_recorded: u64,
+    /// Task results and webhook events left out because the cassette was full.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_not_recorded: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -76,6 +83,9 @@ pub struct Recorder {
     tasks: Vec<(Instant, RecordedTask)>,
     by_id: HashMap<String, usize>,
     not_recorded: u64,
+    events_not_recorded: u64,
+    /// What is recorded so far, as JSON bytes (see [`MAX_RECORDED_BYTES`]).
+    bytes: usize,
 }
 
 impl Recorder {
@@ -87,11 +97,16 @@ impl Recorder {
         let Some(task_id) = answer["task_id"].as_str().map(str::to_string) else {
             return;
         };
-        if self.tasks.len() >= MAX_TASKS {
+        let request = scrubbed(
+            serde_json::from_slice(request).unwrap_or(Value::Null),
+            Side::Request,
+        );
+        let answer = scrubbed(answer, Side::Answer);
+        let size = json_size(&request) + json_size(&answer);
+        if self.tasks.len() >= MAX_TASKS || !self.room_for(size) {
             self.not_recorded += 1;
             return;
         }
-        let request = serde_json::from_slice(request).unwrap_or(Value::Null);
         self.by_id.insert(task_id.clone(), self.tasks.len());
         self.tasks.push((
             Instant::now(),
@@ -99,9 +114,9 @@ impl Recorder {
                 endpoint: endpoint.to_string(),
                 task_id,
                 submit: RecordedSubmit {
-                    request: scrubbed(request, Side::Request),
+                    request,
                     status,
-                    answer: scrubbed(answer, Side::Answer),
+                    answer,
                 },
                 results: Vec::new(),
                 webhooks: Vec::new(),
@@ -122,11 +137,21 @@ impl Recorder {
             .results
             .last()
             .is_none_or(|last| state_of(&last.body) != state_of(&body) || last.status != status);
-        if changed && task.results.len() < MAX_RESULTS_PER_TASK {
+        if !changed {
+            return;
+        }
+        let full = task.results.len() >= MAX_RESULTS_PER_TASK;
+        let body = scrubbed(body, Side::Answer);
+        let size = json_size(&body);
+        if full || !self.room_for(size) {
+            self.events_not_recorded += 1;
+            return;
+        }
+        if let Some((_, task)) = self.task_of(&body["task"]["task_id"]) {
             task.results.push(RecordedResult {
                 after_ms: millis_since(submitted),
                 status,
-                body: scrubbed(body, Side::Answer),
+                body,
             });
         }
     }
@@ -139,13 +164,28 @@ impl Recorder {
         let Some((submitted, task)) = self.task_of(&body["payload"]["task"]["task_id"]) else {
             return;
         };
-        if task.webhooks.len() < MAX_WEBHOOKS_PER_TASK {
+        let full = task.webhooks.len() >= MAX_WEBHOOKS_PER_TASK;
+        let body = scrubbed(body, Side::Answer);
+        if full || !self.room_for(json_size(&body)) {
+            self.events_not_recorded += 1;
+            return;
+        }
+        if let Some((_, task)) = self.task_of(&body["payload"]["task"]["task_id"]) {
             task.webhooks.push(RecordedWebhook {
                 after_ms: millis_since(submitted),
-                body: scrubbed(body, Side::Answer),
+                body,
                 receiver_status,
             });
         }
+    }
+
+    /// Takes `size` bytes of the cassette's budget, if they are left.
+    fn room_for(&mut self, size: usize) -> bool {
+        if self.bytes + size > MAX_RECORDED_BYTES {
+            return false;
+        }
+        self.bytes += size;
+        true
     }
 
     fn task_of(&mut self, task_id: &Value) -> Option<(Instant, &mut RecordedTask)> {
@@ -164,6 +204,7 @@ impl Recorder {
             recorded_by: format!("novita-proxy {}", env!("CARGO_PKG_VERSION")),
             tasks: self.tasks.iter().map(|(_, task)| task.clone()).collect(),
             tasks_not_recorded: self.not_recorded,
+            events_not_recorded: self.events_not_recorded,
         }
     }
 
@@ -174,6 +215,10 @@ impl Recorder {
             .unwrap_or_else(|e| format!("# the cassette did not serialise: {e}\n"));
         format!("{header}{body}")
     }
+}
+
+fn json_size(value: &Value) -> usize {
+    serde_json::to_vec(value).map_or(0, |bytes| bytes.len())
 }
 
 fn millis_since(at: Instant) -> u64 {
@@ -289,6 +334,26 @@ mod tests {
             request["inline"],
             "data:image/png;<522 bytes, not recorded>"
         );
+    }
+
+    #[test]
+    fn a_full_cassette_counts_what_it_leaves_out() {
+        let mut recorder = Recorder::default();
+        let request = json!({"prompt": "x".repeat(1024 * 1024)}).to_string();
+        for i in 0..40 {
+            let answer = json!({"task_id": format!("t{i}")}).to_string();
+            recorder.submitted(
+                "/v3/async/wan-t2v",
+                request.as_bytes(),
+                200,
+                answer.as_bytes(),
+            );
+        }
+        let cassette = recorder.cassette();
+        assert_eq!(cassette.tasks.len(), 31);
+        assert_eq!(cassette.tasks_not_recorded, 9);
+        recorder.result(200, br#"{"task": {"task_id": "t0", "status": "Q"}}"#);
+        assert!(recorder.bytes <= MAX_RECORDED_BYTES);
     }
 
     #[test]
