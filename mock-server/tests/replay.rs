@@ -153,3 +153,27 @@ async fn a_cassette_that_does_not_parse_stops_the_start_with_file_line_and_reaso
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_replayed_task_calls_its_webhook_when_the_recording_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = replaying(&dir).await;
+    let receiver = common::receiver(0).await;
+    let body = common::hooked(&receiver, "Anything.");
+    let id = mock.submit_ok("/v3/async/wan2.7-t2v", &body).await;
+    mock.advance(8.9).await;
+    assert!(
+        receiver.received_requests().await.unwrap().is_empty(),
+        "not before its end"
+    );
+    mock.advance(0.1).await;
+    let events = receiver.received_requests().await.unwrap();
+    assert_eq!(events.len(), 1);
+    let event: Value = events[0].body_json().unwrap();
+    assert_eq!(event["payload"]["task"]["task_id"], id.as_str());
+    assert_eq!(event["payload"]["task"]["status"], "TASK_STATUS_FAILED");
+    assert_eq!(
+        event["payload"]["task"]["reason"],
+        "the output was flagged by the safety checker"
+    );
+}
