@@ -12,7 +12,8 @@ use crate::spec::{AnswerSpec, Spec};
 pub struct Drift {
     pub method: String,
     pub path: String,
-    /// The answer's status (for a relayed webhook, what the receiver answered).
+    /// The answer's status (for a relayed webhook, what the receiver answered); 0 when the
+    /// upstream closed the connection without one.
     pub status: u16,
     /// Where in the body (JSON pointer); empty for the whole exchange.
     pub pointer: String,

@@ -143,6 +143,9 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
                 format!("the upstream closed the connection without an answer ({e})")
             };
             contract.upstream_failed(method.as_str(), &path, message.clone());
+            // The request's own findings still count; status 0 stands for "no answer".
+            let status = if unreachable { 502 } else { 0 };
+            contract.drifted(method.as_str(), &path, status, findings);
             return if unreachable {
                 proxy_error(StatusCode::BAD_GATEWAY, "UPSTREAM_UNREACHABLE", message)
             } else {
