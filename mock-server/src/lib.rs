@@ -30,6 +30,7 @@ mod control;
 mod net_guard;
 mod novita_api;
 mod rules;
+mod signal;
 mod sim;
 mod state;
 mod video;
@@ -39,6 +40,7 @@ use std::{future::Future, net::SocketAddr};
 
 pub use config::{Config, Retired};
 pub use control::token::TOKEN_HEADER;
+pub use signal::shutdown_signal;
 pub use sim::faults::{Fault, FAULT_HEADER};
 pub use sim::outcomes::{Outcome, QueuedOutcome, SCENARIO_HEADER};
 pub use sim::tasks::{Attempt, Delivery};
@@ -92,11 +94,12 @@ impl Drop for RunningMock {
 /// Binds `config.addr` and serves in a background task.
 pub async fn spawn(mut config: Config) -> std::io::Result<RunningMock> {
     let (tx, rx) = oneshot::channel();
-    let (listener, url) = bind(&config).await?;
-    config.secure_for(listener.local_addr()?);
-    let addr = listener.local_addr()?;
+    let bound = bind(&config).await?;
+    let addr = bound.local_addr()?;
+    config.secure_for(addr);
+    let url = bound.url.clone();
     let control_token = config.control_token.clone();
-    let handle = tokio::spawn(serve(listener, config, url.clone(), async {
+    let handle = tokio::spawn(serve(bound, config, async {
         let _ = rx.await;
     }));
     Ok(RunningMock {
@@ -108,11 +111,26 @@ pub async fn spawn(mut config: Config) -> std::io::Result<RunningMock> {
     })
 }
 
-/// Binds the listener and works out the public URL (`--public-url`, else the bound address).
-pub async fn bind(config: &Config) -> std::io::Result<(TcpListener, String)> {
+/// A mock ready to serve: its listener, its public URL, and the cassette it replays.
+pub struct Bound {
+    listener: TcpListener,
+    /// The base URL the mock hands out (`--public-url`, else the bound address).
+    pub url: String,
+    replays: sim::replay::Replays,
+}
+
+impl Bound {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+/// Checks the settings, reads the cassette to replay (once; a broken one is an
+/// `InvalidData` error naming the file, line and reason, before anything listens), binds the
+/// listener and works out the public URL.
+pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     config.validate().map_err(std::io::Error::other)?;
-    // Read once here so that a broken cassette stops the start, before anything listens.
-    config
+    let replays = config
         .replays()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let listener = TcpListener::bind(config.addr).await?;
@@ -123,18 +141,25 @@ pub async fn bind(config: &Config) -> std::io::Result<(TcpListener, String)> {
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_string();
-    Ok((listener, url))
+    Ok(Bound {
+        listener,
+        url,
+        replays,
+    })
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves `bound` until `shutdown` completes.
 pub async fn serve(
-    listener: TcpListener,
+    bound: Bound,
     mut config: Config,
-    public_url: String,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let Bound {
+        listener,
+        url: public_url,
+        replays,
+    } = bound;
     config.secure_for(listener.local_addr()?);
-    let replays = config.replays().map_err(std::io::Error::other)?;
     for (endpoint, tasks) in replays.counts() {
         tracing::info!(
             endpoint = endpoint.path(),

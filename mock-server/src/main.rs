@@ -191,7 +191,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (listener, url) = match novita_mock::bind(&config).await {
+    let bound = match novita_mock::bind(&config).await {
         Ok(bound) => bound,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             eprintln!("novita-mock: {e}");
@@ -202,7 +202,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let Ok(local) = listener.local_addr() else {
+    let url = bound.url.clone();
+    let stop = novita_mock::shutdown_signal();
+    let Ok(local) = bound.local_addr() else {
         eprintln!("novita-mock: the listening socket has no address");
         return ExitCode::from(1);
     };
@@ -233,7 +235,11 @@ async fn main() -> ExitCode {
             .map_or("off".to_string(), |r| format!("{r}/min")),
         config.max_tasks,
     );
-    match novita_mock::serve(listener, config, url, shutdown_signal()).await {
+    let stopping = async {
+        stop.await;
+        tracing::info!("shutting down");
+    };
+    match novita_mock::serve(bound, config, stopping).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
@@ -275,27 +281,4 @@ async fn send_webhook(url: &str, status: EventStatus, retries: u32, speed: f64) 
         println!("not delivered to {url} after {} attempts", attempts.len());
         ExitCode::from(1)
     }
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutting down");
 }

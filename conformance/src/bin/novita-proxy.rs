@@ -68,7 +68,7 @@ async fn main() -> ExitCode {
         }
     };
     // Listen for SIGTERM before saying we are up, so that a stop sent right after is not lost.
-    let shutdown = shutdown_signal();
+    let shutdown = novita_mock::shutdown_signal();
     let local = listener.local_addr().unwrap_or(args.addr);
     println!(
         "novita-proxy listening on http://{local}, forwarding to {}",
@@ -152,25 +152,4 @@ fn write_files(
             .map_err(|e| format!("writing the cassette {}: {e}", path.display()))?;
     }
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM. The SIGTERM handler is installed now, not when first polled.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    async move {
-        let terminated = async {
-            #[cfg(unix)]
-            if let Some(signal) = terminate.as_mut() {
-                signal.recv().await;
-                return;
-            }
-            std::future::pending::<()>().await
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminated => {}
-        }
-    }
 }
