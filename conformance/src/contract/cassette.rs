@@ -84,8 +84,24 @@ pub struct Recorder {
     by_id: HashMap<String, usize>,
     not_recorded: u64,
     events_not_recorded: u64,
-    /// What is recorded so far, as JSON bytes (see [`MAX_RECORDED_BYTES`]).
-    bytes: usize,
+    budget: Budget,
+}
+
+/// What is recorded so far, as JSON bytes, against [`MAX_RECORDED_BYTES`].
+#[derive(Debug, Default)]
+struct Budget {
+    used: usize,
+}
+
+impl Budget {
+    /// Takes `size` bytes, if they are left.
+    fn take(&mut self, size: usize) -> bool {
+        if self.used + size > MAX_RECORDED_BYTES {
+            return false;
+        }
+        self.used += size;
+        true
+    }
 }
 
 impl Recorder {
@@ -103,7 +119,7 @@ impl Recorder {
         );
         let answer = scrubbed(answer, Side::Answer);
         let size = json_size(&request) + json_size(&answer);
-        if self.tasks.len() >= MAX_TASKS || !self.room_for(size) {
+        if self.tasks.len() >= MAX_TASKS || !self.budget.take(size) {
             self.not_recorded += 1;
             return;
         }
@@ -130,9 +146,10 @@ impl Recorder {
         let Ok(body) = serde_json::from_slice::<Value>(body) else {
             return;
         };
-        let Some((submitted, task)) = self.task_of(&body["task"]["task_id"]) else {
+        let Some(index) = self.index_of(&body["task"]["task_id"]) else {
             return;
         };
+        let (submitted, task) = &mut self.tasks[index];
         let changed = task
             .results
             .last()
@@ -143,17 +160,15 @@ impl Recorder {
         let full = task.results.len() >= MAX_RESULTS_PER_TASK;
         let body = scrubbed(body, Side::Answer);
         let size = json_size(&body);
-        if full || !self.room_for(size) {
+        if full || !self.budget.take(size) {
             self.events_not_recorded += 1;
             return;
         }
-        if let Some((_, task)) = self.task_of(&body["task"]["task_id"]) {
-            task.results.push(RecordedResult {
-                after_ms: millis_since(submitted),
-                status,
-                body,
-            });
-        }
+        task.results.push(RecordedResult {
+            after_ms: millis_since(*submitted),
+            status,
+            body,
+        });
     }
 
     /// A webhook event relayed to its receiver.
@@ -161,37 +176,25 @@ impl Recorder {
         let Ok(body) = serde_json::from_slice::<Value>(body) else {
             return;
         };
-        let Some((submitted, task)) = self.task_of(&body["payload"]["task"]["task_id"]) else {
+        let Some(index) = self.index_of(&body["payload"]["task"]["task_id"]) else {
             return;
         };
+        let (submitted, task) = &mut self.tasks[index];
         let full = task.webhooks.len() >= MAX_WEBHOOKS_PER_TASK;
         let body = scrubbed(body, Side::Answer);
-        if full || !self.room_for(json_size(&body)) {
+        if full || !self.budget.take(json_size(&body)) {
             self.events_not_recorded += 1;
             return;
         }
-        if let Some((_, task)) = self.task_of(&body["payload"]["task"]["task_id"]) {
-            task.webhooks.push(RecordedWebhook {
-                after_ms: millis_since(submitted),
-                body,
-                receiver_status,
-            });
-        }
+        task.webhooks.push(RecordedWebhook {
+            after_ms: millis_since(*submitted),
+            body,
+            receiver_status,
+        });
     }
 
-    /// Takes `size` bytes of the cassette's budget, if they are left.
-    fn room_for(&mut self, size: usize) -> bool {
-        if self.bytes + size > MAX_RECORDED_BYTES {
-            return false;
-        }
-        self.bytes += size;
-        true
-    }
-
-    fn task_of(&mut self, task_id: &Value) -> Option<(Instant, &mut RecordedTask)> {
-        let index = *self.by_id.get(task_id.as_str()?)?;
-        let (submitted, task) = &mut self.tasks[index];
-        Some((*submitted, task))
+    fn index_of(&self, task_id: &Value) -> Option<usize> {
+        self.by_id.get(task_id.as_str()?).copied()
     }
 
     pub fn task_count(&self) -> usize {
@@ -353,7 +356,7 @@ mod tests {
         assert_eq!(cassette.tasks.len(), 31);
         assert_eq!(cassette.tasks_not_recorded, 9);
         recorder.result(200, br#"{"task": {"task_id": "t0", "status": "Q"}}"#);
-        assert!(recorder.bytes <= MAX_RECORDED_BYTES);
+        assert!(recorder.budget.used <= MAX_RECORDED_BYTES);
     }
 
     #[test]

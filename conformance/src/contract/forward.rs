@@ -160,37 +160,33 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
     let encoded = answer_headers
         .get("content-encoding")
         .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if encoded {
-        tracing::warn!("{method} {path}: the answer came compressed; forwarded without a check");
-        contract.drifted(method.as_str(), &path, status.as_u16(), findings);
-        return answer_with(
-            status,
-            &answer_headers,
-            Body::from_stream(answer.bytes_stream()),
-        );
-    }
-    if !drift::is_json(&kind) {
-        findings.extend(drift::check_answer(
-            &contract.spec,
-            method.as_str(),
-            &path,
-            status.as_u16(),
-            &kind,
-            None,
-        ));
+    if encoded || !drift::is_json(&kind) {
+        if encoded {
+            tracing::warn!(
+                "{method} {path}: the answer came compressed; forwarded without a check"
+            );
+        } else {
+            findings.extend(drift::check_answer(
+                &contract.spec,
+                method.as_str(),
+                &path,
+                status.as_u16(),
+                &kind,
+                None,
+            ));
+        }
         contract.drifted(method.as_str(), &path, status.as_u16(), findings);
         let watcher = contract.clone();
         let (method, path) = (method.to_string(), path.clone());
         let stream = answer.bytes_stream().inspect_err(move |e| {
-            watcher.upstream_failed(&method, &path, format!("the answer broke off ({e})"));
+            watcher.upstream_failed(&method, &path, broke_off(e));
         });
         return answer_with(status, &answer_headers, Body::from_stream(stream));
     }
     let bytes = match answer.bytes().await {
         Ok(bytes) => bytes,
         Err(e) => {
-            let message = format!("the answer broke off ({e})");
-            contract.upstream_failed(method.as_str(), &path, message);
+            contract.upstream_failed(method.as_str(), &path, broke_off(&e));
             return dropped();
         }
     };
@@ -211,6 +207,10 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         }
     }
     answer_with(status, &answer_headers, Body::from(bytes))
+}
+
+fn broke_off(error: &reqwest::Error) -> String {
+    format!("the answer broke off ({error})")
 }
 
 /// The submission with its webhook pointed at the proxy (unchanged when it has none, or is
