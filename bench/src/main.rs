@@ -91,6 +91,20 @@ async fn soak(duration: Duration, http: &reqwest::Client) -> Soak {
     }
 }
 
+/// One line of the throughput table, as the run goes.
+fn print_load(server: &str, workload: Workload, result: &LoadResult) {
+    println!(
+        "{:<12} {:<16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}/{}",
+        server,
+        workload.label(),
+        result.requests_per_second,
+        result.p50_ms,
+        result.p99_ms,
+        result.socket_errors,
+        result.bad_statuses
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let seconds = env_number("BENCH_SECONDS", 10);
@@ -145,16 +159,7 @@ async fn main() {
                 &task_id,
                 Duration::from_secs(seconds),
             );
-            println!(
-                "{:<12} {:<16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}/{}",
-                kind.name(),
-                workload.label(),
-                result.requests_per_second,
-                result.p50_ms,
-                result.p99_ms,
-                result.socket_errors,
-                result.bad_statuses
-            );
+            print_load(kind.name(), workload, &result);
             loads.insert((kind.name(), workload.label()), result);
         }
     }
@@ -162,16 +167,7 @@ async fn main() {
     // The contract proxy in front of the mock.
     let proxied = proxy::run(&http, seconds).await;
     for (workload, result) in &proxied.loads {
-        println!(
-            "{:<12} {:<16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}/{}",
-            "proxy+mock",
-            workload.label(),
-            result.requests_per_second,
-            result.p50_ms,
-            result.p99_ms,
-            result.socket_errors,
-            result.bad_statuses
-        );
+        print_load("proxy+mock", *workload, result);
         loads.insert(("novita-proxy + mock", workload.label()), result.clone());
     }
     println!(

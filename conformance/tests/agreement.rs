@@ -25,12 +25,24 @@ fn examples(operation: &SubmitOperation) -> Value {
         .clone()
 }
 
-async fn mock_verdict(h: &Harness, operation: &SubmitOperation, body: &Value) -> Verdict {
-    verdict::mock(h, operation, body).await
-}
-
-fn client_verdict(operation: &SubmitOperation, body: &Value) -> Verdict {
-    verdict::client(operation, body)
+/// Both readings of the pages, the client's check and the mock, give `expected` on `body`.
+async fn assert_both_give(
+    h: &Harness,
+    operation: &SubmitOperation,
+    body: &Value,
+    expected: &Verdict,
+    context: &str,
+) {
+    assert_eq!(
+        &verdict::client(operation, body),
+        expected,
+        "client, {context}"
+    );
+    assert_eq!(
+        &verdict::mock(h, operation, body).await,
+        expected,
+        "mock, {context}"
+    );
 }
 
 #[tokio::test]
@@ -38,18 +50,7 @@ async fn every_endpoint_takes_extra_webhook_and_both_sides_check_it_alike() {
     let h = Harness::mock().await;
     for operation in SubmitOperation::all() {
         let mut body = example_body(operation);
-        assert_eq!(
-            client_verdict(operation, &body),
-            Ok(()),
-            "{}",
-            operation.command()
-        );
-        assert_eq!(
-            mock_verdict(&h, operation, &body).await,
-            Ok(()),
-            "{}",
-            operation.command()
-        );
+        assert_both_give(&h, operation, &body, &Ok(()), operation.command()).await;
         for (url, verdict) in [
             ("https://example.com/hook", Ok(())),
             ("", Err("extra.webhook.url".to_string())),
@@ -60,16 +61,7 @@ async fn every_endpoint_takes_extra_webhook_and_both_sides_check_it_alike() {
         ] {
             body["extra"] = json!({"webhook": {"url": url}});
             let context = format!("{} with webhook {url:?}", operation.command());
-            assert_eq!(
-                client_verdict(operation, &body),
-                verdict,
-                "client, {context}"
-            );
-            assert_eq!(
-                mock_verdict(&h, operation, &body).await,
-                verdict,
-                "mock, {context}"
-            );
+            assert_both_give(&h, operation, &body, &verdict, &context).await;
         }
     }
 }
@@ -240,16 +232,7 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_endpoin
         );
         for case in all {
             let context = format!("{} {}", operation.command(), case.what);
-            assert_eq!(
-                client_verdict(operation, &case.body),
-                case.verdict,
-                "client, {context}"
-            );
-            assert_eq!(
-                mock_verdict(&h, operation, &case.body).await,
-                case.verdict,
-                "mock, {context}"
-            );
+            assert_both_give(&h, operation, &case.body, &case.verdict, &context).await;
             checked += 1;
         }
     }
@@ -349,16 +332,7 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                 );
                 let verdict = if accepted { Ok(()) } else { Err(field.clone()) };
                 let context = format!("{} {field}: {what}", operation.command());
-                assert_eq!(
-                    client_verdict(operation, &body),
-                    verdict,
-                    "client, {context}"
-                );
-                assert_eq!(
-                    mock_verdict(&h, operation, &body).await,
-                    verdict,
-                    "mock, {context}"
-                );
+                assert_both_give(&h, operation, &body, &verdict, &context).await;
                 checked += 1;
             }
         }
