@@ -14,6 +14,7 @@ use axum::{
 use serde_json::json;
 
 use crate::{
+    body_budget::{Unread, MAX_BODY},
     control::journal::JournalEntry,
     control::{routes, token},
     novita_api::error::NovitaError,
@@ -25,9 +26,6 @@ use crate::{
     state::AppState,
     video::serve,
 };
-
-/// Largest request body: a 10 MB image as a base64 data URI fits.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
@@ -79,20 +77,27 @@ async fn method_not_allowed(method: Method, uri: Uri) -> NovitaError {
     NovitaError::method_not_allowed(method.as_str(), uri.path())
 }
 
-/// Records every request to the Novita API (not the control API, videos, health or the
-/// browser's favicon request) in the journal, with its body and the status of the answer.
+/// Reads every request's body within the body budget, and records every request to the
+/// Novita API (not the control API, videos, health or the browser's favicon request) in the
+/// journal, with its body and the status of the answer.
 async fn journal(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico" {
-        return next.run(request).await;
-    }
+    let journaled = !(path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico");
     let started = Instant::now();
     let at_unix_ms = unix_ms_now();
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(_) => return NovitaError::body_too_large(MAX_BODY).into_response(),
+    // Held until the answer is ready: the handler's parsed copies of the body count too.
+    let (bytes, _reservation) = match state.body_budget.read(body).await {
+        Ok(read) => read,
+        Err(Unread::TooLarge | Unread::Incomplete) => {
+            return NovitaError::body_too_large(MAX_BODY).into_response()
+        }
     };
+    if !journaled {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    }
     let mut entry = JournalEntry::new(parts.method.clone(), &parts.uri, &bytes);
     entry.scenario = text_of(parts.headers.get(SCENARIO_NAME));
     let response = next

@@ -74,6 +74,11 @@ pub enum Retired {
     Reject,
 }
 
+/// The slowest clock: a simulated second lasts about 17 real minutes.
+pub const MIN_SPEED: f64 = 0.001;
+/// The fastest clock: a simulated day passes in under a tenth of a real second. Far beyond
+/// this, simulated durations stop fitting the clock's arithmetic.
+pub const MAX_SPEED: f64 = 1_000_000.0;
 /// Queued outcomes kept at most (the control API refuses more).
 pub const MAX_QUEUED_OUTCOMES: usize = 10_000;
 /// Key and endpoint pairs the rate limiter tracks at most.
@@ -151,9 +156,9 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.speed.is_finite() && self.speed > 0.0) {
+        if !(MIN_SPEED..=MAX_SPEED).contains(&self.speed) {
             return Err(format!(
-                "speed must be a positive number (got {})",
+                "speed must be a number from {MIN_SPEED} to {MAX_SPEED} (got {})",
                 self.speed
             ));
         }

@@ -25,6 +25,7 @@
 //! (webhooks, input images) away from link-local addresses.
 
 mod app;
+mod body_budget;
 mod config;
 mod control;
 mod net_guard;

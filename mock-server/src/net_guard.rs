@@ -2,7 +2,9 @@
 //! the mock: by default it will not connect to a link-local address (169.254.0.0/16,
 //! fe80::/10, where cloud metadata services answer) or an unspecified one (0.0.0.0, ::).
 //! Names are checked as they resolve, inside the HTTP client, so the address checked is the
-//! address connected to; IP literals, which skip resolution, are checked before sending.
+//! address connected to; IP literals, which skip resolution, are checked before sending, and
+//! again at every redirect hop. Webhook deliveries follow no redirect at all: a receiver
+//! answers its own deliveries, and a 3xx counts as a failed attempt like any other non-2xx.
 
 use std::{
     fmt,
@@ -102,29 +104,54 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Redirect hops an input-media fetch follows at most.
+pub const MAX_REDIRECTS: usize = 5;
+
 /// The mock's outgoing HTTP (webhooks, input images): no proxy from the environment and,
 /// unless link-local targets are allowed, the guard on every request. Requests can only be
 /// made through [`Outbound::get`] and [`Outbound::post`], which check IP literals before
 /// anything is sent; host names are checked by the client's resolver.
 pub struct Outbound {
-    client: reqwest::Client,
+    /// Input-media fetches: redirects followed, each hop checked.
+    fetches: reqwest::Client,
+    /// Webhook deliveries: no redirect followed.
+    deliveries: reqwest::Client,
     guarded: bool,
+}
+
+/// Follows up to [`MAX_REDIRECTS`] hops, refusing (when `guarded`) any hop whose IP literal the
+/// guard refuses; a hop to a name is checked by the resolver when it connects.
+fn checked_redirects(guarded: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        match check_url(attempt.url().as_str()) {
+            Err(refused) if guarded => attempt.error(refused),
+            _ => attempt.follow(),
+        }
+    })
 }
 
 impl Outbound {
     pub fn new(allow_link_local: bool) -> Self {
-        let builder = reqwest::Client::builder()
-            .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        let builder = if allow_link_local {
+        let client = |redirects: reqwest::redirect::Policy| {
+            let builder = reqwest::Client::builder()
+                .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
+                .redirect(redirects)
+                .no_proxy();
+            let builder = if allow_link_local {
+                builder
+            } else {
+                builder.dns_resolver(Arc::new(GuardedResolver))
+            };
             builder
-        } else {
-            builder.dns_resolver(Arc::new(GuardedResolver))
+                .build()
+                .expect("an HTTP client with default settings builds")
         };
         Outbound {
-            client: builder
-                .build()
-                .expect("an HTTP client with default settings builds"),
+            fetches: client(checked_redirects(!allow_link_local)),
+            deliveries: client(reqwest::redirect::Policy::none()),
             guarded: !allow_link_local,
         }
     }
@@ -137,12 +164,14 @@ impl Outbound {
         }
     }
 
+    /// A fetch of input media.
     pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
-        self.check(url).map(|()| self.client.get(url))
+        self.check(url).map(|()| self.fetches.get(url))
     }
 
+    /// A webhook delivery.
     pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
-        self.check(url).map(|()| self.client.post(url))
+        self.check(url).map(|()| self.deliveries.post(url))
     }
 }
 
@@ -204,6 +233,71 @@ mod tests {
             .unwrap()
             .collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    }
+
+    /// A server that answers every request with a redirect to `location`.
+    async fn redirecting_to(location: &str) -> wiremock::MockServer {
+        use wiremock::{matchers::any, Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(307).insert_header("location", location))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    async fn answering_ok() -> wiremock::MockServer {
+        use wiremock::{matchers::any, Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    #[tokio::test]
+    async fn a_fetch_redirected_to_a_refused_address_is_refused_before_it_is_sent() {
+        let target = answering_ok().await;
+        // Linux connects 0.0.0.0 to this host: without the check the redirect reaches `target`.
+        let hidden = format!("http://0.0.0.0:{}/x.png", target.address().port());
+        let redirector = redirecting_to(&hidden).await;
+        let http = Outbound::new(false);
+        let error = http
+            .get(&format!("{}/x.png", redirector.uri()))
+            .unwrap()
+            .send()
+            .await
+            .expect_err("the redirect is refused");
+        let refused = find_refusal(&error).expect("refused by the guard");
+        assert_eq!(refused.ip, ip("0.0.0.0"));
+        assert!(target.received_requests().await.unwrap().is_empty());
+
+        // A redirect to an allowed address is followed.
+        let allowed = format!("http://127.0.0.1:{}/x.png", target.address().port());
+        let redirector = redirecting_to(&allowed).await;
+        let answer = http.get(&redirector.uri()).unwrap().send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(target.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn deliveries_follow_no_redirect() {
+        let target = answering_ok().await;
+        let hidden = format!("http://0.0.0.0:{}/hook", target.address().port());
+        let redirector = redirecting_to(&hidden).await;
+        let answer = Outbound::new(false)
+            .post(&redirector.uri())
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.status(),
+            307,
+            "the receiver's own answer, not followed"
+        );
+        assert!(target.received_requests().await.unwrap().is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
+    body_budget::BodyBudget,
     config::Config,
     control::journal::Journal,
     net_guard::Outbound,
@@ -25,6 +26,8 @@ pub struct AppState {
 
 pub struct Inner {
     pub config: Config,
+    /// What request bodies may hold in memory at once.
+    pub body_budget: BodyBudget,
     /// Base of the URLs the mock hands out (`--public-url`, else its own address).
     pub public_url: String,
     pub clock: Clock,
@@ -66,6 +69,7 @@ impl AppState {
         let scheduler = Arc::new(Scheduler::default());
         let state = AppState {
             inner: Arc::new(Inner {
+                body_budget: BodyBudget::default(),
                 journal: Journal::new(config.journal_limit),
                 rate_limiter: config.rate_limit.map(RateLimiter::new),
                 public_url: public_url.trim_end_matches('/').to_string(),

@@ -3,6 +3,7 @@
 
 mod body;
 pub(crate) mod journal;
+mod origin;
 pub(crate) mod routes;
 mod tasks;
 pub(crate) mod token;

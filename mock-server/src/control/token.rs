@@ -11,6 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use super::origin;
 use crate::{novita_api::error::NovitaError, state::AppState};
 
 pub const TOKEN_HEADER: &str = "x-mock-token";
@@ -46,7 +47,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Middleware of the control routes.
+/// Middleware of the control routes: the token when the mock has one; without one, only
+/// requests no page of another site could have sent (see `origin`).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let query_token = if request.uri().path().ends_with("/ui") {
         request.uri().query().and_then(|query| {
@@ -57,7 +59,16 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         None
     };
-    match check(&state, request.headers(), query_token.as_deref()) {
+    let verdict = check(&state, request.headers(), query_token.as_deref()).and_then(|()| {
+        match (
+            &state.config.control_token,
+            origin::foreign(&state, request.headers()),
+        ) {
+            (None, Some(refusal)) => Err(refusal),
+            _ => Ok(()),
+        }
+    });
+    match verdict {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),
     }

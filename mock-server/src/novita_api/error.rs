@@ -184,6 +184,19 @@ impl NovitaError {
             "X-Mock-Token does not match this mock's control token",
         )
     }
+
+    /// 403 `FOREIGN_ORIGIN`: a request to the control API sent by a page of another site (its
+    /// `Origin`), or addressed to a host name that is not the mock's own (DNS rebinding).
+    pub fn foreign_origin(header: &str, value: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "FOREIGN_ORIGIN",
+            format!(
+                "{header}: {value:?} is not this mock; the control API answers its own pages and \
+                 loopback names only, or any request that carries X-Mock-Token"
+            ),
+        )
+    }
 }
 
 impl IntoResponse for NovitaError {

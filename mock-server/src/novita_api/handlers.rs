@@ -17,6 +17,7 @@ use crate::{
         auth::authenticate,
         error::NovitaError,
         forced::{answer_instead, forced_outcome},
+        request_text,
         wire::{json_response, result_size_hint},
     },
     rules::{self, vendor_examples, Endpoint},
@@ -63,12 +64,10 @@ pub async fn submit(
             return answer;
         }
     }
-    const JSON_TYPE: &[u8] = b"application/json";
-    let is_json = headers.get(header::CONTENT_TYPE).is_some_and(|v| {
-        let v = v.as_bytes().trim_ascii_start();
-        v.len() >= JSON_TYPE.len() && v[..JSON_TYPE.len()].eq_ignore_ascii_case(JSON_TYPE)
-    });
-    if !is_json {
+    if !headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| is_json_type(v.as_bytes()))
+    {
         return Err(NovitaError::invalid_body(
             "Content-Type",
             "must be application/json",
@@ -107,7 +106,7 @@ pub async fn submit(
         NewTask {
             job,
             seed,
-            request_text: String::from_utf8_lossy(&body).into(),
+            request_text: request_text::kept(&body).into(),
             api_key: Arc::from(key),
             planned_failure,
             fault,
@@ -129,6 +128,18 @@ pub async fn submit(
     let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
     let response = ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
     Ok(Fault::name_in(task.fault.as_ref(), response))
+}
+
+/// Whether a `Content-Type` value is `application/json`, with or without parameters
+/// (`; charset=utf-8`); `application/jsonfoo` is not.
+fn is_json_type(value: &[u8]) -> bool {
+    const JSON_TYPE: &[u8] = b"application/json";
+    let value = value.trim_ascii();
+    let Some((essence, rest)) = value.split_at_checked(JSON_TYPE.len()) else {
+        return false;
+    };
+    essence.eq_ignore_ascii_case(JSON_TYPE)
+        && (rest.is_empty() || rest.trim_ascii_start().starts_with(b";"))
 }
 
 /// The `task_id` query parameter, decoded as a form value. The common query (`task_id=<uuid>`,
@@ -185,6 +196,29 @@ pub async fn result(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_application_json_is_json() {
+        for json in [
+            "application/json",
+            "Application/JSON",
+            " application/json ",
+            "application/json; charset=utf-8",
+            "application/json ;charset=utf-8",
+        ] {
+            assert!(is_json_type(json.as_bytes()), "{json}");
+        }
+        for other in [
+            "application/jsonfoo",
+            "application/json-patch+json",
+            "application/jso",
+            "text/plain",
+            "application/json,text/plain",
+            "",
+        ] {
+            assert!(!is_json_type(other.as_bytes()), "{other}");
+        }
+    }
 
     #[tokio::test]
     async fn the_submit_future_stays_small() {

@@ -6,4 +6,5 @@ pub(crate) mod error;
 pub(crate) mod forced;
 pub(crate) mod handlers;
 pub(crate) mod rate_limit;
+mod request_text;
 pub(crate) mod wire;

@@ -39,6 +39,13 @@ impl Sub<Duration> for MockTime {
     }
 }
 
+/// `duration` times `factor`, saturating at the longest `Duration` instead of panicking as
+/// `Duration::mul_f64` does. `Config::validate` keeps the speed within bounds; this keeps a
+/// clock that has run for years, or was advanced far, from ever panicking.
+pub fn scale(duration: Duration, factor: f64) -> Duration {
+    Duration::try_from_secs_f64(duration.as_secs_f64() * factor).unwrap_or(Duration::MAX)
+}
+
 pub fn unix_ms_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -96,7 +103,7 @@ impl Clock {
             return MockTime(reading.at_anchor);
         }
         let elapsed = real.saturating_duration_since(reading.anchor);
-        MockTime(reading.at_anchor + elapsed.mul_f64(self.speed))
+        MockTime(reading.at_anchor) + scale(elapsed, self.speed)
     }
 
     pub fn now(&self) -> MockTime {
@@ -110,7 +117,8 @@ impl Clock {
     /// The wall-clock milliseconds that stand for `at` (equal to the real wall clock at speed 1
     /// for a clock that was never paused or advanced).
     pub fn unix_ms(&self, at: MockTime) -> u64 {
-        self.started_unix_ms + at.0.as_millis() as u64
+        let since_start = u64::try_from(at.0.as_millis()).unwrap_or(u64::MAX);
+        self.started_unix_ms.saturating_add(since_start)
     }
 
     /// Stops the clock; returns false when it was already stopped.
@@ -159,7 +167,7 @@ impl Clock {
         if reading.paused {
             return None;
         }
-        Some(at.since(now).div_f64(self.speed))
+        Some(scale(at.since(now), 1.0 / self.speed))
     }
 
     pub fn view(&self) -> ClockView {
@@ -210,6 +218,20 @@ mod tests {
         assert!(clock.pause());
         // Time only moved by as much as really passed between resume and pause.
         assert!(clock.now().since(frozen) < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn extreme_durations_saturate_instead_of_panicking() {
+        assert_eq!(scale(Duration::from_secs(2), 1.5), Duration::from_secs(3));
+        assert_eq!(scale(Duration::MAX, 1e300), Duration::MAX);
+        assert_eq!(scale(Duration::from_secs(1), 1e-300), Duration::ZERO);
+        let clock = Clock::new(1.0, true);
+        clock.jump_to(MockTime(Duration::MAX));
+        assert_eq!(
+            clock.real_time_until(MockTime(Duration::MAX)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(clock.unix_ms(MockTime(Duration::MAX)), u64::MAX);
     }
 
     #[test]

@@ -151,7 +151,8 @@ impl Replays {
 
     /// Reads a cassette's text.
     pub fn parse(text: &str) -> Result<Replays, String> {
-        let file: CassetteFile = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+        let file: CassetteFile = serde_saphyr::from_str_with_options(text, cassette_budget())
+            .map_err(|e| e.to_string())?;
         if file.version.value != VERSION {
             return Err(format!(
                 "line {}: version {} is not one this mock reads (it reads {VERSION})",
@@ -211,6 +212,22 @@ impl Replays {
             .collect();
         counts.sort_by_key(|(endpoint, _)| endpoint.path());
         counts
+    }
+}
+
+/// The parser's limits, sized to the largest cassette the mock reads. The defaults (250 000
+/// nodes, a million events) refuse cassettes of a few thousand tasks, far inside what
+/// `novita-proxy` writes; every YAML node takes at least a byte of the file, so a limit of one
+/// node and one event per byte of [`MAX_CASSETTE_BYTES`] refuses nothing the size check lets
+/// through. Nesting depth and aliases keep their defaults: those are what a YAML bomb uses.
+fn cassette_budget() -> serde_saphyr::Options {
+    let per_byte = MAX_CASSETTE_BYTES as usize;
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: per_byte,
+            max_events: 2 * per_byte,
+            max_total_scalar_bytes: per_byte,
+        },
     }
 }
 
@@ -325,6 +342,35 @@ tasks:
         assert_eq!(script.started(), Duration::from_secs(2));
         assert_eq!(script.seed(), Some(77));
         assert!(replays.next(Endpoint::Wan27T2v).is_none());
+    }
+
+    #[test]
+    fn a_cassette_of_thousands_of_tasks_is_read() {
+        // What the proxy writes for a busy day: whole task results, five changes a task.
+        let mut text = String::from("version: 1\ntasks:\n");
+        let tasks = 5000;
+        for task in 0..tasks {
+            text.push_str("- endpoint: /v3/async/wan2.7-t2v\n  request: {prompt: a fox, duration: 5}\n  results:\n");
+            for (step, status) in [
+                "QUEUED",
+                "PROCESSING",
+                "PROCESSING",
+                "PROCESSING",
+                "SUCCEED",
+            ]
+            .iter()
+            .enumerate()
+            {
+                text.push_str(&format!(
+                    "  - after_ms: {}\n    status: 200\n    body: {{task: {{task_id: t-{task}, status: TASK_STATUS_{status}, progress_percent: {}, eta: 3, reason: ''}}, extra: {{seed: '{task}', debug_info: {{request_info: '', submit_time_ms: '0'}}}}, videos: [{{video_url: /v.mp4, video_type: mp4}}]}}\n",
+                    step * 1000,
+                    step * 25
+                ));
+            }
+        }
+        assert!(text.len() > 3 * 1024 * 1024, "{} bytes", text.len());
+        let replays = Replays::parse(&text).expect("a large cassette is read");
+        assert_eq!(replays.counts(), vec![(Endpoint::Wan27T2v, tasks)]);
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
             break;
         }
         let wait = delivery::backoff(state.config.webhook_backoff_ms, number);
-        tokio::time::sleep(wait.div_f64(state.config.speed)).await;
+        tokio::time::sleep(clock::scale(wait, 1.0 / state.config.speed)).await;
     }
     task.delivery()
 }

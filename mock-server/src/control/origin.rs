@@ -1,0 +1,127 @@
+//! Keeps web pages away from a mock that has no control token (the default on loopback). A
+//! browser lets any site send a "simple" cross-origin POST (`text/plain`, no preflight) to
+//! `http://127.0.0.1:8080/_mock/reset`, and a site whose name is rebound to 127.0.0.1 (DNS
+//! rebinding) can even read the answers. So, without the token, the control API answers only
+//! requests whose `Host` is the mock's own name and whose `Origin`, when a browser sends one,
+//! is too. Programs (curl, test suites, the client) send no `Origin` and a loopback `Host`, and
+//! are not affected.
+
+use axum::http::{header, HeaderMap};
+
+use crate::{novita_api::error::NovitaError, state::AppState};
+
+/// The refusal for a request that a page of another site could have made, if it is one.
+pub fn foreign(state: &AppState, headers: &HeaderMap) -> Option<NovitaError> {
+    // Without a Host header (HTTP/1.0, or HTTP/2's :authority elsewhere) there is no name a
+    // rebinding attack could have used.
+    if let Some(host) = headers.get(header::HOST) {
+        let text = host.to_str().unwrap_or_default();
+        if !is_own(state, host_of_authority(text)) {
+            return Some(NovitaError::foreign_origin("Host", text));
+        }
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let text = origin.to_str().unwrap_or_default();
+    let own = url::Url::parse(text)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .and_then(|url| {
+            url.host_str()
+                .map(|h| is_own(state, h.trim_matches(['[', ']'])))
+        });
+    (own != Some(true)).then(|| NovitaError::foreign_origin("Origin", text))
+}
+
+/// The host part of `host[:port]` or `[v6]:port`, without brackets.
+fn host_of_authority(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+/// Whether `host` names this mock: a loopback name or address, the address it listens on, or
+/// the host of its public URL.
+fn is_own(state: &AppState, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true; // RFC 6761: these names are loopback and never go to DNS
+    }
+    let public = url::Url::parse(&state.public_url).ok();
+    let public_host = public.as_ref().and_then(|url| url.host_str());
+    if public_host.is_some_and(|public| public.trim_matches(['[', ']']).eq_ignore_ascii_case(&host))
+    {
+        return true;
+    }
+    let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    ip.is_loopback() || (ip == state.config.addr.ip() && !ip.is_unspecified())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn state(public_url: &str) -> AppState {
+        AppState::new(crate::Config::for_tests(), public_url.into())
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[tokio::test]
+    async fn loopback_names_and_the_public_host_are_the_mocks_own() {
+        let state = state("http://mock.qa.internal:9000");
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST",
+            "app.localhost:3000",
+            "[::1]:8080",
+            "127.8.9.10",
+            "mock.qa.internal:9000",
+        ] {
+            let origin = format!("http://{host}");
+            let h = headers(&[(header::HOST, host), (header::ORIGIN, &origin)]);
+            assert!(foreign(&state, &h).is_none(), "{host}");
+        }
+        assert!(
+            foreign(&state, &HeaderMap::new()).is_none(),
+            "no Host, no Origin"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_sites_and_rebound_names_are_refused() {
+        let state = state("http://127.0.0.1:8080");
+        let refused = [
+            headers(&[(header::HOST, "evil.example:8080")]),
+            headers(&[(header::HOST, "localhost.evil.example")]),
+            headers(&[
+                (header::HOST, "127.0.0.1:8080"),
+                (header::ORIGIN, "https://evil.example"),
+            ]),
+            headers(&[(header::HOST, "127.0.0.1:8080"), (header::ORIGIN, "null")]),
+            headers(&[
+                (header::HOST, "127.0.0.1:8080"),
+                (header::ORIGIN, "file://"),
+            ]),
+            headers(&[(header::HOST, "10.0.0.5:8080")]),
+        ];
+        for h in refused {
+            let error = foreign(&state, &h).expect("refused");
+            assert!(format!("{error:?}").contains("FOREIGN_ORIGIN"), "{h:?}");
+        }
+    }
+}
