@@ -349,3 +349,205 @@ async fn unfinished_unknown_and_expired_videos() {
         .unwrap()
         .contains("Request has expired"));
 }
+
+/// Submits with an `X-Mock-Scenario` header, finishes the task and returns its video link.
+async fn finished_link(mock: &common::Mock, scenario: Option<&str>) -> String {
+    let body = json!({"prompt": "p", "size": "1280*720", "duration": 2}).to_string();
+    let headers: Vec<(&str, &str)> = scenario
+        .map(|s| ("x-mock-scenario", s))
+        .into_iter()
+        .collect();
+    let (status, answer) = mock.post_raw("/v3/async/wan2.7-t2v", &body, &headers).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["task_id"].as_str().unwrap().to_string();
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    mock.result(&id).await.1["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn video_links_answer_single_byte_ranges() {
+    let mock = start_default().await;
+    let url = finished_link(&mock, None).await;
+    let get = |range: Option<&str>| {
+        let mut request = mock.http.get(&url);
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        request.send()
+    };
+    let whole = get(None).await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let whole = whole.bytes().await.unwrap();
+    let length = whole.len();
+
+    for (range, start, end) in [
+        ("bytes=0-99".to_string(), 0, 100),
+        (format!("bytes={}-", length - 10), length - 10, length),
+        ("bytes=-16".to_string(), length - 16, length),
+        (format!("bytes=100-{}", length + 500), 100, length),
+    ] {
+        let part = get(Some(&range)).await.unwrap();
+        assert_eq!(part.status(), 206, "{range}");
+        assert_eq!(
+            part.headers()["content-range"],
+            format!("bytes {start}-{}/{length}", end - 1).as_str()
+        );
+        assert_eq!(
+            part.headers()["content-length"],
+            (end - start).to_string().as_str()
+        );
+        assert_eq!(part.bytes().await.unwrap(), whole[start..end], "{range}");
+    }
+
+    let past = get(Some(&format!("bytes={length}-"))).await.unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{length}").as_str()
+    );
+    assert!(past.text().await.unwrap().contains("InvalidRange"));
+
+    for ignored in ["bytes=0-1,4-5", "bytes=9-1", "pages=1-2", "bytes=x-"] {
+        let answer = get(Some(ignored)).await.unwrap();
+        assert_eq!(answer.status(), 200, "{ignored}");
+        assert_eq!(answer.bytes().await.unwrap(), whole, "{ignored}");
+    }
+
+    let head = mock.http.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        length.to_string().as_str()
+    );
+    assert_eq!(head.headers()["accept-ranges"], "bytes");
+    assert!(head.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_cut_download_strikes_the_first_full_download_not_a_range() {
+    let mock = start_default().await;
+    let url = finished_link(&mock, Some("cut-download:1000")).await;
+    let head = mock.http.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let part = mock
+        .http
+        .get(&url)
+        .header("range", "bytes=0-4999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.bytes().await.unwrap().len(),
+        5000,
+        "a range is not cut"
+    );
+    let full = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    assert!(
+        full.bytes().await.is_err(),
+        "the first full download is cut"
+    );
+    let again = mock.http.get(&url).send().await.unwrap();
+    assert!(again.bytes().await.is_ok(), "once");
+}
+
+#[tokio::test]
+async fn an_input_image_is_fetched_once_however_often_the_video_is_downloaded() {
+    let images = MockServer::start().await;
+    Mock::given(path("/wide.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(png_header(1600, 900), "image/png"))
+        .mount(&images)
+        .await;
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "image_url": format!("{}/wide.png", images.uri())});
+    let (id, first) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let url = mock.result(&id).await.1["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        let again = mock
+            .http
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+    }
+    assert_eq!(images.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_extreme_input_image_gives_a_bounded_video() {
+    // 45 bytes of PNG header saying 1 x 100 000 000 px: once a 231 MB video.
+    let images = MockServer::start().await;
+    Mock::given(path("/thin.png"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(png_header(1, 100_000_000), "image/png"),
+        )
+        .mount(&images)
+        .await;
+    let mock = start(Config {
+        video_cache_mb: 1,
+        ..Config::for_tests()
+    })
+    .await;
+    let body = json!({"prompt": "p", "image_url": format!("{}/thin.png", images.uri()), "width": 1280, "height": 720});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (336, 2688), "1:8 at most");
+    assert!(bytes.len() < 2 * 1024 * 1024, "{} bytes", bytes.len());
+}
+
+/// An MP4 whose moov holds a zero-size child, or a 64-bit size under meta: the inputs that
+/// hung and aborted the mock. The edit still finishes with the requested shape, and the mock
+/// keeps answering.
+#[tokio::test]
+async fn hostile_input_mp4s_neither_hang_nor_kill_the_mock() {
+    let bx = |kind: &[u8; 4], body: &[u8]| {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    };
+    let mut zero = 0u32.to_be_bytes().to_vec();
+    zero.extend_from_slice(b"trak");
+    let mut meta = 1u32.to_be_bytes().to_vec();
+    meta.extend_from_slice(b"meta");
+    meta.extend_from_slice(&0x0004_0000_0000_0000u64.to_be_bytes());
+    meta.extend_from_slice(&[0; 12]);
+    let mvhd = bx(b"mvhd", &[0; 100]);
+    let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isom");
+    let looping = [ftyp.clone(), bx(b"moov", &[mvhd.clone(), zero].concat())].concat();
+    let aborting = [
+        ftyp,
+        bx(b"moov", &[mvhd, bx(b"udta", &meta), meta.clone()].concat()),
+    ]
+    .concat();
+    let server = MockServer::start().await;
+    for (name, file) in [("/loop.mp4", looping), ("/abort.mp4", aborting)] {
+        Mock::given(path(name))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(file, "video/mp4"))
+            .mount(&server)
+            .await;
+    }
+    let mock = start_default().await;
+    for name in ["loop.mp4", "abort.mp4"] {
+        let body = json!({"video_url": format!("{}/{name}", server.uri()), "prompt": "p"});
+        let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+        let video = probe(&bytes);
+        assert_eq!((video.width, video.height), (1920, 1080), "{name}: 16:9");
+        assert!((video.seconds - 5.0).abs() < 0.01, "{name}: 5 s");
+    }
+    let health = mock.http.get(mock.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}

@@ -1,13 +1,15 @@
 //! Images sent inline (`data:` URIs) are judged at submission against the limits the pages
 //! give; an image given as a URL is not fetched on the submit path (the video store reads it
-//! later, only to shape the video). A data URI that holds no readable image passes here.
+//! later, only to shape the video). A data URI that holds no readable image passes here. The
+//! payload is checked and measured in chunks and only the header is decoded: a 30 MB image is
+//! never decoded whole on the submit path.
 
 use imagesize::ImageType;
 
 use crate::{
     novita_api::error::NovitaError,
     rules::fields::{Checked, Fields},
-    video::input::data_uri_bytes,
+    video::data_uri::DataUri,
 };
 
 /// What the pages allow for an input image.
@@ -56,28 +58,26 @@ pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> 
     let Some(text) = f.raw(field).and_then(|v| v.as_str()) else {
         return Ok(());
     };
-    let Some(bytes) = data_uri_bytes(text) else {
+    let Some(image) = DataUri::parse(text).and_then(|uri| uri.image()) else {
         return Ok(());
     };
-    let Ok(size) = imagesize::blob_size(&bytes) else {
+    let Some((w, h)) = image.size else {
         return Ok(());
     };
     let refuse = |rule: String| Err(NovitaError::invalid_body(&f.name(field), rule));
-    if let Ok(kind) = imagesize::image_type(&bytes) {
+    if let Some(kind) = image.kind {
         if !limits.formats.contains(&kind) {
             return refuse(format!(
                 "{kind:?} images are not supported; use JPEG, PNG, BMP or WEBP"
             ));
         }
     }
-    if bytes.len() > limits.max_bytes {
+    if image.len > limits.max_bytes {
         return refuse(format!(
             "the image is {} bytes; at most {} are allowed",
-            bytes.len(),
-            limits.max_bytes
+            image.len, limits.max_bytes
         ));
     }
-    let (w, h) = (size.width, size.height);
     let sides = limits.min_side..=limits.max_side;
     if !sides.contains(&w) || !sides.contains(&h) {
         return refuse(format!(

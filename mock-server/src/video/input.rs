@@ -1,12 +1,15 @@
 //! Reading the media a request points at, to shape its video: an input image's size, an input
 //! video's size and length. Fetches go through the network guard, with a size cap and a
-//! timeout; what cannot be read leaves the requested shape in place.
+//! timeout; `data:` URIs are read in place (never fetched). Input MP4s are read by our own
+//! box walker (`boxes`), never by a general parser. What cannot be read leaves the requested
+//! shape in place.
 
 use std::time::Duration;
 
-use base64::Engine;
-
-use crate::net_guard::Outbound;
+use crate::{
+    net_guard::Outbound,
+    video::{boxes, data_uri::DataUri},
+};
 
 /// Largest input image read to learn its size (the pages allow 20 MB).
 const IMAGE_LIMIT: usize = 20 * 1024 * 1024;
@@ -22,27 +25,27 @@ pub struct VideoShape {
     pub seconds: f64,
 }
 
-/// The payload of a base64 `data:` URI; `None` for anything else.
-pub fn data_uri_bytes(text: &str) -> Option<Vec<u8>> {
-    let (_, payload) = text.strip_prefix("data:")?.split_once(";base64,")?;
-    base64::engine::general_purpose::STANDARD
-        .decode(payload.trim())
-        .ok()
-}
-
-/// The bytes at `url`: a `data:` URI's payload, or an http(s) body of at most `limit` bytes.
-async fn read(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u8>> {
-    if url.starts_with("data:") {
-        return data_uri_bytes(url).filter(|bytes| bytes.len() <= limit);
-    }
-    fetch_limited(url, http, limit).await
-}
-
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
 pub async fn image_size(url: &str, http: &Outbound) -> Option<(usize, usize)> {
-    let bytes = read(url, http, IMAGE_LIMIT).await?;
+    if url.starts_with("data:") {
+        return inline_image_size(url);
+    }
+    let bytes = fetch_limited(url, http, IMAGE_LIMIT).await?;
     let size = imagesize::blob_size(&bytes).ok()?;
-    (size.width > 0 && size.height > 0).then_some((size.width, size.height))
+    positive((size.width, size.height))
+}
+
+/// Width and height of the image in a `data:` URI, read from its header alone.
+pub fn inline_image_size(uri: &str) -> Option<(usize, usize)> {
+    let image = DataUri::parse(uri)?.image()?;
+    if image.len > IMAGE_LIMIT {
+        return None;
+    }
+    positive(image.size?)
+}
+
+fn positive((width, height): (usize, usize)) -> Option<(usize, usize)> {
+    (width > 0 && height > 0).then_some((width, height))
 }
 
 async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u8>> {
@@ -68,20 +71,19 @@ async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u
 
 /// Width, height and length of the MP4 (or MOV) video at `url`, if it can be read.
 pub async fn video_shape(url: &str, http: &Outbound) -> Option<VideoShape> {
-    let bytes = read(url, http, VIDEO_LIMIT).await?;
-    let size = bytes.len() as u64;
-    let reader = mp4::Mp4Reader::read_header(std::io::Cursor::new(bytes), size).ok()?;
-    let seconds = reader.duration().as_secs_f64();
-    let video = reader
-        .tracks()
-        .values()
-        .find(|track| matches!(track.track_type(), Ok(mp4::TrackType::Video)))?;
-    let (width, height) = (usize::from(video.width()), usize::from(video.height()));
-    (width > 0 && height > 0 && seconds > 0.0).then_some(VideoShape {
-        width,
-        height,
-        seconds,
-    })
+    if url.starts_with("data:") {
+        return inline_video_shape(url);
+    }
+    boxes::video_shape(&fetch_limited(url, http, VIDEO_LIMIT).await?)
+}
+
+/// Width, height and length of the video in a `data:` URI (measured before it is decoded).
+pub fn inline_video_shape(uri: &str) -> Option<VideoShape> {
+    let uri = DataUri::parse(uri)?;
+    if uri.decoded_len()? > VIDEO_LIMIT {
+        return None;
+    }
+    boxes::video_shape(&uri.decode()?)
 }
 
 #[cfg(test)]
@@ -125,10 +127,10 @@ mod tests {
             seed: 1,
             audio: true,
         };
-        let mp4 = crate::video::render(&spec);
+        let mp4 = crate::video::render(&spec).unwrap();
         let uri = format!(
             "data:video/mp4;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(mp4)
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, mp4)
         );
         let shape = video_shape(&uri, &Outbound::new(false)).await.unwrap();
         assert_eq!((shape.width, shape.height), (320, 240));

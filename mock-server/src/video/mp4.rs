@@ -83,6 +83,12 @@ impl BoxWriter {
     }
 }
 
+/// A frame side as the boxes store it: exactly, never cut to 16 bits (`render` refuses sides
+/// past `frame::MAX_SIDE`, which fits).
+fn side(value: u32) -> u16 {
+    u16::try_from(value).expect("render keeps frame sides within 16 bits")
+}
+
 pub(crate) fn mux(track: &Track<'_>) -> Vec<u8> {
     let sample_sizes: Vec<u32> = track.samples.iter().map(|s| s.len() as u32 + 4).collect();
     let payload: usize = sample_sizes.iter().map(|s| *s as usize).sum();
@@ -169,8 +175,8 @@ fn track_header(w: &mut BoxWriter, id: u32, duration_ms: u32, volume: u16, size:
     w.u16(volume);
     w.u16(0);
     w.matrix();
-    w.u32(size.0 << 16);
-    w.u32(size.1 << 16);
+    w.u32(u32::from(side(size.0)) << 16);
+    w.u32(u32::from(side(size.1)) << 16);
     w.end();
 }
 
@@ -245,8 +251,8 @@ fn video_trak(
     w.zeros(6);
     w.u16(1); // data_reference_index
     w.zeros(16);
-    w.u16(track.width as u16);
-    w.u16(track.height as u16);
+    w.u16(side(track.width));
+    w.u16(side(track.height));
     w.u32(0x0048_0000); // 72 dpi
     w.u32(0x0048_0000);
     w.u32(0);

@@ -1,5 +1,6 @@
 //! Renders a video: an H.264 stream of moving test-card frames in an MP4 container.
 
+use super::frame::{self, OutOfLimits};
 use super::h264::{self, Picture, StreamParams};
 use super::mp4;
 
@@ -19,15 +20,11 @@ pub struct VideoSpec {
 /// Encodes the video described by `spec` as an MP4 (H.264 Constrained Baseline).
 ///
 /// The picture is a soft diagonal gradient whose colours come from the seed, with a grid of
-/// lighter squares, so different seeds are visibly different. Width and height must be even
-/// (4:2:0 chroma).
-pub fn render(spec: &VideoSpec) -> Vec<u8> {
-    assert!(spec.width >= 16 && spec.height >= 16, "video too small");
-    assert!(
-        spec.width % 2 == 0 && spec.height % 2 == 0,
-        "odd video size"
-    );
-    assert!(spec.fps > 0 && spec.frames > 0, "empty video");
+/// lighter squares, so different seeds are visibly different. A spec outside the limits of
+/// `frame` (even sides of 16 to 3840 px, at most 4K's area, ...) is refused: the size of
+/// the picture and of the video follow from it.
+pub fn render(spec: &VideoSpec) -> Result<Vec<u8>, OutOfLimits> {
+    frame::check(spec)?;
     let params = StreamParams {
         width: spec.width,
         height: spec.height,
@@ -41,7 +38,7 @@ pub fn render(spec: &VideoSpec) -> Vec<u8> {
     }
     let sps = h264::sps(&params);
     let pps = h264::pps();
-    mp4::mux(&mp4::Track {
+    Ok(mp4::mux(&mp4::Track {
         width: spec.width,
         height: spec.height,
         fps: spec.fps,
@@ -50,7 +47,7 @@ pub fn render(spec: &VideoSpec) -> Vec<u8> {
         profile: params.profile(),
         samples: &samples,
         silent_audio: spec.audio,
-    })
+    }))
 }
 
 /// The lowest level whose frame-size and macroblock-rate limits fit the stream.
@@ -141,13 +138,62 @@ mod tests {
             seed: 7,
             audio: true,
         };
-        assert_eq!(render(&spec), render(&spec));
+        assert_eq!(render(&spec).unwrap(), render(&spec).unwrap());
         assert_ne!(
-            render(&spec),
+            render(&spec).unwrap(),
             render(&VideoSpec {
                 seed: 8,
                 ..spec.clone()
             })
+            .unwrap()
         );
+    }
+
+    #[test]
+    fn specs_outside_the_limits_are_refused_not_rendered() {
+        let spec = |width, height| VideoSpec {
+            width,
+            height,
+            fps: 24,
+            frames: 2,
+            seed: 0,
+            audio: false,
+        };
+        // What used to panic (odd, tiny) or abort (a 2^31-line picture) is an error.
+        for (width, height) in [(15, 16), (17, 16), (16, u32::MAX - 1), (2, 1 << 31), (0, 0)] {
+            assert!(render(&spec(width, height)).is_err(), "{width}x{height}");
+        }
+        let empty = VideoSpec {
+            frames: 0,
+            ..spec(16, 16)
+        };
+        assert!(render(&empty).is_err());
+    }
+
+    /// The largest video the limits allow: its size and render time are printed (run with
+    /// `--nocapture`; nothing is asserted on time).
+    #[test]
+    fn the_largest_video_renders_and_reads_back_exactly() {
+        let spec = VideoSpec {
+            width: frame::MAX_SIDE,
+            height: frame::MAX_AREA / frame::MAX_SIDE,
+            fps: 30,
+            frames: frame::MAX_FRAMES,
+            seed: 5,
+            audio: true,
+        };
+        let started = std::time::Instant::now();
+        let bytes = render(&spec).unwrap();
+        println!(
+            "largest video: {}x{}, {} frames: {} bytes in {:?}",
+            spec.width,
+            spec.height,
+            spec.frames,
+            bytes.len(),
+            started.elapsed()
+        );
+        let shape = crate::video::boxes::video_shape(&bytes).unwrap();
+        assert_eq!((shape.width, shape.height), (3840, 2160));
+        assert!((shape.seconds - 60.0).abs() < 0.01, "{shape:?}");
     }
 }
