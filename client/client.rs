@@ -2,8 +2,11 @@
 //!
 //! What it does is split by concern: `submit.rs` checks and sends bodies, `wait.rs` reads task
 //! results and waits for them, `download.rs` fetches the videos.
+//!
+//! Neither type shows the API key in its `Debug` output: both are written by hand below, so that
+//! a `{:?}` in a log line cannot leak it.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 
@@ -50,13 +53,34 @@ pub const BASE_URL_ENV: &str = "NOVITA_BASE_URL";
 /// client.download_video(&result, "fox.mp4", |_, _| {}).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NovitaClient {
     pub(crate) api: generated::Client,
     /// Plain client for result URLs: they are pre-signed and must not carry our API key.
     pub(crate) download_http: reqwest::Client,
     pub(crate) poll_retry: RetryPolicy,
     pub(crate) submit_retry: RetryPolicy,
+    /// The limits the HTTP clients were built with, named again in timeout errors.
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) download_idle_timeout: Duration,
+}
+
+/// What `{:?}` shows of a key: that there is one, never any of it.
+const REDACTED: &str = "<redacted>";
+
+impl fmt::Debug for NovitaClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the HTTP clients: their default headers carry the key.
+        f.debug_struct("NovitaClient")
+            .field("base_url", &self.base_url())
+            .field("api_key", &REDACTED)
+            .field("timeout", &self.timeout)
+            .field("download_idle_timeout", &self.download_idle_timeout)
+            .field("poll_retry", &self.poll_retry)
+            .field("submit_retry", &self.submit_retry)
+            .finish()
+    }
 }
 
 /// Settings of a [`NovitaClient`]; see [`NovitaClient::builder`].
@@ -70,6 +94,7 @@ pub struct NovitaClient {
 ///     .base_url("http://127.0.0.1:8080")
 ///     .timeout(Duration::from_secs(20))
 ///     .connect_timeout(Duration::from_secs(5))
+///     .download_idle_timeout(Duration::from_secs(60))
 ///     .user_agent("my-service/1.0")
 ///     .poll_retry(RetryPolicy { max_attempts: 8, ..RetryPolicy::default() })
 ///     .submit_retry(RetryPolicy::never())
@@ -77,24 +102,46 @@ pub struct NovitaClient {
 ///     .unwrap();
 /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     api_key: Option<String>,
     base_url: String,
     timeout: Duration,
     connect_timeout: Duration,
+    download_idle_timeout: Duration,
     user_agent: String,
     poll_retry: RetryPolicy,
     submit_retry: RetryPolicy,
 }
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("download_idle_timeout", &self.download_idle_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("poll_retry", &self.poll_retry)
+            .field("submit_retry", &self.submit_retry)
+            .finish()
+    }
+}
+
+/// Default limit of one API request, answer included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit of a video download's silence: the longest wait for its next bytes.
+pub const DEFAULT_DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             api_key: None,
             base_url: DEFAULT_BASE_URL.to_string(),
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
+            download_idle_timeout: DEFAULT_DOWNLOAD_IDLE_TIMEOUT,
             user_agent: concat!("novita-video-rust/", env!("CARGO_PKG_VERSION")).to_string(),
             poll_retry: RetryPolicy::default(),
             submit_retry: RetryPolicy {
@@ -128,7 +175,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit for one whole request, answer included (default 30 s).
+    /// Limit for one whole API request (a submission, a task-result read), from connecting to
+    /// the last byte of the answer (default 60 s). A read that runs past it is
+    /// [`Error::Timeout`]; a submission is [`Error::SubmissionOutcomeUnknown`], since the task
+    /// may exist. Video downloads are not bound by it (see
+    /// [`ClientBuilder::download_idle_timeout`]).
     ///
     /// ```
     /// let builder = novita_video::NovitaClient::builder().api_key("k").timeout(std::time::Duration::from_secs(60));
@@ -147,6 +198,19 @@ impl ClientBuilder {
     /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Limit for a video download's silence (default 30 s): the longest wait for the answer's
+    /// headers and then for each next part of the video. A slow download that keeps moving goes
+    /// on however long it takes; one that stalls is [`Error::Timeout`].
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").download_idle_timeout(std::time::Duration::from_secs(120));
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn download_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.download_idle_timeout = timeout;
         self
     }
 
@@ -226,7 +290,7 @@ impl ClientBuilder {
         let download_http = reqwest::Client::builder()
             .user_agent(self.user_agent.clone())
             .connect_timeout(self.connect_timeout)
-            .read_timeout(self.timeout)
+            .read_timeout(self.download_idle_timeout)
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         Ok(NovitaClient {
@@ -234,6 +298,9 @@ impl ClientBuilder {
             download_http,
             poll_retry: self.poll_retry,
             submit_retry: self.submit_retry,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            download_idle_timeout: self.download_idle_timeout,
         })
     }
 }
@@ -303,6 +370,28 @@ impl NovitaClient {
     /// ```
     pub fn api(&self) -> &generated::Client {
         &self.api
+    }
+
+    /// A transport error that is a timeout, as [`Error::Timeout`] of `what` with the limit it
+    /// ran past; any other error as it is.
+    pub(crate) fn name_timeout(&self, error: Error, what: &str) -> Error {
+        match error {
+            Error::Transport {
+                source, task_id, ..
+            } if source.is_timeout() => {
+                let (what, limit) = if source.is_connect() {
+                    (format!("connecting for {what}"), self.connect_timeout)
+                } else {
+                    (what.to_string(), self.timeout)
+                };
+                Error::Timeout {
+                    what,
+                    limit,
+                    task_id,
+                }
+            }
+            other => other,
+        }
     }
 
     /// The base URL requests go to.

@@ -1,15 +1,52 @@
-//! Streaming a result video to a writer or a file.
+//! Streaming a result video to a writer or a file, refusing an answer that is not a video
+//! (an error page or JSON body behind a 200) before any of it is written.
 
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+use reqwest::header::CONTENT_TYPE;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::{error::Error, generated::types::TaskResultResponse, NovitaClient};
+use crate::{
+    error::{body_start_within, Error, DOWNLOAD_BODY_START_LIMIT},
+    generated::types::TaskResultResponse,
+    NovitaClient,
+};
+
+/// Box types an MP4 or MOV file can start with (ISO BMFF: a 4-byte size, then the type).
+const FIRST_BOX_TYPES: [&[u8; 4]; 5] = [b"ftyp", b"moov", b"mdat", b"free", b"wide"];
+
+/// Whether the first bytes can be an MP4/MOV file: a known box type at bytes 4..8.
+fn starts_like_mp4(head: &[u8]) -> bool {
+    head.get(4..8)
+        .is_some_and(|kind| FIRST_BOX_TYPES.iter().any(|known| kind == *known))
+}
+
+/// Whether a `Content-Type` says the body is a document (JSON, XML, HTML, text), not a video.
+fn names_a_document(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence.ends_with("/json")
+        || essence.ends_with("+json")
+        || essence.ends_with("/xml")
+        || essence.ends_with("+xml")
+}
 
 impl NovitaClient {
     /// Streams `url` into `writer`, calling `progress(bytes_so_far, total_if_known)` after each
     /// chunk. Returns the number of bytes written. The URL is fetched without the API key:
     /// result links are pre-signed.
+    ///
+    /// An error status is [`Error::Download`]. A 2xx answer whose `Content-Type` names JSON,
+    /// XML, HTML or text, or whose first bytes are no MP4/MOV box (`ftyp`, `moov`, `mdat`,
+    /// `free`, `wide` at bytes 4..8), is [`Error::NotAVideo`], and nothing is written. A download
+    /// that gets no bytes for the client's `download_idle_timeout` is [`Error::Timeout`]; one
+    /// that keeps moving is never cut, however long it takes.
     ///
     /// ```,no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
@@ -29,17 +66,26 @@ impl NovitaClient {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let transport = |source: reqwest::Error| Error::Transport {
-            timed_out: source.is_timeout(),
-            source,
-            task_id: None,
+        let stalled = |source: reqwest::Error| {
+            if source.is_timeout() {
+                Error::Timeout {
+                    what: format!("the download of {url} (no bytes came)"),
+                    limit: if source.is_connect() {
+                        self.connect_timeout
+                    } else {
+                        self.download_idle_timeout
+                    },
+                    task_id: None,
+                }
+            } else {
+                Error::Transport {
+                    source,
+                    timed_out: false,
+                    task_id: None,
+                }
+            }
         };
-        let mut response = self
-            .download_http
-            .get(url)
-            .send()
-            .await
-            .map_err(transport)?;
+        let mut response = self.download_http.get(url).send().await.map_err(stalled)?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::Download {
@@ -47,21 +93,51 @@ impl NovitaClient {
                 status,
             });
         }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        // Read before any of the body: reqwest's figure is what is left to read.
         let total = response.content_length();
+        // Enough of the body to know whether it is a video (and to show it when it is not).
+        let mut head = Vec::new();
+        let mut ended = false;
+        while head.len() < DOWNLOAD_BODY_START_LIMIT {
+            match response.chunk().await.map_err(stalled)? {
+                Some(chunk) => head.extend_from_slice(&chunk),
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        if names_a_document(&content_type) || !starts_like_mp4(&head) {
+            return Err(Error::NotAVideo {
+                url: url.to_string(),
+                status,
+                content_type,
+                body_start: body_start_within(&head, DOWNLOAD_BODY_START_LIMIT),
+            });
+        }
         let mut written = 0u64;
         progress(written, total);
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            writer.write_all(&chunk).await.map_err(|source| Error::Io {
-                context: format!("writing the download of {url}"),
-                source,
-            })?;
-            written += chunk.len() as u64;
-            progress(written, total);
-        }
-        writer.flush().await.map_err(|source| Error::Io {
+        let write_error = |source| Error::Io {
             context: format!("writing the download of {url}"),
             source,
-        })?;
+        };
+        let mut next = Some(Bytes::from(head));
+        while let Some(chunk) = next {
+            writer.write_all(&chunk).await.map_err(write_error)?;
+            written += chunk.len() as u64;
+            progress(written, total);
+            next = if ended {
+                None
+            } else {
+                response.chunk().await.map_err(stalled)?
+            };
+        }
+        writer.flush().await.map_err(write_error)?;
         Ok(written)
     }
 

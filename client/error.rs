@@ -8,6 +8,8 @@ use crate::{generated::types::TaskResultResponse, TaskStatus};
 
 /// How much of an unexpected body is kept in an error (enough to recognise an HTML page).
 pub(crate) const BODY_START_LIMIT: usize = 512;
+/// How much of a download that is not a video is kept in [`Error::NotAVideo`].
+pub const DOWNLOAD_BODY_START_LIMIT: usize = 200;
 
 /// One broken rule in a request body, found before anything was sent.
 ///
@@ -120,8 +122,9 @@ pub enum Error {
         source: serde_json::Error,
     },
 
-    /// The connection failed or timed out; for a submission, only where no task can exist
-    /// (see [`Error::SubmissionOutcomeUnknown`]).
+    /// The connection failed; for a submission, only where no task can exist (see
+    /// [`Error::SubmissionOutcomeUnknown`]). A timeout is [`Error::Timeout`] instead, so
+    /// `timed_out` is false for the errors this crate makes.
     #[error("{}{}: {source}", if *timed_out { "request timed out" } else { "transport error" }, for_task(task_id))]
     Transport {
         source: reqwest::Error,
@@ -129,13 +132,24 @@ pub enum Error {
         task_id: Option<String>,
     },
 
+    /// Something did not finish within its limit: `what` names it (`the task-result request`,
+    /// `the download of <url>`, ...) and `limit` is the limit it ran past.
+    #[error("{what} timed out after {}{}", seconds(limit), for_task(task_id))]
+    Timeout {
+        what: String,
+        limit: Duration,
+        task_id: Option<String>,
+    },
+
     /// A submission was sent but no answer came back (timeout, connection reset). Novita may
     /// have created, and may bill, a task. The client never retries this case: look for the task
-    /// (or its webhook) before submitting again.
-    #[error("no answer to {operation} after the request was sent; a task may exist and may be billed: {source}")]
+    /// (or its webhook) before submitting again. `timed_out_after` is the request timeout when
+    /// that is what ended the wait.
+    #[error("no answer to {operation}{} after the request was sent; a task may exist and may be billed: {source}", timed_out_after.as_ref().map(|l| format!(" (timed out after {})", seconds(l))).unwrap_or_default())]
     SubmissionOutcomeUnknown {
         operation: &'static str,
         source: reqwest::Error,
+        timed_out_after: Option<Duration>,
     },
 
     /// The task ended without a video: `TASK_STATUS_FAILED` (with Novita's reason) or another
@@ -164,6 +178,18 @@ pub enum Error {
     #[error("downloading {url} failed with HTTP {}", status.as_u16())]
     Download { url: String, status: StatusCode },
 
+    /// The video URL answered 2xx with something that is not a video: a JSON, XML, HTML or
+    /// text content type, or first bytes that are no MP4/MOV box. Nothing was written.
+    #[error("downloading {url}: HTTP {} answered {} that is not a video; it starts with {body_start:?}", status.as_u16(), if content_type.is_empty() { "with no content type".to_string() } else { format!("`{content_type}`") })]
+    NotAVideo {
+        url: String,
+        status: StatusCode,
+        /// The `Content-Type` header, empty when there was none.
+        content_type: String,
+        /// The first [`DOWNLOAD_BODY_START_LIMIT`] bytes, as text.
+        body_start: String,
+    },
+
     /// Writing a download failed.
     #[error("{context}: {source}")]
     Io {
@@ -188,6 +214,11 @@ fn join(violations: &[Violation]) -> String {
         .join("; ")
 }
 
+/// A limit as people write it: `60s`, `1.5s`.
+fn seconds(limit: &Duration) -> String {
+    format!("{}s", limit.as_secs_f64())
+}
+
 fn for_task(task_id: &Option<String>) -> String {
     task_id
         .as_ref()
@@ -205,7 +236,9 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(api) => Some(api.status),
-            Error::UnexpectedBody { status, .. } | Error::Download { status, .. } => Some(*status),
+            Error::UnexpectedBody { status, .. }
+            | Error::Download { status, .. }
+            | Error::NotAVideo { status, .. } => Some(*status),
             Error::Decode { status, .. } => *status,
             Error::Transport { source, .. } => source.status(),
             _ => None,
@@ -240,7 +273,8 @@ impl Error {
             Error::Api(api) => api.task_id.as_deref(),
             Error::UnexpectedBody { task_id, .. }
             | Error::Decode { task_id, .. }
-            | Error::Transport { task_id, .. } => task_id.as_deref(),
+            | Error::Transport { task_id, .. }
+            | Error::Timeout { task_id, .. } => task_id.as_deref(),
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
             | Error::NoVideo { task_id } => Some(task_id),
@@ -261,7 +295,8 @@ impl Error {
             Error::Api(api) => api.task_id = Some(id.to_string()),
             Error::UnexpectedBody { task_id, .. }
             | Error::Decode { task_id, .. }
-            | Error::Transport { task_id, .. } => *task_id = Some(id.to_string()),
+            | Error::Transport { task_id, .. }
+            | Error::Timeout { task_id, .. } => *task_id = Some(id.to_string()),
             _ => {}
         }
         self
@@ -270,6 +305,11 @@ impl Error {
 
 /// The first [`BODY_START_LIMIT`] bytes of a body, as text.
 pub(crate) fn body_start(body: &[u8]) -> String {
-    let end = body.len().min(BODY_START_LIMIT);
+    body_start_within(body, BODY_START_LIMIT)
+}
+
+/// The first `limit` bytes of a body, as text.
+pub(crate) fn body_start_within(body: &[u8], limit: usize) -> String {
+    let end = body.len().min(limit);
     String::from_utf8_lossy(&body[..end]).into_owned()
 }

@@ -30,8 +30,11 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
-pub use client::{ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL};
-pub use error::{ApiError, Error, Violation};
+pub use client::{
+    ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
+    DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+};
+pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 /// The request and response types of the spec. The request of a retired operation is a
 /// deprecated alias, so code that still builds one is warned at compile time.
 pub mod types {

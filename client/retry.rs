@@ -78,7 +78,7 @@ pub(crate) enum Idempotency {
 fn may_retry(error: &Error, kind: Idempotency) -> bool {
     match kind {
         Idempotency::Read => match error {
-            Error::Transport { .. } => true,
+            Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::Api(_) | Error::UnexpectedBody { .. } => error
                 .status()
                 .is_some_and(|s| s.as_u16() == 429 || s.is_server_error()),

@@ -86,10 +86,12 @@ impl NovitaClient {
             Err(Error::Transport { source, .. }) if !source.is_connect() => {
                 Err(Error::SubmissionOutcomeUnknown {
                     operation: R::OPERATION,
+                    timed_out_after: source.is_timeout().then_some(self.timeout),
                     source,
                 })
             }
-            Err(other) => Err(other),
+            // A connection that could not be opened in time: nothing was sent.
+            Err(error) => Err(self.name_timeout(error, R::OPERATION)),
         }
     }
 
@@ -110,5 +112,6 @@ impl NovitaClient {
         observe(request.send_raw(&self.api))
             .await
             .map(|accepted| accepted.task_id)
+            .map_err(|e| self.name_timeout(e, R::OPERATION))
     }
 }

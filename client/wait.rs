@@ -125,7 +125,8 @@ impl NovitaClient {
         .await
     }
 
-    /// One task-result request, without retries.
+    /// One task-result request, without retries. A request that runs past the client's
+    /// timeout is [`Error::Timeout`].
     ///
     /// ```,no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
@@ -135,7 +136,10 @@ impl NovitaClient {
     pub async fn task_result_once(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
         observe(self.api.get_task_result().task_id(task_id).send())
             .await
-            .map_err(|e| e.with_task_id(task_id))
+            .map_err(|e| {
+                self.name_timeout(e, "the task-result request")
+                    .with_task_id(task_id)
+            })
     }
 
     /// Polls until the task ends and returns its result. A failed or canceled task is

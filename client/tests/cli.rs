@@ -1,5 +1,10 @@
 //! The `novita` command line against a wiremock stand-in: output, exit codes, what it sends.
 
+mod common;
+
+use std::time::Duration;
+
+use common::{drip_server, mp4_bytes, ok_head};
 use serde_json::{json, Value};
 use tokio::process::Command;
 use wiremock::{
@@ -14,9 +19,13 @@ struct Run {
 }
 
 async fn novita(server: &MockServer, args: &[&str]) -> Run {
+    novita_at(&server.uri(), args).await
+}
+
+async fn novita_at(base_url: &str, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_novita"))
         .args(args)
-        .env("NOVITA_BASE_URL", server.uri())
+        .env("NOVITA_BASE_URL", base_url)
         .env("NOVITA_API_KEY", "cli-key")
         .output()
         .await
@@ -147,7 +156,7 @@ async fn wait_and_download_write_the_video() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v.mp4"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![7u8; 1000], "video/mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(1000), "video/mp4"))
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
@@ -159,7 +168,7 @@ async fn wait_and_download_write_the_video() {
         "plain progress lines without a terminal: {}",
         run.stderr
     );
-    assert_eq!(std::fs::read(&file).unwrap(), vec![7u8; 1000]);
+    assert_eq!(std::fs::read(&file).unwrap(), mp4_bytes(1000));
     let run = novita(
         &server,
         &[
@@ -173,6 +182,74 @@ async fn wait_and_download_write_the_video() {
     .await;
     let value: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(value["downloaded"]["bytes"], 1000);
+}
+
+#[tokio::test]
+async fn download_refuses_a_json_body_exits_7_and_leaves_nothing_at_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
+            &server,
+            "TASK_STATUS_SUCCEED",
+            "",
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v.mp4"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"code":404,"x"}"#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fox.mp4");
+    let run = novita(
+        &server,
+        &["download", "t-42", "--out", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(run.stderr.contains("not a video"), "{}", run.stderr);
+    assert!(run.stderr.contains("application/json"), "{}", run.stderr);
+    assert!(run.stderr.contains(r#"{\"code\":404"#), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn result_gives_up_at_its_timeout_against_an_upstream_that_drips() {
+    let body = " ".repeat(10_000);
+    let url = drip_server(
+        ok_head("application/json", body.len()),
+        body.into_bytes(),
+        1,
+        Duration::from_millis(100),
+    )
+    .await;
+    let run = novita_at(&url, &["result", "t-42", "--timeout", "1"]).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("timed out after 1s"), "{}", run.stderr);
+    assert!(run.stderr.contains("task t-42"), "{}", run.stderr);
+    let run = novita_at(
+        &url,
+        &[
+            "download",
+            "t-42",
+            "--out",
+            "/nonexistent/x.mp4",
+            "--timeout",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    let run = novita_at(&url, &["result", "t-42", "--timeout", "0"]).await;
+    assert_eq!(
+        run.code, 2,
+        "a zero timeout is a usage error: {}",
+        run.stderr
+    );
 }
 
 #[tokio::test]

@@ -113,3 +113,30 @@ async fn a_bad_upstream_url_stops_it_at_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("upstream URL \"not a url\""), "{stderr}");
 }
+
+#[tokio::test]
+async fn upstream_timeout_gives_the_caller_a_504_when_the_upstream_stays_silent() {
+    // An upstream that takes connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let (_child, url) = start_proxy(&["--upstream", &upstream, "--upstream-timeout", "1"]).await;
+    let answer = reqwest::get(format!("{url}/v3/async/task-result?task_id=t-1"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 504);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["reason"], "UPSTREAM_TIMEOUT");
+    held.abort();
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_novita-proxy"))
+        .args(["--upstream", &upstream, "--upstream-timeout", "0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "a zero timeout is refused");
+}

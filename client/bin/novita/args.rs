@@ -116,7 +116,12 @@ pub enum Command {
         follow: Follow,
     },
     /// Show a task's current result.
-    Result { task_id: String },
+    Result {
+        task_id: String,
+        /// Give up after this many seconds, retries included.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: u64,
+    },
     /// Wait for a task to finish (optionally downloading its video).
     Wait {
         task_id: String,
@@ -130,6 +135,10 @@ pub enum Command {
         task_id: String,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Give up reading the result after this many seconds, and the download when no bytes
+        /// come for this long (a slow download that keeps moving goes on).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: u64,
     },
 }
 

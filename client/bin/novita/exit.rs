@@ -1,8 +1,9 @@
 //! Exit codes, and the failure that carries one.
 //!
 //! 0 success; 2 bad command line or a request that breaks a documented rule (nothing sent);
-//! 3 Novita answered with an error; 4 the task failed; 5 gave up waiting; 6 network or
-//! unexpected answer; 7 the download or a local file failed.
+//! 3 Novita answered with an error; 4 the task failed; 5 gave up waiting (for the task, or
+//! for an answer: `--timeout`); 6 network or unexpected answer; 7 the download (an error
+//! status, an answer that is not a video) or a local file failed.
 
 use novita_video::Error;
 
@@ -43,8 +44,11 @@ impl From<Error> for Failure {
             Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
             Error::Api(_) => API,
             Error::TaskFailed { .. } => TASK_FAILED,
-            Error::WaitTimeout { .. } => WAIT_TIMEOUT,
-            Error::Download { .. } | Error::Io { .. } | Error::NoVideo { .. } => LOCAL_FILE,
+            Error::WaitTimeout { .. } | Error::Timeout { .. } => WAIT_TIMEOUT,
+            Error::Download { .. }
+            | Error::NotAVideo { .. }
+            | Error::Io { .. }
+            | Error::NoVideo { .. } => LOCAL_FILE,
             _ => NETWORK,
         };
         Failure {

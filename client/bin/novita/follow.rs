@@ -1,4 +1,5 @@
-//! After a submission: waiting for the task with a progress display, and downloading its video.
+//! After a submission: waiting for the task with a progress display, and downloading its video;
+//! reading a result within a deadline.
 
 use std::{path::Path, time::Duration};
 
@@ -23,6 +24,24 @@ pub async fn after_submit(
     }
     let result = wait(client, out, task_id, follow.timeout).await?;
     finish(client, out, &result, follow.out.as_deref()).await
+}
+
+/// The task's result, giving up after `seconds` (retries included) with [`Error::Timeout`].
+pub async fn result_within(
+    client: &NovitaClient,
+    task_id: &str,
+    seconds: u64,
+) -> Result<TaskResultResponse, Failure> {
+    let limit = Duration::from_secs(seconds);
+    match tokio::time::timeout(limit, client.task_result(task_id)).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(Error::Timeout {
+            what: "reading the task result (--timeout)".into(),
+            limit,
+            task_id: Some(task_id.to_string()),
+        }
+        .into()),
+    }
 }
 
 fn bar(template: &str) -> ProgressBar {

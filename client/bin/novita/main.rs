@@ -14,7 +14,7 @@ mod output;
 mod shorthands;
 mod submit_command;
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches};
 use novita_video::NovitaClient;
@@ -44,8 +44,12 @@ async fn main() -> ExitCode {
     }
 }
 
-fn client(global: &Global) -> Result<NovitaClient, Failure> {
+/// The client of the global flags; `download_idle` bounds a video download's silence.
+fn client(global: &Global, download_idle: Option<Duration>) -> Result<NovitaClient, Failure> {
     let mut builder = NovitaClient::builder();
+    if let Some(idle) = download_idle {
+        builder = builder.download_idle_timeout(idle);
+    }
     if let Some(key) = &global.api_key {
         builder = builder.api_key(key);
     }
@@ -60,16 +64,20 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
     if let Some(("submit", submit)) = matches.subcommand() {
         let global = Global::from_arg_matches(matches).map_err(usage)?;
         let out = Output { json: global.json };
-        return submit_command::run(&client(&global)?, &out, submit).await;
+        return submit_command::run(&client(&global, None)?, &out, submit).await;
     }
     let cli = Cli::from_arg_matches(matches).map_err(usage)?;
-    let client = client(&cli.global)?;
+    let download_idle = match &cli.command {
+        Command::Download { timeout, .. } => Some(Duration::from_secs(*timeout)),
+        _ => None,
+    };
+    let client = client(&cli.global, download_idle)?;
     let out = Output {
         json: cli.global.json,
     };
     match cli.command {
-        Command::Result { task_id } => {
-            let result = client.task_result(&task_id).await?;
+        Command::Result { task_id, timeout } => {
+            let result = follow::result_within(&client, &task_id, timeout).await?;
             out.result(&result);
             Ok(())
         }
@@ -81,8 +89,12 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
             let result = follow::wait(&client, &out, &task_id, timeout).await?;
             follow::finish(&client, &out, &result, file.as_deref()).await
         }
-        Command::Download { task_id, out: file } => {
-            let result = client.task_result(&task_id).await?;
+        Command::Download {
+            task_id,
+            out: file,
+            timeout,
+        } => {
+            let result = follow::result_within(&client, &task_id, timeout).await?;
             follow::finish(&client, &out, &result, Some(&file)).await
         }
         shorthand => {

@@ -58,3 +58,51 @@ pub fn task_body(status: &str, progress: f64, eta: f64) -> Value {
         "images": [], "videos": []
     })
 }
+
+/// The start of an MP4 file (an `ftyp` box), then filler up to `len` bytes: what the client's
+/// download check takes for a video.
+pub fn mp4_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 0, 24];
+    bytes.extend_from_slice(b"ftypisom\0\0\x02\0isommp41");
+    bytes.extend((bytes.len()..len).map(|i| (i % 251) as u8));
+    bytes.truncate(len.max(8));
+    bytes
+}
+
+/// A loopback HTTP server that answers every connection with `head` (status line and headers,
+/// sent at once), then `body` in pieces of `piece` bytes, one piece every `gap`. It stops
+/// writing when the client hangs up, at the end of the body, or after 30 s.
+pub async fn drip_server(head: String, body: Vec<u8>, piece: usize, gap: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (head, body) = (head.clone(), body.clone());
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for part in body.chunks(piece.max(1)) {
+                    if tokio::time::Instant::now() > deadline
+                        || socket.write_all(part).await.is_err()
+                        || socket.flush().await.is_err()
+                    {
+                        return;
+                    }
+                    tokio::time::sleep(gap).await;
+                }
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+/// The head of a 200 answer with this content type and length.
+pub fn ok_head(content_type: &str, length: usize) -> String {
+    format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {length}\r\n\r\n")
+}

@@ -34,6 +34,11 @@ struct Args {
     /// Exit with status 1 when any drift was seen (for CI).
     #[arg(long)]
     fail_on_drift: bool,
+    /// Seconds the upstream may take to connect and send its answer's headers, and then to
+    /// send each next part of the body. Past it the caller gets a 504 in Novita's error body
+    /// (or, once the body has begun, a cut connection) and the report an upstream failure.
+    #[arg(long, env = "NOVITA_PROXY_UPSTREAM_TIMEOUT", value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    upstream_timeout: u64,
     /// Seconds between writes of the report and the cassette.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     write_every: u64,
@@ -52,6 +57,7 @@ async fn main() -> ExitCode {
         upstream: args.upstream.clone(),
         record: args.record.is_some(),
         public_url: args.public_url.clone(),
+        upstream_timeout: Duration::from_secs(args.upstream_timeout),
     };
     let contract = match Contract::new(&options, Arc::new(conformance::spec::Spec::load())) {
         Ok(contract) => Arc::new(contract),

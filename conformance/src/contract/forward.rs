@@ -1,8 +1,8 @@
 //! The proxy's two handlers: every request is forwarded to the upstream and its answer sent
-//! back as it came (JSON answers are read to be checked, anything else streams through); relayed
-//! webhook events are checked and forwarded to the receiver the caller named.
+//! back as it came (JSON answers up to a cap are read to be checked, anything else streams
+//! through); relayed webhook events are checked and forwarded to the receiver the caller named.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     body::{Body, Bytes},
@@ -12,7 +12,7 @@ use axum::{
     routing::post,
     Router,
 };
-use futures_util::TryStreamExt;
+use futures_util::{stream::BoxStream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use crate::contract::{
@@ -23,6 +23,10 @@ use crate::contract::{
 
 /// Request bodies are read up to this size (inline images make submissions large).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// JSON answers are read for checking up to this size. A larger one is forwarded as it streams
+/// in, unchecked and unrecorded, and reported as drift (the check could not be made).
+pub const MAX_CHECKED_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 /// How relayed webhook events are named in the report.
 pub const WEBHOOK_PATH: &str = "(webhook event)";
@@ -130,9 +134,15 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         _ => body.clone(),
     };
     let outgoing = copy_headers(&headers, contract.http.request(method.clone(), &target));
-    let answer = match outgoing.body(sent).send().await {
-        Ok(answer) => answer,
-        Err(e) => {
+    let limit = contract.upstream_timeout;
+    let sent = tokio::time::timeout(limit, outgoing.body(sent).send()).await;
+    let answer = match sent {
+        Err(_) => return gave_no_answer(&contract, method.as_str(), &path, findings),
+        Ok(Err(e)) if e.is_timeout() => {
+            return gave_no_answer(&contract, method.as_str(), &path, findings)
+        }
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => {
             let unreachable = e.is_connect() || e.is_builder();
             let message = if unreachable {
                 format!(
@@ -176,17 +186,34 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
             ));
         }
         contract.drifted(method.as_str(), &path, status.as_u16(), findings);
-        let watcher = contract.clone();
-        let (method, path) = (method.to_string(), path.clone());
-        let stream = answer.bytes_stream().inspect_err(move |e| {
-            watcher.upstream_failed(&method, &path, broke_off(e));
-        });
+        let stream = watched(
+            &contract,
+            method.as_str(),
+            &path,
+            answer.bytes_stream().boxed(),
+        );
         return answer_with(status, &answer_headers, Body::from_stream(stream));
     }
-    let bytes = match answer.bytes().await {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            contract.upstream_failed(method.as_str(), &path, broke_off(&e));
+    let bytes = match read_capped(answer).await {
+        Capped::Whole(bytes) => bytes,
+        Capped::TooLarge { read, rest } => {
+            findings.push((String::new(), too_large_to_check()));
+            contract.drifted(method.as_str(), &path, status.as_u16(), findings);
+            // What was read goes first, then the rest as it comes.
+            let read = futures_util::stream::iter(read.into_iter().map(Ok));
+            let stream = watched(&contract, method.as_str(), &path, read.chain(rest).boxed());
+            return answer_with(status, &answer_headers, Body::from_stream(stream));
+        }
+        Capped::Failed(e) if e.is_timeout() => {
+            // Nothing was sent to the caller yet: it can still get a proper answer.
+            let message = stalled(limit);
+            contract.upstream_failed(method.as_str(), &path, message.clone());
+            contract.drifted(method.as_str(), &path, 504, findings);
+            return proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message);
+        }
+        Capped::Failed(e) => {
+            contract.upstream_failed(method.as_str(), &path, broke_off(&e, limit));
+            contract.drifted(method.as_str(), &path, status.as_u16(), findings);
             return dropped();
         }
     };
@@ -209,8 +236,93 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
     answer_with(status, &answer_headers, Body::from(bytes))
 }
 
-fn broke_off(error: &reqwest::Error) -> String {
-    format!("the answer broke off ({error})")
+/// The upstream gave no answer's headers within the limit: reported, and a 504 for the caller.
+fn gave_no_answer(
+    contract: &Contract,
+    method: &str,
+    path: &str,
+    findings: Vec<Finding>,
+) -> Response {
+    let message = format!(
+        "the upstream {} gave no answer within {}s",
+        contract.upstream,
+        contract.upstream_timeout.as_secs_f64()
+    );
+    contract.upstream_failed(method, path, message.clone());
+    contract.drifted(method, path, 504, findings);
+    proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message)
+}
+
+fn too_large_to_check() -> String {
+    format!(
+        "the answer is larger than {MAX_CHECKED_ANSWER_BYTES} bytes, the most novita-proxy reads \
+         to check; it was forwarded unchecked"
+    )
+}
+
+fn stalled(limit: Duration) -> String {
+    format!("the answer stalled: no bytes for {}s", limit.as_secs_f64())
+}
+
+fn broke_off(error: &reqwest::Error, limit: Duration) -> String {
+    if error.is_timeout() {
+        stalled(limit)
+    } else {
+        format!("the answer broke off ({error})")
+    }
+}
+
+type Chunks = BoxStream<'static, reqwest::Result<Bytes>>;
+
+/// A JSON answer read up to [`MAX_CHECKED_ANSWER_BYTES`].
+enum Capped {
+    Whole(Bytes),
+    /// Past the cap: the chunks read so far, and the rest of the body unread.
+    TooLarge {
+        read: Vec<Bytes>,
+        rest: Chunks,
+    },
+    Failed(reqwest::Error),
+}
+
+async fn read_capped(answer: reqwest::Response) -> Capped {
+    let declared = answer.content_length();
+    let mut rest = answer.bytes_stream().boxed();
+    if declared.is_some_and(|n| n > MAX_CHECKED_ANSWER_BYTES as u64) {
+        return Capped::TooLarge {
+            read: Vec::new(),
+            rest,
+        };
+    }
+    let mut read = Vec::new();
+    let mut size = 0;
+    while let Some(chunk) = rest.next().await {
+        match chunk {
+            Ok(chunk) => {
+                size += chunk.len();
+                read.push(chunk);
+                if size > MAX_CHECKED_ANSWER_BYTES {
+                    return Capped::TooLarge { read, rest };
+                }
+            }
+            Err(e) => return Capped::Failed(e),
+        }
+    }
+    match <[Bytes; 1]>::try_from(read) {
+        Ok([only]) => Capped::Whole(only),
+        Err(read) => Capped::Whole(read.concat().into()),
+    }
+}
+
+/// The body as it streams to the caller; a failure on the way is reported.
+fn watched(contract: &Arc<Contract>, method: &str, path: &str, body: Chunks) -> Chunks {
+    let watcher = contract.clone();
+    let (method, path) = (method.to_string(), path.to_string());
+    body.inspect_err(move |e| {
+        let message = broke_off(e, watcher.upstream_timeout);
+        watcher.upstream_failed(&method, &path, message);
+    })
+    .boxed()
 }
 
 /// The submission with its webhook pointed at the proxy (unchanged when it has none, or is

@@ -14,9 +14,12 @@ pub mod forward;
 pub mod relay;
 pub mod report;
 
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc, Mutex,
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
 };
 
 use crate::spec::Spec;
@@ -25,8 +28,12 @@ use drift::Drift;
 use relay::Relay;
 use report::{Report, UpstreamFailure};
 
+/// How long the upstream may take by default: to connect and send the answer's headers, and
+/// then between two parts of the answer's body.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How the proxy is set up.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ProxyOptions {
     /// Where requests go, e.g. `https://api.novita.ai`.
     pub upstream: String,
@@ -34,6 +41,20 @@ pub struct ProxyOptions {
     pub record: bool,
     /// The proxy's address as the upstream can reach it: turns the webhook relay on.
     pub public_url: Option<String>,
+    /// Limit for connecting to the upstream plus getting its answer's headers, and then for
+    /// each silence in the answer's body. Past it the caller gets a 504.
+    pub upstream_timeout: Duration,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            upstream: String::new(),
+            record: false,
+            public_url: None,
+            upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
+        }
+    }
 }
 
 /// What the proxy's handlers share.
@@ -42,6 +63,7 @@ pub struct Contract {
     pub(crate) spec: Arc<Spec>,
     pub(crate) http: reqwest::Client,
     pub(crate) relay: Option<Relay>,
+    pub(crate) upstream_timeout: Duration,
     report: Mutex<Report>,
     recorder: Option<Mutex<Recorder>>,
     /// Bumped on every change, so that periodic writers skip a file that did not change.
@@ -52,12 +74,19 @@ impl Contract {
     pub fn new(options: &ProxyOptions, spec: Arc<Spec>) -> Result<Contract, String> {
         let upstream = url::Url::parse(&options.upstream)
             .map_err(|e| format!("upstream URL {:?}: {e}", options.upstream))?;
+        if options.upstream_timeout.is_zero() {
+            return Err("the upstream timeout must be more than zero".into());
+        }
         if let Some(public) = &options.public_url {
             url::Url::parse(public).map_err(|e| format!("public URL {public:?}: {e}"))?;
         }
         let http = reqwest::Client::builder()
             // Forwarded unchanged: a redirect goes back to the caller, as it came.
             .redirect(reqwest::redirect::Policy::none())
+            // The wait for the headers is bounded in the handler (a connection that is open but
+            // silent); these bound the connect and every silence of a body after it.
+            .connect_timeout(options.upstream_timeout)
+            .read_timeout(options.upstream_timeout)
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Contract {
@@ -65,6 +94,7 @@ impl Contract {
             spec,
             http,
             relay: options.public_url.as_deref().map(Relay::new),
+            upstream_timeout: options.upstream_timeout,
             report: Mutex::new(Report::default()),
             recorder: options.record.then(|| Mutex::new(Recorder::default())),
             changes: AtomicU64::new(0),
