@@ -15,7 +15,9 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 /// A point on the mock's timeline: simulated time since the mock started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct MockTime(Duration);
 
 impl MockTime {

@@ -255,7 +255,10 @@ fn check_job(task: &Task) -> Result<(), String> {
     if fits {
         Ok(())
     } else {
-        Err(format!("task {}: its video frame or length is out of range", task.id))
+        Err(format!(
+            "task {}: its video frame or length is out of range",
+            task.id
+        ))
     }
 }
 
@@ -264,7 +267,13 @@ pub fn endpoint<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<End
     let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
     Endpoint::ALL
         .into_iter()
-        .find(|e| serde_json::to_value(e).ok().as_ref().and_then(|v| v.as_str()) == Some(&*name))
+        .find(|e| {
+            serde_json::to_value(e)
+                .ok()
+                .as_ref()
+                .and_then(|v| v.as_str())
+                == Some(&*name)
+        })
         .ok_or_else(|| serde::de::Error::custom(format!("unknown endpoint {name:?}")))
 }
 

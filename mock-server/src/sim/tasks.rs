@@ -340,8 +340,7 @@ impl Task {
         if self.job.work > MAX_WORK || self.script.as_ref().is_some_and(|s| s.end() > MAX_WORK) {
             return Err(format!("task {id}: its run is longer than a year"));
         }
-        if state.offset > MAX_OFFSET || self.submitted_at.since(MockTime::default()) > MAX_OFFSET
-        {
+        if state.offset > MAX_OFFSET || self.submitted_at.since(MockTime::default()) > MAX_OFFSET {
             return Err(format!("task {id}: its times are more than a century away"));
         }
         if let Some(fault) = &self.fault {
