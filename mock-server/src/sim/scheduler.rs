@@ -127,13 +127,14 @@ impl Scheduler {
         self.dropped.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// The attempts waiting whose task is still stored, earliest first: what a state file
-    /// keeps of the schedule.
+    /// The attempts waiting that will still run (their task is stored, the check is not stale),
+    /// earliest first: what a state file keeps of the schedule.
     pub fn waiting(&self) -> Vec<(MockTime, Arc<Task>, u32, u64)> {
         let heap = self.heap();
         let mut waiting: Vec<_> = heap
             .iter()
             .filter_map(|d| Some((d.at, d.seq, d.task.upgrade()?, d.attempt, d.generation)))
+            .filter(|(_, _, task, attempt, generation)| task.wants_attempt(*attempt, *generation))
             .collect();
         drop(heap);
         waiting.sort_by_key(|(at, seq, ..)| (*at, *seq));

@@ -295,6 +295,15 @@ impl Task {
         true
     }
 
+    /// Whether a scheduled attempt `number` (with `generation`, for the first) would still run:
+    /// a stale check of a moved end, or an attempt already made, would not.
+    pub fn wants_attempt(&self, number: u32, generation: u64) -> bool {
+        let state = self.state();
+        state.delivery == Delivery::Pending
+            && state.next_attempt == number
+            && (number != 1 || state.wake_generation == generation)
+    }
+
     /// True before the first webhook attempt has been claimed.
     pub fn awaits_first_attempt(&self) -> bool {
         let state = self.state();
