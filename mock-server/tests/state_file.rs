@@ -197,7 +197,8 @@ fn a_state_file_that_cannot_be_used_stops_the_start_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mock.json");
     let prefix = format!("novita-mock: state file {}: ", path.display());
-    let cases: [(&str, &dyn Fn(&Path)); 4] = [
+    type Write<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Write); 4] = [
         ("bad JSON", &|p| {
             std::fs::write(p, "{\"version\": 1, \"tasks\": [").unwrap()
         }),
