@@ -60,6 +60,18 @@ pub struct Config {
     /// A cassette recorded by `novita-proxy`: new tasks of its endpoints follow its recorded
     /// tasks. In a scenario file, a relative path is read from the file's directory.
     pub replay: Option<PathBuf>,
+    /// Seconds a client has to send a request's headers, from connecting or from the first
+    /// byte of a later request on a kept-alive connection; then the connection is closed.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a kept-alive connection may sit with no request in flight before it is closed.
+    pub idle_timeout_seconds: u64,
+    /// Seconds a stopping mock gives the webhook attempts already due (and retries falling due
+    /// meanwhile on the mock clock) before it exits.
+    pub shutdown_grace_seconds: u64,
+    /// Where the mock saves its tasks, clock, pending webhooks and counters on shutdown, and
+    /// reads them back at start. In a scenario file, a relative path is read from the file's
+    /// directory. Without it the mock's state is in memory only.
+    pub state: Option<PathBuf>,
 }
 
 /// How the mock treats the endpoints of retired models (`--retired`, `retired:`).
@@ -87,6 +99,10 @@ pub const MAX_RATE_LIMITED_KEYS: usize = 10_000;
 pub const MAX_PENDING_WEBHOOKS: usize = 200_000;
 /// Webhook deliveries in flight at once.
 pub const MAX_CONCURRENT_WEBHOOKS: usize = 256;
+/// Largest `header_read_timeout_seconds` and `idle_timeout_seconds`: one day.
+pub const MAX_CONNECTION_TIMEOUT_SECONDS: u64 = 86_400;
+/// Largest `shutdown_grace_seconds`.
+pub const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 600;
 
 impl Default for Config {
     fn default() -> Self {
@@ -112,6 +128,10 @@ impl Default for Config {
             allow_link_local_webhooks: false,
             retired: Retired::Serve,
             replay: None,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            shutdown_grace_seconds: 5,
+            state: None,
         }
     }
 }
@@ -140,8 +160,13 @@ impl Config {
         };
         let mut config: Config =
             parsed.map_err(|e| format!("scenario file {}: {e}", path.display()))?;
-        if let (Some(replay), Some(dir)) = (&config.replay, path.parent()) {
-            config.replay = Some(dir.join(replay));
+        if let Some(dir) = path.parent() {
+            if let Some(replay) = &config.replay {
+                config.replay = Some(dir.join(replay));
+            }
+            if let Some(state) = &config.state {
+                config.state = Some(dir.join(state));
+            }
         }
         Ok(config)
     }
@@ -202,6 +227,29 @@ impl Config {
                         .into(),
                 );
             }
+        }
+        let timeouts = [
+            (
+                "header_read_timeout_seconds (--header-read-timeout)",
+                self.header_read_timeout_seconds,
+            ),
+            (
+                "idle_timeout_seconds (--idle-timeout)",
+                self.idle_timeout_seconds,
+            ),
+        ];
+        for (name, value) in timeouts {
+            if !(1..=MAX_CONNECTION_TIMEOUT_SECONDS).contains(&value) {
+                return Err(format!(
+                    "{name} must be between 1 and {MAX_CONNECTION_TIMEOUT_SECONDS} seconds (got {value})"
+                ));
+            }
+        }
+        if self.shutdown_grace_seconds > MAX_SHUTDOWN_GRACE_SECONDS {
+            return Err(format!(
+                "shutdown_grace_seconds (--shutdown-grace) must be at most {MAX_SHUTDOWN_GRACE_SECONDS} (got {})",
+                self.shutdown_grace_seconds
+            ));
         }
         for queued in &self.outcomes {
             queued.validate()?;

@@ -22,11 +22,14 @@
 //! `video` renders the result MP4 on first download. `control` is QA's side: the `/_mock`
 //! API, its token guard and the request journal. `state` ties them together as the axum state
 //! every handler receives; `config` holds the settings; `net_guard` keeps outbound requests
-//! (webhooks, input images) away from link-local addresses.
+//! (webhooks, input images) away from link-local addresses. `conn` is the server loop (its
+//! header-read and idle timeouts); `stopping` drains and saves on shutdown, through
+//! `sim::snapshot` when a state file is asked for.
 
 mod app;
 mod body_budget;
 mod config;
+mod conn;
 mod control;
 mod net_guard;
 mod novita_api;
@@ -34,10 +37,11 @@ mod rules;
 mod signal;
 mod sim;
 mod state;
+mod stopping;
 mod video;
 mod webhooks;
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 pub use config::{Config, Retired};
 pub use control::token::TOKEN_HEADER;
@@ -112,12 +116,14 @@ pub async fn spawn(mut config: Config) -> std::io::Result<RunningMock> {
     })
 }
 
-/// A mock ready to serve: its listener, its public URL, and the cassette it replays.
+/// A mock ready to serve: its listener, its public URL, the cassette it replays and the state
+/// it restores.
 pub struct Bound {
     listener: TcpListener,
     /// The base URL the mock hands out (`--public-url`, else the bound address).
     pub url: String,
     replays: sim::replay::Replays,
+    saved: Option<sim::snapshot::Saved>,
 }
 
 impl Bound {
@@ -126,14 +132,17 @@ impl Bound {
     }
 }
 
-/// Checks the settings, reads the cassette to replay (once; a broken one is an
-/// `InvalidData` error naming the file, line and reason, before anything listens), binds the
-/// listener and works out the public URL.
+/// Checks the settings, reads the cassette to replay and the state file to restore (once; a
+/// broken one is an `InvalidData` error naming the file and reason, before anything listens),
+/// binds the listener and works out the public URL.
 pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     config.validate().map_err(std::io::Error::other)?;
-    let replays = config
-        .replays()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+    let replays = config.replays().map_err(invalid)?;
+    let saved = match &config.state {
+        Some(path) => sim::snapshot::Saved::load(path).map_err(invalid)?,
+        None => None,
+    };
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let url = config
@@ -146,10 +155,13 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         listener,
         url,
         replays,
+        saved,
     })
 }
 
-/// Serves `bound` until `shutdown` completes.
+/// Serves `bound` until `shutdown` completes. Then it stops accepting, lets the requests in
+/// flight finish, gives webhook attempts already due `shutdown_grace_seconds` to run, saves
+/// the state file if there is one (an error naming it if that fails) and logs what it dropped.
 pub async fn serve(
     bound: Bound,
     mut config: Config,
@@ -159,6 +171,7 @@ pub async fn serve(
         listener,
         url: public_url,
         replays,
+        saved,
     } = bound;
     config.secure_for(listener.local_addr()?);
     for (endpoint, tasks) in replays.counts() {
@@ -168,8 +181,27 @@ pub async fn serve(
             "replaying recorded tasks"
         );
     }
+    let timeouts = conn::Timeouts {
+        header_read: Duration::from_secs(config.header_read_timeout_seconds),
+        idle: Duration::from_secs(config.idle_timeout_seconds),
+    };
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let state_path = config.state.clone();
     let state = state::AppState::with_replays(config, public_url, replays);
-    axum::serve(listener, app::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    if let Some(saved) = saved {
+        let path = saved.path().display().to_string();
+        let restored = saved.restore(&state);
+        tracing::info!(
+            tasks = restored.tasks,
+            webhooks = restored.webhooks,
+            left_out = restored.left_out,
+            "restored {} tasks and {} pending webhook attempts from {path}",
+            restored.tasks,
+            restored.webhooks
+        );
+    }
+    conn::serve(listener, app::router(state.clone()), timeouts, shutdown).await;
+    stopping::drain_webhooks(&state, grace).await;
+    stopping::finish(&state, state_path.as_deref())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }

@@ -109,6 +109,20 @@ struct Args {
     /// recorded ones (statuses, progress, reasons, timing divided by --speed).
     #[arg(long, env = "NOVITA_MOCK_REPLAY")]
     replay: Option<PathBuf>,
+    /// Seconds a client has to send a request's headers before its connection is closed
+    /// (default 10).
+    #[arg(long = "header-read-timeout", env = "NOVITA_MOCK_HEADER_READ_TIMEOUT")]
+    header_read_timeout_seconds: Option<u64>,
+    /// Seconds a kept-alive connection may stay idle between requests (default 60).
+    #[arg(long = "idle-timeout", env = "NOVITA_MOCK_IDLE_TIMEOUT")]
+    idle_timeout_seconds: Option<u64>,
+    /// Seconds a stopping mock gives webhook attempts already due (default 5).
+    #[arg(long = "shutdown-grace", env = "NOVITA_MOCK_SHUTDOWN_GRACE")]
+    shutdown_grace_seconds: Option<u64>,
+    /// Save tasks, clock, pending webhooks and counters here on shutdown, and read them back
+    /// at start (default: the state is in memory only).
+    #[arg(long, env = "NOVITA_MOCK_STATE")]
+    state: Option<PathBuf>,
 }
 
 impl Args {
@@ -162,6 +176,18 @@ impl Args {
         if self.replay.is_some() {
             config.replay = self.replay;
         }
+        if let Some(seconds) = self.header_read_timeout_seconds {
+            config.header_read_timeout_seconds = seconds;
+        }
+        if let Some(seconds) = self.idle_timeout_seconds {
+            config.idle_timeout_seconds = seconds;
+        }
+        if let Some(seconds) = self.shutdown_grace_seconds {
+            config.shutdown_grace_seconds = seconds;
+        }
+        if self.state.is_some() {
+            config.state = self.state;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -184,6 +210,7 @@ async fn main() -> ExitCode {
     {
         return send_webhook(&url, status, retries, speed).await;
     }
+    raise_file_limit();
     let mut config = match cli.serve.into_config() {
         Ok(config) => config,
         Err(message) => {
@@ -248,6 +275,15 @@ async fn main() -> ExitCode {
             eprintln!("novita-mock: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Raises the soft limit on open files to the hard one: every client connection is a file.
+/// A failure is logged and the mock goes on with the limit it has.
+fn raise_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open files allowed: {limit}"),
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
 }
 

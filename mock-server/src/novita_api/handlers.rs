@@ -75,7 +75,9 @@ pub async fn submit(
     }
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| NovitaError::invalid_body("body", format!("is not valid JSON ({e})")))?;
-    let job = rules::parse(endpoint, &value)?;
+    let mut job = rules::parse(endpoint, &value)?;
+    // Inline media are read now, so that the task keeps the frame they give, not the bytes.
+    crate::video::store::resolve_inline(&mut job);
 
     if outcome == Some(Outcome::Docs) {
         *state

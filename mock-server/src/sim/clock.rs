@@ -5,14 +5,19 @@
 
 use std::{
     ops::{Add, Sub},
-    sync::RwLock,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        RwLock,
+    },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A point on the mock's timeline: simulated time since the mock started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct MockTime(Duration);
 
 impl MockTime {
@@ -63,7 +68,8 @@ pub struct Clock {
     speed: f64,
     reading: RwLock<Reading>,
     /// Wall-clock time at mock time zero: times in results are `started_unix_ms` plus mock time.
-    started_unix_ms: u64,
+    /// Atomic only so that a state file can set it back at start.
+    started_unix_ms: AtomicU64,
 }
 
 /// What `GET /_mock/clock` answers.
@@ -86,8 +92,24 @@ impl Clock {
                 at_anchor: Duration::ZERO,
                 anchor: Instant::now(),
             }),
-            started_unix_ms: unix_ms_now(),
+            started_unix_ms: AtomicU64::new(unix_ms_now()),
         }
+    }
+
+    /// Sets the clock back to a saved reading (a state file): at `at`, paused or running from
+    /// there, with the same wall-clock time at mock time zero.
+    pub fn restore(&self, at: MockTime, paused: bool, started_unix_ms: u64) {
+        let mut reading = self.write();
+        reading.at_anchor = at.0;
+        reading.anchor = Instant::now();
+        reading.paused = paused;
+        self.started_unix_ms
+            .store(started_unix_ms, Ordering::Relaxed);
+    }
+
+    /// Wall-clock milliseconds at mock time zero.
+    pub fn started_unix_ms(&self) -> u64 {
+        self.started_unix_ms.load(Ordering::Relaxed)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Reading> {
@@ -118,7 +140,7 @@ impl Clock {
     /// for a clock that was never paused or advanced).
     pub fn unix_ms(&self, at: MockTime) -> u64 {
         let since_start = u64::try_from(at.0.as_millis()).unwrap_or(u64::MAX);
-        self.started_unix_ms.saturating_add(since_start)
+        self.started_unix_ms().saturating_add(since_start)
     }
 
     /// Stops the clock; returns false when it was already stopped.

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::rules::Endpoint;
 
 /// Webhook settings of a request (`extra.webhook`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRequest {
     pub url: String,
     /// `Some(status)` in test mode: the simulated terminal status to send at once.
@@ -19,7 +19,7 @@ pub struct WebhookRequest {
 }
 
 /// How the output's frame is chosen.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Framing {
     /// Exactly this size.
     Fixed { width: u32, height: u32 },
@@ -47,8 +47,9 @@ impl Framing {
 }
 
 /// Everything the mock needs to simulate one task.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {
+    #[serde(deserialize_with = "crate::sim::snapshot::endpoint")]
     pub endpoint: Endpoint,
     /// `None` asks for a random seed.
     pub seed: Option<i64>,
@@ -65,7 +66,7 @@ pub struct Job {
 }
 
 /// The input of a video edit, and what the output takes from it when it can be read.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputVideo {
     pub url: String,
     /// Keep the input's aspect ratio at about this many pixels (no `ratio` was asked).

@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
@@ -61,7 +61,7 @@ fn ok_status() -> u16 {
 }
 
 /// One recorded task, as the mock plays it.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Script {
     /// What the task reported before it ended, in order.
     steps: Vec<Step>,
@@ -71,7 +71,7 @@ pub struct Script {
     seed: Option<i64>,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Step {
     at: Duration,
     queued: bool,

@@ -122,6 +122,38 @@ impl Scheduler {
         self.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Adds `count` to the dropped attempts (those of a previous run, from a state file).
+    pub fn add_dropped(&self, count: u64) {
+        self.dropped.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// The attempts waiting that will still run (their task is stored, the check is not stale),
+    /// earliest first: what a state file keeps of the schedule.
+    pub fn waiting(&self) -> Vec<(MockTime, Arc<Task>, u32, u64)> {
+        let heap = self.heap();
+        let mut waiting: Vec<_> = heap
+            .iter()
+            .filter_map(|d| Some((d.at, d.seq, d.task.upgrade()?, d.attempt, d.generation)))
+            .filter(|(_, _, task, attempt, generation)| task.wants_attempt(*attempt, *generation))
+            .collect();
+        drop(heap);
+        waiting.sort_by_key(|(at, seq, ..)| (*at, *seq));
+        waiting
+            .into_iter()
+            .map(|(at, _, task, attempt, generation)| (at, task, attempt, generation))
+            .collect()
+    }
+
+    /// Deliveries the driver has started that have not finished.
+    pub fn in_flight(&self) -> usize {
+        MAX_CONCURRENT_WEBHOOKS - self.deliveries.available_permits()
+    }
+
+    /// When the earliest waiting attempt is due.
+    pub fn next_due(&self) -> Option<MockTime> {
+        self.next_at()
+    }
+
     /// Attempts dropped since start (or the last reset).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

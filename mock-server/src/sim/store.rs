@@ -147,6 +147,11 @@ impl TaskStore {
         self.evicted.load(Ordering::Relaxed)
     }
 
+    /// Adds `count` to the evictions (those of a previous run, read from a state file).
+    pub fn add_evicted(&self, count: u64) {
+        self.evicted.fetch_add(count, Ordering::Relaxed);
+    }
+
     /// What the stored tasks hold, as counted against `max_task_bytes`.
     pub fn bytes(&self) -> usize {
         self.bytes.load(Ordering::Relaxed)

@@ -8,6 +8,8 @@ use std::{
     time::Duration,
 };
 
+use serde::{Deserialize, Serialize};
+
 pub use crate::sim::task_id::TaskId;
 pub use crate::webhooks::log::{Attempt, Delivery};
 use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script};
@@ -58,12 +60,14 @@ impl Phase {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Forced {
     Succeeded,
     Failed(String),
 }
 
+#[derive(Serialize, Deserialize)]
 struct State {
     /// Simulated time added to this task alone by the control API's `advance`.
     offset: Duration,
@@ -78,6 +82,8 @@ struct State {
     download_cut: bool,
 }
 
+/// Saved whole in the state file (`--state`), script included.
+#[derive(Serialize, Deserialize)]
 pub struct Task {
     pub id: TaskId,
     pub job: Job,
@@ -289,6 +295,15 @@ impl Task {
         true
     }
 
+    /// Whether a scheduled attempt `number` (with `generation`, for the first) would still run:
+    /// a stale check of a moved end, or an attempt already made, would not.
+    pub fn wants_attempt(&self, number: u32, generation: u64) -> bool {
+        let state = self.state();
+        state.delivery == Delivery::Pending
+            && state.next_attempt == number
+            && (number != 1 || state.wake_generation == generation)
+    }
+
     /// True before the first webhook attempt has been claimed.
     pub fn awaits_first_attempt(&self) -> bool {
         let state = self.state();
@@ -313,6 +328,34 @@ impl Task {
 
     pub fn delivery_status(&self) -> Delivery {
         self.state().delivery
+    }
+
+    /// Gives back the claim on the last webhook attempt taken, which never settled (the mock
+    /// stopped while it was in flight); returns the attempt's number, to run again.
+    pub fn unclaim_attempt(&self) -> u32 {
+        let mut state = self.state();
+        state.next_attempt = state.next_attempt.saturating_sub(1).max(1);
+        state.next_attempt
+    }
+
+    /// Checks a task read back from a state file: every duration it holds stays far from the
+    /// limits where the arithmetic of its phases would overflow.
+    pub fn check_restored(&self) -> Result<(), String> {
+        // A year of simulated work, a century of control-API offset: far beyond real use.
+        const MAX_WORK: Duration = Duration::from_secs(365 * 24 * 3600);
+        const MAX_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let state = self.state();
+        let id = self.id;
+        if self.job.work > MAX_WORK || self.script.as_ref().is_some_and(|s| s.end() > MAX_WORK) {
+            return Err(format!("task {id}: its run is longer than a year"));
+        }
+        if state.offset > MAX_OFFSET || self.submitted_at.since(MockTime::default()) > MAX_OFFSET {
+            return Err(format!("task {id}: its times are more than a century away"));
+        }
+        if let Some(fault) = &self.fault {
+            fault.validate().map_err(|e| format!("task {id}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Stops a pending webhook delivery (the mock was reset): no further attempt is claimed.

@@ -218,8 +218,6 @@ pub async fn spec_for(task: &Task, http: &Outbound) -> VideoSpec {
 /// Resolves the job's inline inputs now, as [`spec_for`] would at download: a `data:` image
 /// becomes the fixed frame it gives (or the fallback when it cannot be read), and a `data:`
 /// video's shape is applied and the video dropped. http(s) inputs are left for download time.
-// The submit handler calls it once that change lands; until then only the tests do.
-#[allow(dead_code)]
 pub(crate) fn resolve_inline(job: &mut Job) {
     if let Framing::FromImage {
         image_url,

@@ -1,9 +1,9 @@
 //! What a task's webhook delivery went through: each attempt, and where it stands.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One webhook delivery attempt.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attempt {
     pub attempt: u32,
     /// When it was sent, on the mock clock's wall time.
@@ -13,15 +13,15 @@ pub struct Attempt {
     /// The receiver's status, when it answered.
     pub status: Option<u16>,
     /// Why the attempt failed without an answer (timeout, connection refused, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub delivered: bool,
     /// A second copy of a delivered event, sent by the `webhook-twice` fault.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     /// The request has no webhook.
