@@ -64,6 +64,7 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "task_bytes": state.tasks.bytes(),
         "webhooks_pending": state.scheduler.pending(),
         "webhooks_dropped": state.scheduler.dropped(),
+        "body_budget_free": state.body_budget.available(),
         "clock": state.clock.view(),
     }))
 }
