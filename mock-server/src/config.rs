@@ -151,15 +151,9 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let parsed = if path.extension().is_some_and(|e| e == "json") {
-            serde_json::from_str(&text)
-                .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))
-        } else {
-            // serde-saphyr's message names the line and column and shows the line itself.
-            serde_saphyr::from_str(&text).map_err(|e| e.to_string())
-        };
-        let mut config: Config =
-            parsed.map_err(|e| format!("scenario file {}: {e}", path.display()))?;
+        let json = path.extension().is_some_and(|e| e == "json");
+        let mut config = Config::parse_scenario(&text, json)
+            .map_err(|e| format!("scenario file {}: {e}", path.display()))?;
         if let Some(dir) = path.parent() {
             if let Some(replay) = &config.replay {
                 config.replay = Some(dir.join(replay));
@@ -169,6 +163,17 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// A scenario file's text, as JSON or as YAML.
+    fn parse_scenario(text: &str, json: bool) -> Result<Config, String> {
+        if json {
+            serde_json::from_str(text)
+                .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))
+        } else {
+            // serde-saphyr's message names the line and column and shows the line itself.
+            serde_saphyr::from_str(text).map_err(|e| e.to_string())
+        }
     }
 
     /// The recorded tasks to replay (none without `replay`); a cassette that cannot be read
@@ -275,5 +280,31 @@ impl Config {
             max_bytes: self.max_task_memory_mb.saturating_mul(1024 * 1024),
             retention: self.task_retention_seconds.map(Duration::from_secs),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzz_scenario_file() {
+        let yaml = concat!(
+            "addr: 127.0.0.1:0\nspeed: 10\napi_keys: [a, b]\nrate_limit: 20\n",
+            "webhook_retries: 3\nmax_tasks: 100\npaused: true\noutcomes:\n",
+            "  - outcome: {type: reject, reason: BILLING_BALANCE_NOT_ENOUGH}\n",
+            "    match: wan-t2v\nreplay: day.yaml\n",
+        );
+        if let Err(e) = Config::parse_scenario(yaml, false) {
+            panic!("the seed is a good file: {e}");
+        }
+        let json = serde_json::to_string(&Config::for_tests()).unwrap();
+        crate::fuzzing::text_parser("scenario file", &[yaml.to_string(), json], |text| {
+            for as_json in [false, true] {
+                if let Ok(config) = Config::parse_scenario(text, as_json) {
+                    let _ = config.validate();
+                }
+            }
+        });
     }
 }

@@ -31,6 +31,8 @@ mod body_budget;
 mod config;
 mod conn;
 mod control;
+#[cfg(test)]
+mod fuzzing;
 mod net_guard;
 mod novita_api;
 mod rules;

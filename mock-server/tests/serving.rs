@@ -333,7 +333,8 @@ async fn sigterm_runs_due_webhooks_and_logs_what_it_drops() {
                 "--shutdown-grace",
                 "30",
             ])
-            .env("NO_COLOR", "1")
+            // No NO_COLOR: a log that is not a terminal must come without colour codes anyway.
+            .env_remove("NO_COLOR")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -364,6 +365,10 @@ async fn sigterm_runs_due_webhooks_and_logs_what_it_drops() {
         .find(|l| l.contains("shut down:"))
         .unwrap_or_else(|| panic!("no summary line in {log:#?}"));
     assert!(summary.contains("shut down: 2 tasks stored ("), "{summary}");
+    assert!(
+        log.iter().all(|line| !line.contains('\x1b')),
+        "colour codes in a piped log: {log:#?}"
+    );
     assert!(
         summary.contains(") and 1 pending webhook attempts dropped"),
         "{summary}"

@@ -374,6 +374,23 @@ tasks:
     }
 
     #[test]
+    fn fuzz_cassette() {
+        crate::fuzzing::text_parser("cassette", &[CASSETTE.to_string()], |text| {
+            if let Ok(replays) = Replays::parse(text) {
+                for endpoint in Endpoint::ALL {
+                    if let Some(script) = replays.next(endpoint) {
+                        for ms in [0, 50, 150, 2500, 6000, u64::MAX] {
+                            let end = MockTime::ZERO + script.end();
+                            let _ = script.phase(Duration::from_millis(ms), end);
+                        }
+                        let _ = (script.started(), script.seed());
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
     fn a_bad_cassette_names_the_line() {
         let unknown = CASSETTE.replace(
             "/v3/async/wan-t2v\n  results:\n  - after_ms: 100",

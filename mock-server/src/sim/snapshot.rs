@@ -408,6 +408,43 @@ mod tests {
         assert!(parse(br#"{"version": 1}"#).is_err());
     }
 
+    #[tokio::test]
+    async fn fuzz_state_file() {
+        use crate::sim::tasks::test_task;
+        let state = AppState::new(
+            crate::Config {
+                paused: true,
+                ..crate::Config::for_tests()
+            },
+            "http://mock".into(),
+        );
+        let now = state.clock.now();
+        for work in [1, 30] {
+            let task = Arc::new(test_task(
+                now,
+                std::time::Duration::from_secs(work),
+                None,
+                None,
+            ));
+            state.tasks.insert(task, now);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        save(&state, &path).unwrap();
+        let saved = std::fs::read_to_string(&path).unwrap();
+        assert!(parse(saved.as_bytes()).is_ok(), "the seed is a good file");
+        crate::fuzzing::text_parser("state file", &[saved], |text| {
+            if let Ok(file) = parse(text.as_bytes()) {
+                let fresh = AppState::new(crate::Config::for_tests(), "http://mock".into());
+                let _ = Saved {
+                    path: PathBuf::new(),
+                    file,
+                }
+                .restore(&fresh);
+            }
+        });
+    }
+
     #[test]
     fn an_interrupted_write_leaves_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
