@@ -41,7 +41,7 @@ fn elide_payloads(text: &str) -> String {
                     && !from_quote[..end].ends_with('\\') =>
             {
                 out.push_str(&from_quote[..start]);
-                out.push_str("[");
+                out.push('[');
                 out.push_str(itoa::Buffer::new().format(end - start));
                 out.push_str(" characters not kept]");
             }
