@@ -24,7 +24,7 @@
 //! every handler receives; `config` holds the settings; `net_guard` keeps outbound requests
 //! (webhooks, input images) away from link-local addresses. `conn` is the server loop (its
 //! header-read and idle timeouts); `stopping` drains and saves on shutdown, through
-//! `sim::snapshot` when a state file is asked for.
+//! `snapshot` when a state file is asked for.
 
 mod app;
 mod body_budget;
@@ -38,6 +38,7 @@ mod novita_api;
 mod rules;
 mod signal;
 mod sim;
+mod snapshot;
 mod state;
 mod stopping;
 mod video;
@@ -125,7 +126,7 @@ pub struct Bound {
     /// The base URL the mock hands out (`--public-url`, else the bound address).
     pub url: String,
     replays: sim::replay::Replays,
-    saved: Option<sim::snapshot::Saved>,
+    saved: Option<snapshot::Saved>,
 }
 
 impl Bound {
@@ -142,7 +143,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
     let replays = config.replays().map_err(invalid)?;
     let saved = match &config.state {
-        Some(path) => sim::snapshot::Saved::load(path).map_err(invalid)?,
+        Some(path) => snapshot::Saved::load(path).map_err(invalid)?,
         None => None,
     };
     let listener = TcpListener::bind(config.addr).await?;

@@ -6,7 +6,7 @@ use std::{path::Path, time::Duration};
 
 use tokio::time::Instant;
 
-use crate::{sim::snapshot, state::AppState};
+use crate::{snapshot, state::AppState};
 
 /// How often the grace checks whether attempts are still running or falling due.
 const GRACE_TICK: Duration = Duration::from_millis(10);

@@ -1,9 +1,9 @@
 //! The submit endpoints the mock serves, as one table: path, the task type their results carry,
 //! and when Novita retired the model (its changelog), read independently of the spec.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Endpoint {
     WanT2v,

@@ -49,7 +49,6 @@ impl Framing {
 /// Everything the mock needs to simulate one task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {
-    #[serde(deserialize_with = "crate::sim::snapshot::endpoint")]
     pub endpoint: Endpoint,
     /// `None` asks for a random seed.
     pub seed: Option<i64>,

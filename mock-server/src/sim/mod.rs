@@ -7,7 +7,6 @@ pub(crate) mod job;
 pub(crate) mod outcomes;
 pub(crate) mod replay;
 pub(crate) mod scheduler;
-pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod task_id;
 pub(crate) mod tasks;

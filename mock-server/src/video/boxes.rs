@@ -11,7 +11,13 @@
 
 use std::cell::Cell;
 
-use super::input::VideoShape;
+/// What the output of a video edit may take from its input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VideoShape {
+    pub width: usize,
+    pub height: usize,
+    pub seconds: f64,
+}
 
 /// Deepest box visited (the reader needs `moov/trak/mdia/hdlr`: four).
 const MAX_DEPTH: u32 = 8;

@@ -3,7 +3,18 @@
 //! its inputs can ask for is clamped here before rendering, so `render` only ever refuses a
 //! spec built some other way.
 
-use super::VideoSpec;
+/// What a video must look like.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VideoSpec {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub frames: u32,
+    /// Drives the picture: the same seed gives the same video.
+    pub seed: u64,
+    /// A silent sound track beside the picture (the Wan 2.6 and 2.7 videos have sound).
+    pub audio: bool,
+}
 
 /// Longest side of a rendered frame: a 4K frame (3840x2160, Kling 3.0 4K) must fit, upright or
 /// on its side.

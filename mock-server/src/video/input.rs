@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+pub use super::boxes::VideoShape;
 use crate::{
     net_guard::Outbound,
     video::{boxes, data_uri::DataUri},
@@ -16,14 +17,6 @@ const IMAGE_LIMIT: usize = 20 * 1024 * 1024;
 /// Largest input video read (the pages allow 100 MB).
 const VIDEO_LIMIT: usize = 100 * 1024 * 1024;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What the output of a video edit may take from its input.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct VideoShape {
-    pub width: usize,
-    pub height: usize,
-    pub seconds: f64,
-}
 
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
 pub async fn image_size(url: &str, http: &Outbound) -> Option<(usize, usize)> {

@@ -20,4 +20,5 @@ mod render;
 pub(crate) mod serve;
 pub(crate) mod store;
 
-pub use render::{render, VideoSpec};
+pub use frame::VideoSpec;
+pub use render::render;

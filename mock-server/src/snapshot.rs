@@ -29,7 +29,6 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    rules::Endpoint,
     sim::{
         clock::{unix_ms_now, MockTime},
         job::Framing,
@@ -262,21 +261,6 @@ fn check_job(task: &Task) -> Result<(), String> {
     }
 }
 
-/// Reads an endpoint by the name it is saved under (`wan-t2v`, ...).
-pub fn endpoint<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Endpoint, D::Error> {
-    let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-    Endpoint::ALL
-        .into_iter()
-        .find(|e| {
-            serde_json::to_value(e)
-                .ok()
-                .as_ref()
-                .and_then(|v| v.as_str())
-                == Some(&*name)
-        })
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown endpoint {name:?}")))
-}
-
 /// Writes `state` to `path` atomically. Run once the mock has stopped serving and its webhook
 /// driver is closed; an attempt still in flight is saved as not yet made.
 pub fn save(state: &AppState, path: &Path) -> Result<Counts, String> {
@@ -387,13 +371,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Endpoint;
 
     #[test]
     fn endpoints_read_back_under_their_saved_names() {
         for endpoint in Endpoint::ALL {
             let saved = serde_json::to_string(&endpoint).unwrap();
-            let mut de = serde_json::Deserializer::from_str(&saved);
-            assert_eq!(super::endpoint(&mut de).unwrap(), endpoint);
+            assert_eq!(serde_json::from_str::<Endpoint>(&saved).unwrap(), endpoint);
         }
     }
 
