@@ -90,9 +90,9 @@ async fn journal(State(state): State<AppState>, request: Request, next: Next) ->
     // Held until the answer is ready: the handler's parsed copies of the body count too.
     let (bytes, _reservation) = match state.body_budget.read(body).await {
         Ok(read) => read,
-        Err(Unread::TooLarge | Unread::Incomplete) => {
-            return NovitaError::body_too_large(MAX_BODY).into_response()
-        }
+        Err(Unread::TooLarge) => return NovitaError::body_too_large(MAX_BODY).into_response(),
+        Err(Unread::Incomplete) => return NovitaError::body_incomplete().into_response(),
+        Err(Unread::Busy) => return NovitaError::busy_with_bodies().into_response(),
     };
     if !journaled {
         return next

@@ -1,10 +1,16 @@
 //! What request bodies may hold in memory at once. A body is read whole before it is checked
-//! (the journal keeps its start, the handler parses it), and a parsed JSON body holds about as
-//! much again, so sixteen clients sending 30 MB images at once would hold a gigabyte. Before
-//! reading, a request reserves the size its `Content-Length` announces (the largest allowed
-//! body when it announces none) from a fixed budget and keeps the reservation until its answer
-//! is ready; requests past the budget wait their turn, their bytes still in the kernel's
-//! socket buffers. Requests without a body reserve nothing.
+//! (the journal keeps its start, the handler parses it, and the job may copy an inline image
+//! out of the parsed value), so a request holds about [`WORKING_FACTOR`] times its body while
+//! it is served, and sixteen clients sending 30 MB images at once would hold well over a
+//! gigabyte. Before reading, a request reserves that much for the size its `Content-Length`
+//! announces (the largest allowed body when it announces none) and keeps the reservation until
+//! its answer is ready; requests past the budget wait their turn, their bytes still in the
+//! kernel's socket buffers.
+//!
+//! Small bodies (every Novita request but those with inline media, and the control API's) have
+//! a pool of their own, so a large upload waiting for room never holds them up. Waiting and
+//! reading together have a deadline, so a client that announces a large body and then
+//! trickles it holds its reservation for [`BODY_DEADLINE`] at most.
 
 use std::time::Duration;
 
@@ -15,19 +21,59 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Largest request body: a 10 MB image as a base64 data URI fits.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
-/// Bytes of request bodies held at once: one body of the largest size and many small ones.
-pub const BODY_BUDGET: usize = 48 * 1024 * 1024;
-/// A body that sends nothing for this long is given up (a client that stalls mid-upload would
-/// otherwise hold its reservation for ever).
+/// Bodies announced up to this size are served from the pool of small bodies.
+pub const SMALL_BODY: usize = 256 * 1024;
+/// Memory a request holds per byte of its body while it is served: the body, its parsed copy,
+/// and the copy of an inline image the job takes before it is read and dropped.
+pub const WORKING_FACTOR: usize = 3;
+/// Memory for large bodies at once: one body of the largest size, with its copies.
+pub const LARGE_BUDGET: usize = WORKING_FACTOR * MAX_BODY;
+/// Memory for small bodies at once.
+pub const SMALL_BUDGET: usize = 16 * 1024 * 1024;
+/// A body that sends nothing for this long is given up.
 pub const BODY_IDLE: Duration = Duration::from_secs(30);
+/// Waiting for room and reading the body, at most.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(60);
 
 /// The budget is counted in KiB, so that any body's reservation fits the semaphore's `u32`.
 const UNIT: usize = 1024;
 
 pub struct BodyBudget {
+    large: Pool,
+    small: Pool,
+}
+
+struct Pool {
     permits: Semaphore,
-    /// The whole budget in units: no reservation asks for more, or it would wait for ever.
+    /// The whole pool in units: no reservation asks for more, or it would wait for ever.
     total: u32,
+}
+
+impl Pool {
+    fn new(bytes: usize) -> Self {
+        let total = u32::try_from(bytes.div_ceil(UNIT))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        Pool {
+            permits: Semaphore::new(total as usize),
+            total,
+        }
+    }
+
+    async fn reserve(&self, bytes: usize) -> SemaphorePermit<'_> {
+        let units = u32::try_from(bytes.saturating_mul(WORKING_FACTOR).div_ceil(UNIT))
+            .unwrap_or(u32::MAX)
+            .min(self.total);
+        // The semaphore is never closed.
+        self.permits
+            .acquire_many(units)
+            .await
+            .expect("the budget's semaphore stays open")
+    }
+
+    fn available(&self) -> usize {
+        self.permits.available_permits() * UNIT
+    }
 }
 
 /// Why a body was not read.
@@ -35,24 +81,24 @@ pub struct BodyBudget {
 pub enum Unread {
     /// Larger than [`MAX_BODY`], announced or as sent.
     TooLarge,
-    /// The connection failed or went quiet for [`BODY_IDLE`] before the body was complete.
+    /// The connection failed, went quiet for [`BODY_IDLE`], or the body did not arrive whole
+    /// within [`BODY_DEADLINE`].
     Incomplete,
+    /// No room in the budget came free within [`BODY_DEADLINE`].
+    Busy,
 }
 
 impl Default for BodyBudget {
     fn default() -> Self {
-        BodyBudget::new(BODY_BUDGET)
+        BodyBudget::new(LARGE_BUDGET, SMALL_BUDGET)
     }
 }
 
 impl BodyBudget {
-    pub fn new(bytes: usize) -> Self {
-        let total = u32::try_from(bytes.div_ceil(UNIT))
-            .unwrap_or(u32::MAX)
-            .max(1);
+    pub fn new(large: usize, small: usize) -> Self {
         BodyBudget {
-            permits: Semaphore::new(total as usize),
-            total,
+            large: Pool::new(large),
+            small: Pool::new(small),
         }
     }
 
@@ -67,16 +113,26 @@ impl BodyBudget {
         if announced == Some(0) {
             return Ok((Bytes::new(), None));
         }
-        let reserve = (announced.unwrap_or(MAX_BODY).div_ceil(UNIT) as u32).min(self.total);
-        // The semaphore is never closed.
-        let permit = self.permits.acquire_many(reserve).await.ok();
-        let bytes = read_limited(body, announced.unwrap_or(0)).await?;
-        Ok((bytes, permit))
+        let size = announced.unwrap_or(MAX_BODY);
+        let pool = if size <= SMALL_BODY {
+            &self.small
+        } else {
+            &self.large
+        };
+        let started = tokio::time::Instant::now();
+        let permit = tokio::time::timeout(BODY_DEADLINE, pool.reserve(size))
+            .await
+            .map_err(|_| Unread::Busy)?;
+        let left = BODY_DEADLINE.saturating_sub(started.elapsed());
+        let bytes = tokio::time::timeout(left, read_limited(body, announced.unwrap_or(0)))
+            .await
+            .map_err(|_| Unread::Incomplete)??;
+        Ok((bytes, Some(permit)))
     }
 
-    /// Bytes of the budget free now.
+    /// Bytes of the budget free now (large and small pools together).
     pub fn available(&self) -> usize {
-        self.permits.available_permits() * UNIT
+        self.large.available() + self.small.available()
     }
 }
 
@@ -124,12 +180,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_is_read_whole_and_holds_its_reservation() {
-        let budget = BodyBudget::new(4 * UNIT);
+        let budget = BodyBudget::new(64 * UNIT, 12 * UNIT);
         let (bytes, permit) = budget.read(Body::from(vec![7u8; 3000])).await.unwrap();
         assert_eq!(bytes.len(), 3000);
-        assert_eq!(budget.available(), UNIT, "3000 bytes reserve 3 KiB");
+        assert_eq!(
+            budget.small.available(),
+            3 * UNIT,
+            "3000 bytes hold 9 KiB of working memory"
+        );
         drop(permit);
-        assert_eq!(budget.available(), 4 * UNIT);
+        assert_eq!(budget.small.available(), 12 * UNIT);
         let (bytes, _) = budget
             .read(chunked(vec![b"ab".to_vec(), b"cd".to_vec()]))
             .await
@@ -144,17 +204,51 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_past_the_budget_waits_for_room() {
-        let budget = BodyBudget::new(2 * UNIT);
-        let (_, first) = budget.read(Body::from(vec![1u8; 2 * UNIT])).await.unwrap();
-        let second = budget.read(Body::from(vec![2u8; UNIT]));
+        let budget = BodyBudget::new(3 * 600 * UNIT, 3 * UNIT);
+        let (_, first) = budget
+            .read(Body::from(vec![1u8; 500 * UNIT]))
+            .await
+            .unwrap();
+        let second = budget.read(Body::from(vec![2u8; 300 * UNIT]));
         tokio::pin!(second);
         assert!(
             futures_util::poll!(second.as_mut()).is_pending(),
             "no room until the first answer is ready"
         );
+        let (small, _) = budget.read(Body::from(vec![3u8; 100])).await.unwrap();
+        assert_eq!(
+            small.len(),
+            100,
+            "a small body does not wait behind large ones"
+        );
         drop(first);
         let (bytes, _) = second.await.unwrap();
-        assert_eq!(bytes.len(), UNIT);
+        assert_eq!(bytes.len(), 300 * UNIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_and_trickling_have_a_deadline() {
+        let budget = BodyBudget::new(3 * 600 * UNIT, 3 * UNIT);
+        let (_, _held) = budget
+            .read(Body::from(vec![1u8; 500 * UNIT]))
+            .await
+            .unwrap();
+        // Tokio's paused clock: the deadline passes without real waiting.
+        let waited = budget.read(Body::from(vec![2u8; 500 * UNIT])).await;
+        assert_eq!(waited.err(), Some(Unread::Busy));
+
+        let budget = BodyBudget::default();
+        let trickle = futures_util::stream::unfold(0u32, |n| async move {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            Some((Ok::<_, std::io::Error>(Bytes::from_static(b"x")), n + 1))
+        });
+        let read = budget.read(Body::from_stream(trickle)).await;
+        assert_eq!(read.err(), Some(Unread::Incomplete));
+        assert_eq!(
+            budget.available(),
+            LARGE_BUDGET + SMALL_BUDGET,
+            "nothing stays reserved"
+        );
     }
 
     #[tokio::test]
@@ -164,7 +258,11 @@ mod tests {
         assert_eq!(budget.read(announced).await.err(), Some(Unread::TooLarge));
         let streamed = chunked(vec![vec![0u8; MAX_BODY], vec![0u8; 1]]);
         assert_eq!(budget.read(streamed).await.err(), Some(Unread::TooLarge));
-        assert_eq!(budget.available(), BODY_BUDGET, "nothing stays reserved");
+        assert_eq!(
+            budget.available(),
+            LARGE_BUDGET + SMALL_BUDGET,
+            "nothing stays reserved"
+        );
     }
 
     #[tokio::test]

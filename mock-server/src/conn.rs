@@ -7,7 +7,9 @@
 //! kept-alive connection waits for its next request, so the idle wait could never be longer
 //! than the header wait. Each connection keeps its own [`Activity`] instead: what it waits for
 //! (headers, or a next request) and since when. A request in flight has no deadline, however
-//! long its handler works or its answer streams.
+//! long its handler works or its answer streams, as long as the client reads it: an answer the
+//! client stops reading for `idle_timeout_seconds` (writes blocked all along) closes the
+//! connection, so a stalled download cannot hold its video, or a shutdown, for ever.
 //!
 //! The watchdog is never woken by a change: waking it twice per request cost a tenth of the
 //! throughput. It looks at the phase at least once every `tick` (the shorter timeout) instead.
@@ -17,7 +19,10 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
     task::{Context, Poll},
     time::Duration,
 };
@@ -44,14 +49,17 @@ pub struct Timeouts {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the open connections: idle ones close at once, requests in flight finish.
+/// for the open connections: idle ones close at once, requests in flight get `drain` to
+/// finish, and those still running then are cut, so that a stopping mock always stops.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
+    drain: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
+    let (cut, cut_watch) = tokio::sync::watch::channel(());
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -70,10 +78,25 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        serve_connection(stream, router.clone(), timeouts, &graceful);
+        serve_connection(
+            stream,
+            router.clone(),
+            timeouts,
+            &graceful,
+            cut_watch.clone(),
+        );
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = drain.as_secs(),
+            "requests still in flight after the shutdown grace were cut"
+        );
+        let _ = cut.send(());
+    }
 }
 
 fn serve_connection(
@@ -81,6 +104,7 @@ fn serve_connection(
     router: Router,
     timeouts: Timeouts,
     graceful: &GracefulShutdown,
+    mut cut: tokio::sync::watch::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new(timeouts));
     let io = TokioIo::new(Watched {
@@ -106,6 +130,7 @@ fn serve_connection(
                 // Dropping the connection closes the socket.
                 tracing::debug!("connection closed: {}", activity.waiting_for());
             }
+            _ = cut.changed() => tracing::debug!("connection cut at shutdown"),
         }
     });
 }
@@ -135,13 +160,22 @@ enum Phase {
 struct Activity {
     timeouts: Timeouts,
     phase: Mutex<Phase>,
+    /// When the connection opened: `write_blocked` counts from here.
+    opened: Instant,
+    /// Nanoseconds after `opened` (plus one) since which a write has been waiting for the
+    /// client to read; zero while writes go through. An atomic, not the phase's lock: it is
+    /// touched on every write.
+    write_blocked: AtomicU64,
 }
 
 impl Activity {
     fn new(timeouts: Timeouts) -> Self {
+        let opened = Instant::now();
         Activity {
             timeouts,
-            phase: Mutex::new(Phase::Headers(Instant::now())),
+            phase: Mutex::new(Phase::Headers(opened)),
+            opened,
+            write_blocked: AtomicU64::new(0),
         }
     }
 
@@ -179,11 +213,31 @@ impl Activity {
         }
     }
 
+    /// A write could not go through (the client's buffers are full), or went through.
+    fn write_blocked(&self, blocked: bool) {
+        let since = self.write_blocked.load(Ordering::Relaxed);
+        if blocked && since == 0 {
+            let nanos = self.opened.elapsed().as_nanos();
+            let mark = u64::try_from(nanos).unwrap_or(u64::MAX - 1) + 1;
+            self.write_blocked.store(mark, Ordering::Relaxed);
+        } else if !blocked && since != 0 {
+            self.write_blocked.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Since when writes have been waiting for the client, if they are.
+    fn blocked_since(&self) -> Option<Instant> {
+        match self.write_blocked.load(Ordering::Relaxed) {
+            0 => None,
+            mark => Some(self.opened + Duration::from_nanos(mark - 1)),
+        }
+    }
+
     fn deadline(&self) -> Option<Instant> {
         match *self.phase() {
             Phase::Headers(since) => Some(since + self.timeouts.header_read),
             Phase::Idle(since) => Some(since + self.timeouts.idle),
-            Phase::InFlight(_) => None,
+            Phase::InFlight(_) => self.blocked_since().map(|since| since + self.timeouts.idle),
         }
     }
 
@@ -191,6 +245,9 @@ impl Activity {
         match *self.phase() {
             Phase::Headers(_) => "no complete request headers within the header-read timeout",
             Phase::Idle(_) => "idle past the idle timeout",
+            Phase::InFlight(_) if self.blocked_since().is_some() => {
+                "the client stopped reading its answer for the idle timeout"
+            }
             Phase::InFlight(_) => "request in flight",
         }
     }
@@ -223,13 +280,20 @@ impl Drop for InFlight {
     }
 }
 
-/// The socket, telling its [`Activity`] when bytes come in.
-struct Watched {
-    inner: TcpStream,
+/// The socket, telling its [`Activity`] when bytes come in and when writes block.
+struct Watched<S = TcpStream> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for Watched {
+impl<S> Watched<S> {
+    fn wrote<T>(&self, polled: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        self.activity.write_blocked(polled.is_pending());
+        polled
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -244,13 +308,14 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(polled)
     }
 
     fn poll_write_vectored(
@@ -258,7 +323,8 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -322,5 +388,53 @@ impl http_body::Body for Counted {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    fn activity() -> Arc<Activity> {
+        Arc::new(Activity::new(Timeouts {
+            header_read: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+        }))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_the_client_stops_reading_ends_the_connection() {
+        let activity = activity();
+        let _in_flight = activity.begin();
+        let (ours, _theirs) = tokio::io::duplex(64);
+        let mut socket = Watched {
+            inner: ours,
+            activity: activity.clone(),
+        };
+        socket.write_all(&[0; 64]).await.unwrap();
+        assert_eq!(activity.deadline(), None, "in flight, the client keeps up");
+        // The client reads nothing more: the next write waits, and the idle timeout runs.
+        let blocked = socket.write_all(&[1; 64]);
+        tokio::pin!(blocked);
+        assert!(futures_util::poll!(blocked.as_mut()).is_pending());
+        let since = activity.blocked_since().expect("the write is blocked");
+        assert_eq!(activity.deadline(), Some(since + Duration::from_secs(60)));
+        // Tokio's paused clock moves to the deadline at once.
+        activity.expired().await;
+        assert!(activity.waiting_for().contains("stopped reading"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_that_works_long_has_no_deadline() {
+        let activity = activity();
+        let in_flight = activity.begin();
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(activity.deadline(), None);
+        drop(in_flight);
+        assert!(
+            activity.deadline().is_some(),
+            "idle once the answer is sent"
+        );
     }
 }

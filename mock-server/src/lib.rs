@@ -203,7 +203,14 @@ pub async fn serve(
             restored.webhooks
         );
     }
-    conn::serve(listener, app::router(state.clone()), timeouts, shutdown).await;
+    conn::serve(
+        listener,
+        app::router(state.clone()),
+        timeouts,
+        grace,
+        shutdown,
+    )
+    .await;
     stopping::drain_webhooks(&state, grace).await;
     stopping::finish(&state, state_path.as_deref())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))

@@ -223,3 +223,38 @@ async fn large_inline_images_do_not_push_other_tasks_out() {
         "{kept}"
     );
 }
+
+#[tokio::test]
+async fn large_uploads_that_stall_do_not_hold_up_small_requests() {
+    use tokio::io::AsyncWriteExt;
+    let mock = start(paused()).await;
+    // Two clients announce the largest body and send one byte of it.
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(mock.server.addr())
+            .await
+            .unwrap();
+        let head = format!(
+            "POST /v3/async/wan2.6-i2v HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n\
+             Content-Type: application/json\r\nContent-Length: 33554432\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stalled.push(stream);
+    }
+    let ceiling = std::time::Duration::from_secs(30);
+    let small = tokio::time::timeout(
+        ceiling,
+        mock.submit("/v3/async/wan-t2v", &json!({"prompt": "a fox"})),
+    )
+    .await
+    .expect("a small submission is not held up by the stalled uploads");
+    assert_eq!(small.0, StatusCode::OK, "{}", small.1);
+    let reset = tokio::time::timeout(
+        ceiling,
+        mock.control(reqwest::Method::POST, "/_mock/reset", None),
+    )
+    .await
+    .expect("the control API is not held up either");
+    assert!(reset.0.is_success(), "{}", reset.0);
+    drop(stalled);
+}

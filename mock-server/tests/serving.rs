@@ -233,7 +233,15 @@ async fn shutdown_lets_a_running_request_finish() {
     reached_rx.await.expect("the webhook reached the receiver");
     let addr = mock.server.addr();
     let stopping = tokio::spawn(mock.server.shutdown());
-    tokio::task::yield_now().await;
+    // Release the handler only once the mock has stopped accepting: the request is then
+    // certainly running during the shutdown.
+    let stopped_accepting = tokio::time::timeout(CLOSE_CEILING, async {
+        while TcpStream::connect(addr).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(stopped_accepting.is_ok(), "the mock kept accepting");
     release.send(()).unwrap();
     let answer = submit
         .await
@@ -304,6 +312,33 @@ fn listening_url(
         }
     }
     panic!("the mock never said it was listening");
+}
+
+#[tokio::test]
+async fn shutdown_cuts_what_still_runs_after_the_grace() {
+    let mock = start(Config {
+        shutdown_grace_seconds: 1,
+        ..timeouts(1, 1)
+    })
+    .await;
+    // A client announces a body and trickles it, one byte at a time, for ever.
+    let mut stream = TcpStream::connect(mock.server.addr()).await.unwrap();
+    let head = format!(
+        "POST /v3/async/wan-t2v HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        while stream.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let stopped = tokio::time::timeout(CLOSE_CEILING, mock.server.shutdown()).await;
+    assert!(
+        stopped.is_ok(),
+        "the shutdown waited on the trickling request"
+    );
+    let _ = tokio::time::timeout(CLOSE_CEILING, trickle).await;
 }
 
 #[cfg(unix)]

@@ -60,6 +60,33 @@ impl NovitaError {
         )
     }
 
+    /// 400 `INVALID_REQUEST_BODY`: the body did not arrive whole (the connection failed, went
+    /// quiet, or took longer than the mock waits).
+    pub fn body_incomplete() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST_BODY",
+            format!(
+                "body: not fully received (the connection failed, sent nothing for {} s, or took more than {} s)",
+                crate::body_budget::BODY_IDLE.as_secs(),
+                crate::body_budget::BODY_DEADLINE.as_secs()
+            ),
+        )
+    }
+
+    /// 429 `RATE_LIMIT_EXCEEDED`: too many large bodies are being read at once; nothing was
+    /// created, so the request can be sent again (`Retry-After: 1`).
+    pub fn busy_with_bodies() -> Self {
+        NovitaError {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMIT_EXCEEDED",
+                "too many large request bodies at once; nothing was created, send it again",
+            )
+        }
+    }
+
     /// 400 `MISSING_API_KEY`.
     pub fn missing_api_key() -> Self {
         Self::new(

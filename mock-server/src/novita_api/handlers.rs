@@ -108,7 +108,7 @@ pub async fn submit(
         NewTask {
             job,
             seed,
-            request_text: request_text::kept(&body).into(),
+            request_text: request_text::kept(&body, &value).into(),
             api_key: Arc::from(key),
             planned_failure,
             fault,

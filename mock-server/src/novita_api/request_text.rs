@@ -1,104 +1,160 @@
-//! What a task keeps of its request body: the text as received, except the payloads of large
-//! inline media (`data:` URIs), which are replaced by their length. The payload has been read
-//! at submission (to check it and to work out the video's frame); keeping a 30 MB image in
-//! every task, and echoing it in every poll's `debug_info.request_info`, would let a few such
-//! requests fill the task store's byte budget and push every other task out.
+//! What a task keeps of its request body: the text as received, unless it holds very long
+//! strings (inline media as `data:` URIs, or anything else a client put there). The media have
+//! been read at submission (checked, and the video's frame worked out), and keeping a 30 MB
+//! image in every task, echoed in every poll's `debug_info.request_info`, would let a few such
+//! requests fill the task store's byte budget and push every other task out. So such a body
+//! is kept re-serialized from its parsed value with each long string cut, and a body that is
+//! still large after that is kept as a note of its size.
 
 use std::borrow::Cow;
 
-/// Inline payloads up to this many characters are kept as they are.
-pub const KEPT_PAYLOAD: usize = 256;
+use serde_json::{Map, Value};
 
-/// `body` as the task keeps it: valid JSON stays valid JSON (only string contents change).
-pub fn kept(body: &[u8]) -> Cow<'_, str> {
-    let text = String::from_utf8_lossy(body);
-    if !text.contains("data:") {
-        return text;
+/// Strings up to this many bytes are kept whole: the longest documented prompt (5000
+/// characters) fits, in any script.
+pub const LONG_STRING: usize = 16 * 1024;
+/// Bytes of request text a task keeps at most.
+pub const MAX_KEPT: usize = 256 * 1024;
+/// What is kept of the start of a cut string.
+const KEPT_START: usize = 64;
+
+/// `body` (parsed as `value`) as the task keeps it; always valid JSON text when `body` is.
+pub fn kept<'b>(body: &'b [u8], value: &Value) -> Cow<'b, str> {
+    if body.len() <= LONG_STRING || !has_long_string(value) {
+        if body.len() <= MAX_KEPT {
+            return String::from_utf8_lossy(body);
+        }
+        return Cow::Owned(too_large(body.len()));
     }
-    Cow::Owned(elide_payloads(&text))
+    let cut = cut_long_strings(value).to_string();
+    if cut.len() <= MAX_KEPT {
+        Cow::Owned(cut)
+    } else {
+        Cow::Owned(too_large(body.len()))
+    }
 }
 
-fn elide_payloads(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(64 * 1024));
-    let mut rest = text;
-    while let Some(found) = rest.find("\"data:") {
-        let (before, from_quote) = rest.split_at(found + 1);
-        out.push_str(before);
-        // A quote right after a backslash is inside a string, not the start of one.
-        let opens_string = !before[..found].ends_with('\\');
-        // The payload starts after ";base64," (within the media type's few dozen characters)
-        // and runs to the string's closing quote; base64 has no quote or backslash-quote.
-        let header_end = from_quote
-            .get(..from_quote.len().min(200))
-            .and_then(|head| head.find(";base64,"))
-            .map(|at| at + ";base64,".len());
-        let end = from_quote.find('"').unwrap_or(from_quote.len());
-        match header_end {
-            Some(start)
-                if opens_string
-                    && start <= end
-                    && end - start > KEPT_PAYLOAD
-                    && !from_quote[..end].ends_with('\\') =>
-            {
-                out.push_str(&from_quote[..start]);
-                out.push('[');
-                out.push_str(itoa::Buffer::new().format(end - start));
-                out.push_str(" characters not kept]");
-            }
-            _ => out.push_str(&from_quote[..end]),
-        }
-        rest = &from_quote[end..];
+fn too_large(bytes: usize) -> String {
+    format!(r#"{{"request_not_kept":"{bytes} bytes"}}"#)
+}
+
+fn has_long_string(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.len() > LONG_STRING,
+        Value::Array(items) => items.iter().any(has_long_string),
+        Value::Object(map) => map.values().any(has_long_string),
+        _ => false,
     }
-    out.push_str(rest);
-    out
+}
+
+fn cut_long_strings(value: &Value) -> Value {
+    match value {
+        Value::String(text) if text.len() > LONG_STRING => Value::String(cut(text)),
+        Value::Array(items) => Value::Array(items.iter().map(cut_long_strings).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), cut_long_strings(value)))
+                .collect::<Map<_, _>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The start of `text` (a data URI's header, up to its payload) and how much was left out.
+fn cut(text: &str) -> String {
+    let header_end = text
+        .starts_with("data:")
+        .then(|| text.get(..256).unwrap_or(text).find(";base64,"))
+        .flatten()
+        .map(|at| at + ";base64,".len());
+    let mut keep = header_end.unwrap_or(KEPT_START);
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!(
+        "{}[{} characters not kept]",
+        &text[..keep],
+        text[keep..].chars().count()
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
-    #[test]
-    fn bodies_without_inline_media_are_kept_as_they_came() {
-        let body = br#"{"prompt":"a fox", "width": 832}"#;
-        assert!(matches!(kept(body), Cow::Borrowed(_)));
-        assert_eq!(kept(body), r#"{"prompt":"a fox", "width": 832}"#);
+    fn keep(value: &Value) -> String {
+        kept(value.to_string().as_bytes(), value).into_owned()
     }
 
     #[test]
-    fn large_payloads_are_replaced_by_their_length_small_ones_kept() {
-        let large = format!("data:image/png;base64,{}", "QUFB".repeat(1000));
-        let small = "data:image/png;base64,iVBORw0KGgo=";
-        let body = json!({"image_url": large, "last_frame_url": small, "prompt": "data: \"x\""});
-        let text = kept(body.to_string().as_bytes()).into_owned();
+    fn bodies_without_long_strings_are_kept_as_they_came() {
+        let body = br#"{"prompt":"a fox", "width": 832}"#;
+        let value: Value = serde_json::from_slice(body).unwrap();
+        assert!(matches!(kept(body, &value), Cow::Borrowed(_)));
+        assert_eq!(kept(body, &value), r#"{"prompt":"a fox", "width": 832}"#);
+        let prompt = json!({"prompt": "字".repeat(5000), "negative_prompt": "x".repeat(2000)});
+        assert_eq!(
+            keep(&prompt),
+            prompt.to_string(),
+            "documented lengths stay whole"
+        );
+    }
+
+    #[test]
+    fn long_strings_are_cut_wherever_they_are() {
+        let image = format!("data:image/png;base64,{}", "QUFB".repeat(10_000));
+        // A long media type, an escaped `;`, an unknown field: none hides a payload.
+        let named = format!(
+            "data:image/png;name={};base64,{}",
+            "a".repeat(200),
+            "QUFB".repeat(10_000)
+        );
+        let body = json!({
+            "image_url": image,
+            "input": {"img_url": named, "note": "x".repeat(40_000)},
+            "list": ["y".repeat(40_000)],
+            "prompt": "a fox",
+        });
+        let text = keep(&body);
         let read: Value = serde_json::from_str(&text).expect("still JSON");
         assert_eq!(
             read["image_url"],
-            "data:image/png;base64,[4000 characters not kept]"
+            "data:image/png;base64,[40000 characters not kept]"
         );
-        assert_eq!(read["last_frame_url"], small);
-        assert_eq!(read["prompt"], "data: \"x\"");
+        assert!(read["input"]["img_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(" characters not kept]"));
+        assert_eq!(
+            read["input"]["note"],
+            format!("{}[39936 characters not kept]", "x".repeat(64))
+        );
+        assert!(read["list"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("[39936 characters not kept]"));
+        assert_eq!(read["prompt"], "a fox");
+        assert!(text.len() < 2000, "{}", text.len());
     }
 
     #[test]
-    fn odd_shapes_stay_valid_text() {
-        for body in [
-            r#"{"a":"data:"#,
-            r#"{"a":"data:image/png;base64,"#,
-            r#"{"a":"data:image/png;base64,AAAA"}"#,
-            r#""data:""data:x;base64,""#,
-        ] {
-            let _ = kept(body.as_bytes());
-        }
-        let quoted =
-            json!({"prompt": format!("say \"data:image/png;base64,{}\" now", "A".repeat(300))});
-        let text = kept(quoted.to_string().as_bytes()).into_owned();
+    fn a_body_large_without_long_strings_is_kept_as_a_note() {
+        let body = json!({"prompt": "a fox", "unknown": vec![1; 200_000]});
+        let read: Value = serde_json::from_str(&keep(&body)).unwrap();
         assert_eq!(
-            text,
-            quoted.to_string(),
-            "a quote inside a string is left alone"
+            read["request_not_kept"],
+            format!("{} bytes", body.to_string().len())
         );
-        let unterminated = format!(r#"{{"a":"data:image/png;base64,{}"#, "A".repeat(300));
-        assert!(kept(unterminated.as_bytes()).ends_with("[300 characters not kept]"));
+    }
+
+    #[test]
+    fn cuts_fall_on_character_boundaries() {
+        let body = json!({"prompt": "字".repeat(10_000)});
+        let read: Value = serde_json::from_str(&keep(&body)).unwrap();
+        assert!(read["prompt"]
+            .as_str()
+            .unwrap()
+            .starts_with(&"字".repeat(21)));
     }
 }

@@ -52,7 +52,12 @@ async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u
     if !response.status().is_success() {
         return None;
     }
-    let mut bytes = Vec::new();
+    let announced = response.content_length().map_or(0, |n| n as usize);
+    if announced > limit {
+        return None;
+    }
+    // Sized from the announced length (within the limit), so the buffer does not double past it.
+    let mut bytes = Vec::with_capacity(announced);
     while let Some(chunk) = response.chunk().await.ok()? {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > limit {

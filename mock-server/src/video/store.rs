@@ -26,6 +26,8 @@ use crate::{
 
 /// Renders running at once: each holds a picture and its video (about 40 MB at 4K).
 pub(crate) const MAX_RENDERS: usize = 2;
+/// Input fetches running at once: each may hold up to 100 MiB (an input video).
+pub(crate) const MAX_FETCHES: usize = 2;
 /// Tasks whose resolved spec is kept, so their input is fetched once; the oldest go first.
 pub(crate) const MAX_SPECS: usize = 100_000;
 
@@ -35,6 +37,7 @@ pub struct VideoStore {
     cache: Mutex<Cache>,
     specs: Mutex<Specs>,
     renders: Semaphore,
+    fetches: Semaphore,
     #[cfg(test)]
     peak_renders: std::sync::atomic::AtomicUsize,
 }
@@ -62,6 +65,7 @@ impl VideoStore {
             cache: Mutex::default(),
             specs: Mutex::default(),
             renders: Semaphore::new(MAX_RENDERS),
+            fetches: Semaphore::new(MAX_FETCHES),
             #[cfg(test)]
             peak_renders: Default::default(),
         }
@@ -150,7 +154,13 @@ impl VideoStore {
                 }
             }
         };
-        cell.get_or_init(|| spec_for(task, http)).await.clone()
+        cell.get_or_init(|| async {
+            // Never closed; a fetch waits for a slot like a render does.
+            let _slot = self.fetches.acquire().await.ok();
+            spec_for(task, http).await
+        })
+        .await
+        .clone()
     }
 
     /// Counts a video just rendered, dropping the oldest to stay within the limit; a video
