@@ -126,7 +126,9 @@ impl<'a> Iterator for Boxes<'a, '_> {
     type Item = Result<Mp4Box<'a>, ()>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.rest.is_empty() {
+        // Fewer bytes than a box header are padding, not a box: QuickTime ends some lists
+        // with a 32-bit zero.
+        if self.failed || self.rest.len() < 8 {
             return None;
         }
         let split = if self.depth <= MAX_DEPTH && self.budget.take() {
@@ -318,6 +320,13 @@ mod tests {
         let shape = video_shape(&render(&spec).unwrap()).unwrap();
         assert_eq!((shape.width, shape.height), (3840, 2160));
         assert!((shape.seconds - 1.5).abs() < 0.01, "{shape:?}");
+    }
+
+    #[test]
+    fn a_short_tail_after_the_last_box_is_padding() {
+        // QuickTime may end a list of boxes with a 32-bit zero.
+        let shape = video_shape(&file_with(moov_with(&[0, 0, 0, 0])));
+        assert_eq!(shape.map(|s| s.width), Some(640));
     }
 
     #[test]
