@@ -429,6 +429,49 @@ mod tests {
         });
     }
 
+    #[tokio::test]
+    async fn a_task_holding_more_than_a_mock_makes_is_refused() {
+        use crate::sim::tasks::test_task;
+        let state = AppState::new(crate::Config::for_tests(), "http://mock".into());
+        let now = state.clock.now();
+        state.tasks.insert(
+            Arc::new(test_task(
+                now,
+                std::time::Duration::from_secs(1),
+                None,
+                None,
+            )),
+            now,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        save(&state, &path).unwrap();
+        let mut file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let attempt = serde_json::json!({"attempt": 1, "at_unix_ms": 0, "duration_ms": 0, "status": 500, "delivered": false, "duplicate": false});
+        let attempts =
+            find_key(&mut file["tasks"][0], "attempts").expect("tasks save their attempts");
+        *attempts = serde_json::Value::Array(vec![attempt; 1000]);
+        let error = parse(file.to_string().as_bytes()).err().expect("refused");
+        assert!(
+            error.contains("more webhook attempts than a mock makes"),
+            "{error}"
+        );
+    }
+
+    fn find_key<'v>(
+        value: &'v mut serde_json::Value,
+        key: &str,
+    ) -> Option<&'v mut serde_json::Value> {
+        let serde_json::Value::Object(map) = value else {
+            return None;
+        };
+        if map.contains_key(key) {
+            return map.get_mut(key);
+        }
+        map.values_mut().find_map(|v| find_key(v, key))
+    }
+
     #[test]
     fn an_interrupted_write_leaves_the_old_file() {
         let dir = tempfile::tempdir().unwrap();

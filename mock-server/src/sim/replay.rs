@@ -28,6 +28,9 @@ use crate::{
     sim::tasks::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
 };
 
+/// Steps of one replayed task at most: the proxy records 200 result changes per task.
+pub const MAX_STEPS: usize = 200;
+
 /// Cassettes larger than this are refused (a day of recorded traffic is far smaller).
 pub const MAX_CASSETTE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -103,6 +106,11 @@ impl Script {
     }
 
     /// When the task ended, from submission.
+    /// Steps before the end.
+    pub fn steps(&self) -> usize {
+        self.steps.len()
+    }
+
     pub fn end(&self) -> Duration {
         self.end
     }
@@ -246,6 +254,11 @@ fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
             .map_or(0, |p| p.min(100) as u32);
         seed = seed_of(&body["extra"]["seed"]).or(seed);
         match body["task"]["status"].as_str() {
+            Some(QUEUED | PROCESSING) if steps.len() >= MAX_STEPS => {
+                return Err(format!(
+                    "line {line}: the task has more than {MAX_STEPS} results before its end; the mock replays at most {MAX_STEPS}"
+                ))
+            }
             Some(QUEUED) => steps.push(Step {
                 at,
                 queued: true,

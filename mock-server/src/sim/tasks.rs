@@ -355,6 +355,28 @@ impl Task {
         if let Some(fault) = &self.fault {
             fault.validate().map_err(|e| format!("task {id}: {e}"))?;
         }
+        // What a task can hold and the store's byte budget does not count: its webhook
+        // attempts (one try, at most 20 retries, one duplicate) and a replayed script's steps.
+        const MAX_ATTEMPTS: usize = 22;
+        if state.attempts.len() > MAX_ATTEMPTS
+            || state
+                .attempts
+                .iter()
+                .any(|a| a.error.as_ref().is_some_and(|e| e.len() > 4096))
+        {
+            return Err(format!(
+                "task {id}: more webhook attempts than a mock makes"
+            ));
+        }
+        if self
+            .script
+            .as_ref()
+            .is_some_and(|s| s.steps() > crate::sim::replay::MAX_STEPS)
+        {
+            return Err(format!(
+                "task {id}: its replayed script is longer than a cassette holds"
+            ));
+        }
         Ok(())
     }
 
