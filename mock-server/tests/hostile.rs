@@ -166,10 +166,7 @@ async fn with_the_token_a_request_may_come_from_anywhere() {
 
 /// A PNG header of `width` x `height` followed by `padding` bytes, as a data URI.
 fn inline_png(width: u32, height: u32, padding: usize) -> String {
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let mut png = common::png_header(width, height);
     png.resize(png.len() + padding, 0);
     format!(
         "data:image/png;base64,{}",

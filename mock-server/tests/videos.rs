@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{paused, start, start_default};
+use common::{paused, png_header, start, start_default};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -237,15 +237,6 @@ async fn ffmpeg_reads_and_decodes_both_tracks() {
         "",
         "no decoding errors"
     );
-}
-
-/// The start of a PNG file: enough for a reader to learn the image's size.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    png
 }
 
 #[tokio::test]

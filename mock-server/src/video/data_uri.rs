@@ -169,17 +169,10 @@ impl Seek for Decoded<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::video::test_images::png_header;
 
     fn uri(bytes: &[u8]) -> String {
         format!("data:image/png;base64,{}", STANDARD.encode(bytes))
-    }
-
-    fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        png.extend_from_slice(&width.to_be_bytes());
-        png.extend_from_slice(&height.to_be_bytes());
-        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        png
     }
 
     /// A JPEG whose size marker comes after `padding` bytes of APP segments.

@@ -87,15 +87,7 @@ pub fn inline_video_shape(uri: &str) -> Option<VideoShape> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The start of a PNG of `width` x `height`: all that is read to learn its size.
-    fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-        png.extend_from_slice(&width.to_be_bytes());
-        png.extend_from_slice(&height.to_be_bytes());
-        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        png
-    }
+    use crate::video::test_images::png_header;
 
     #[tokio::test]
     async fn input_images_at_refused_addresses_are_not_fetched() {

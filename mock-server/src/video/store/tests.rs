@@ -3,6 +3,7 @@ use std::time::Duration;
 use base64::{engine::general_purpose::STANDARD, Engine};
 
 use super::*;
+use crate::video::test_images::png_header;
 use crate::{
     sim::{clock::MockTime, tasks::test_task},
     video::frame,
@@ -19,14 +20,6 @@ fn fixed(width: u32, height: u32, frames: u32) -> impl FnOnce(&mut Job) {
         job.framing = Framing::Fixed { width, height };
         job.frames = frames;
     }
-}
-
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    png
 }
 
 /// A baseline JPEG's start: SOI, then the frame header with the size.
