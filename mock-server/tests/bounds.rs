@@ -123,20 +123,21 @@ async fn retention_drops_finished_tasks_after_their_time() {
 
 #[tokio::test]
 async fn the_memory_budget_bounds_big_bodies() {
-    // 1 MiB for tasks; each body carries about 300 KiB of prompt-like padding.
+    // 1 MiB for tasks; each body carries 250 000 bytes of padding in strings short enough to
+    // be kept whole (a task keeps strings up to 16 KiB, and bodies up to 256 KiB).
     let mock = start(Config {
         max_task_memory_mb: 1,
         ..paused()
     })
     .await;
-    let padding = "x".repeat(300 * 1024);
+    let padding = vec!["x".repeat(10_000); 25];
     for _ in 0..10 {
         mock.submit_ok(T2V, &json!({"prompt": "p", "padding": padding}))
             .await;
     }
     let health = health(&mock).await;
-    assert_eq!(health["tasks"], 3, "{health}");
-    assert_eq!(health["evicted"], 7);
+    assert_eq!(health["tasks"], 4, "{health}");
+    assert_eq!(health["evicted"], 6);
     assert!(health["task_bytes"].as_u64().unwrap() <= 1024 * 1024);
 }
 
