@@ -1,0 +1,29 @@
+//! The client's tests live in `client/tests/`, where Cargo does not look for them on its own
+//! (the package's root is the workspace's): each file must be a `[[test]]` of the root
+//! `Cargo.toml`, or it is silently never built. This test fails when one is not.
+
+use std::{collections::BTreeSet, path::Path};
+
+#[test]
+fn every_file_in_client_tests_is_a_test_target() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let targets: BTreeSet<String> = manifest
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("path = \"client/tests/"))
+        .filter_map(|rest| rest.strip_suffix('"'))
+        .map(str::to_string)
+        .collect();
+    let files: BTreeSet<String> = std::fs::read_dir(root.join("client/tests"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".rs"))
+        .collect();
+    let forgotten: Vec<_> = files.difference(&targets).collect();
+    assert!(
+        forgotten.is_empty(),
+        "add a [[test]] to the root Cargo.toml for each of {forgotten:?}"
+    );
+    let missing: Vec<_> = targets.difference(&files).collect();
+    assert!(missing.is_empty(), "[[test]] paths without a file: {missing:?}");
+}
