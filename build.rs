@@ -197,7 +197,7 @@ fn submit_operations_source(spec: &Value) -> String {
     );
     for op in &operations {
         out.push_str(&format!(
-            "        {id:?} => client.submit(&typed::<types::{schema}>(body)?).await,\n",
+            "        {id:?} => client.send_checked(&typed::<types::{schema}>(body)?).await,\n",
             id = op.operation_id,
             schema = op.schema
         ));

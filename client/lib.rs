@@ -41,7 +41,7 @@ pub mod types {
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
 pub use lenient_types::{NumericString, TaskStatus};
-pub use operations::SubmitOperation;
+pub use operations::{CheckedBody, SubmitOperation};
 pub use retry::RetryPolicy;
 pub use submit::SubmitRequest;
 pub use wait::{WaitOptions, WaitProgress};

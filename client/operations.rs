@@ -178,8 +178,35 @@ impl NovitaClient {
         check_body(operation.schema, body)
     }
 
-    /// Submits a JSON body to `operation`: checked like [`NovitaClient::check_value`], then
-    /// sent as the generated request type through [`NovitaClient::submit`], with its retries.
+    /// Checks a JSON body for `operation` and readies it for sending: the body that
+    /// [`NovitaClient::submit_checked`] sends without checking it again. Whole numbers written
+    /// with a fraction (`480.0`) become integers, as the check reads them.
+    ///
+    /// ```
+    /// use novita_video::{NovitaClient, SubmitOperation};
+    /// let t2v = SubmitOperation::find("wan-t2v").unwrap();
+    /// let checked = NovitaClient::checked_value(t2v, serde_json::json!({"prompt": "a fox", "width": 832.0}));
+    /// assert_eq!(checked.unwrap().body()["width"], 832);
+    /// assert!(NovitaClient::checked_value(t2v, serde_json::json!({"steps": 99})).is_err());
+    /// ```
+    pub fn checked_value(
+        operation: &'static SubmitOperation,
+        body: Value,
+    ) -> Result<CheckedBody, Error> {
+        Self::check_value(operation, &body)?;
+        let mut body = body;
+        normalize_integers(operation.request_schema(), &mut body);
+        Ok(CheckedBody { operation, body })
+    }
+
+    /// Sends a body that [`NovitaClient::checked_value`] checked, as the generated request type,
+    /// with the retries of [`NovitaClient::submit`] and without checking it again.
+    pub async fn submit_checked(&self, checked: CheckedBody) -> Result<String, Error> {
+        submit_typed(self, checked.operation, checked.body).await
+    }
+
+    /// Submits a JSON body to `operation`: checked once, like [`NovitaClient::check_value`],
+    /// then sent as the generated request type with the retries of [`NovitaClient::submit`].
     ///
     /// ```no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
@@ -189,12 +216,84 @@ impl NovitaClient {
     /// ```
     pub async fn submit_value(
         &self,
-        operation: &SubmitOperation,
+        operation: &'static SubmitOperation,
         body: Value,
     ) -> Result<String, Error> {
-        Self::check_value(operation, &body)?;
-        let mut body = body;
-        normalize_integers(operation.request_schema(), &mut body);
-        submit_typed(self, operation, body).await
+        self.submit_checked(Self::checked_value(operation, body)?)
+            .await
+    }
+}
+
+/// A JSON body that passed the rules of its operation, ready to send
+/// ([`NovitaClient::checked_value`], [`NovitaClient::submit_checked`]).
+#[derive(Clone, Debug)]
+pub struct CheckedBody {
+    operation: &'static SubmitOperation,
+    body: Value,
+}
+
+impl CheckedBody {
+    /// The operation it is for.
+    pub fn operation(&self) -> &'static SubmitOperation {
+        self.operation
+    }
+
+    /// The body as it will be sent.
+    pub fn body(&self) -> &Value {
+        &self.body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::CHECKS;
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+
+    async fn accepting() -> (MockServer, NovitaClient) {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"task_id": "t-1"})),
+            )
+            .mount(&server)
+            .await;
+        let client = NovitaClient::builder()
+            .api_key("k")
+            .base_url(server.uri())
+            .build()
+            .unwrap();
+        (server, client)
+    }
+
+    fn checks() -> usize {
+        CHECKS.with(|checks| checks.get())
+    }
+
+    // Single-threaded runtime: the count is this test's own.
+    #[tokio::test(flavor = "current_thread")]
+    async fn every_path_checks_a_body_once() {
+        let (_server, client) = accepting().await;
+        let t2v = SubmitOperation::find("wan2.7-t2v").unwrap();
+        let before = checks();
+        client
+            .submit_value(t2v, serde_json::json!({"prompt": "a fox"}))
+            .await
+            .unwrap();
+        assert_eq!(checks() - before, 1, "submit_value");
+
+        let before = checks();
+        let checked =
+            NovitaClient::checked_value(t2v, serde_json::json!({"prompt": "a fox"})).unwrap();
+        client.submit_checked(checked).await.unwrap();
+        assert_eq!(checks() - before, 1, "checked_value then submit_checked");
+
+        let request: crate::types::Wan27T2vRequest = crate::types::Wan27T2vRequest::builder()
+            .prompt("a fox")
+            .try_into()
+            .unwrap();
+        let before = checks();
+        client.submit(&request).await.unwrap();
+        assert_eq!(checks() - before, 1, "submit");
     }
 }

@@ -76,6 +76,16 @@ impl NovitaClient {
     /// ```
     pub async fn submit<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
         Self::check(request)?;
+        self.send_checked(request).await
+    }
+
+    /// Sends a request that passed [`NovitaClient::check`] (or the JSON check it came from),
+    /// with the submission's retries: the one place a submission is sent, so that every path
+    /// checks a body once.
+    pub(crate) async fn send_checked<R: SubmitRequest>(
+        &self,
+        request: &R,
+    ) -> Result<String, Error> {
         let sent = with_retries(&self.submit_retry, Idempotency::Submit, || {
             observe(request.send_raw(&self.api))
         })

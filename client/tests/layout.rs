@@ -25,5 +25,8 @@ fn every_file_in_client_tests_is_a_test_target() {
         "add a [[test]] to the root Cargo.toml for each of {forgotten:?}"
     );
     let missing: Vec<_> = targets.difference(&files).collect();
-    assert!(missing.is_empty(), "[[test]] paths without a file: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "[[test]] paths without a file: {missing:?}"
+    );
 }

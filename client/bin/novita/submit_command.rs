@@ -110,11 +110,12 @@ pub async fn send(
         fields::set(&mut body, WEBHOOK_URL, Value::from(url.clone()));
     }
     let body = Value::Object(body);
-    // Checked first, so that a refused body gets one clear line and no warning.
-    NovitaClient::check_value(operation, &body)?;
+    // Checked (once) before the warning, so that a refused body gets one clear line and no
+    // warning.
+    let checked = NovitaClient::checked_value(operation, body)?;
     if let Some(notice) = operation.retirement_notice() {
         eprintln!("novita: warning: {notice}");
     }
-    let task_id = client.submit_value(operation, body).await?;
+    let task_id = client.submit_checked(checked).await?;
     after_submit(client, out, &task_id, follow).await
 }
