@@ -17,5 +17,7 @@ fi
 cargo build --release --quiet -p novita-mock -p conformance -p bench --bins
 echo "=== fuzz: ${FUZZ_CASES:=20000} cases per input"
 PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --test fuzz
+# The parsers' own fuzz tests print "fuzz <name>: N cases, no crash" each.
+PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --lib fuzz_ -- --nocapture
 echo "=== benchmarks"
 target/release/bench

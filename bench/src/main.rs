@@ -7,15 +7,21 @@
 //! default 100000), `BENCH_LOAD_TASKS` (webhook load test, default 10000),
 //! `BENCH_SOAK_SECONDS` (the soak at default settings, default 25).
 
+mod large;
 mod load;
 mod proxy;
 mod reliability;
 mod servers;
 mod waiting;
 
-use std::{collections::BTreeMap, fmt::Write as _, time::Duration};
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    time::{Duration, Instant},
+};
 
 use futures_util::{stream, StreamExt};
+use large::LargeLoad;
 use load::{LoadResult, Workload};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -60,6 +66,32 @@ async fn seed_task(http: &reqwest::Client, url: &str) -> String {
         .to_string()
 }
 
+/// The mock's default task bound (`--max-tasks`).
+const STORE_BOUND: usize = 100_000;
+/// The label of the POST row measured with the store full.
+const AT_BOUND: &str = "POST wan-t2v at the store's bound";
+
+/// Submits `count` small wan-t2v tasks to `url`, 64 at a time; returns how many were accepted.
+async fn fill(http: &reqwest::Client, url: &str, count: usize) -> usize {
+    let url = format!("{url}/v3/async/wan-t2v");
+    stream::iter(0..count)
+        .map(|i| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let response = http
+                    .post(url)
+                    .header("authorization", "Bearer bench")
+                    .json(&json!({"prompt": format!("fill {i}"), "seed": i}))
+                    .send()
+                    .await;
+                usize::from(response.is_ok_and(|r| r.status().is_success()))
+            }
+        })
+        .buffer_unordered(64)
+        .fold(0, |sum, ok| async move { sum + ok })
+        .await
+}
+
 async fn health(http: &reqwest::Client, url: &str) -> Value {
     match http.get(format!("{url}/health")).send().await {
         Ok(response) => response.json().await.unwrap_or_default(),
@@ -67,36 +99,83 @@ async fn health(http: &reqwest::Client, url: &str) -> Value {
     }
 }
 
-/// Submissions at full speed against the mock at its default settings (real-time clock,
-/// default bounds): peak resident memory and how many tasks it kept and evicted.
+/// The mock at its default settings (real-time clock, default bounds): small submissions at
+/// full speed (wrk) for the first half, which fills the store to its bound, then the same with
+/// large inline images from several clients at once. Peak resident memory, how many tasks it
+/// kept and evicted, and whether `/health` kept answering all along.
 #[derive(Debug, Serialize)]
 struct Soak {
     seconds: u64,
+    /// Small submissions per second, alone (first half) and beside the large ones.
     submissions_per_second: f64,
+    submissions_per_second_beside_large: f64,
+    large: LargeLoad,
     peak_rss_mib: f64,
     tasks_stored: u64,
     tasks_evicted: u64,
+    /// `/health` asked every 250 ms during the soak: the slowest answer and the failures.
+    health_probes: u64,
+    health_slowest_ms: f64,
+    health_failures: u64,
 }
 
 async fn soak(duration: Duration, http: &reqwest::Client) -> Soak {
     let mock = servers::start(Kind::Mock, &[]).expect("the mock starts");
-    let load = load::run(&mock.url, Workload::Post, "unused", duration);
+    let half = (duration / 2).max(Duration::from_secs(1));
+    let url = mock.url.clone();
+    let small = tokio::task::spawn_blocking(move || {
+        let alone = load::run(&url, Workload::Post, "unused", half);
+        let beside = load::run(&url, Workload::Post, "unused", half);
+        (alone, beside)
+    });
+    let large = tokio::spawn({
+        let url = mock.url.clone();
+        async move {
+            tokio::time::sleep(half).await;
+            large::run(&url, half).await
+        }
+    });
+    let probe = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let (mut probes, mut slowest, mut failures) = (0, Duration::ZERO, 0);
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let asked = Instant::now();
+        let answered = probe
+            .get(format!("{}/health", mock.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        probes += 1;
+        slowest = slowest.max(asked.elapsed());
+        failures += u64::from(!answered);
+    }
+    let (small, beside) = small.await.expect("wrk ran");
+    let large = large.await.expect("the large clients ran");
     let health = health(http, &mock.url).await;
     Soak {
         seconds: duration.as_secs(),
-        submissions_per_second: load.requests_per_second,
+        submissions_per_second: small.requests_per_second,
+        submissions_per_second_beside_large: beside.requests_per_second,
+        large,
         peak_rss_mib: mock.peak_rss_mib(),
         tasks_stored: health["tasks"].as_u64().unwrap_or(0),
         tasks_evicted: health["evicted"].as_u64().unwrap_or(0),
+        health_probes: probes,
+        health_slowest_ms: slowest.as_secs_f64() * 1000.0,
+        health_failures: failures,
     }
 }
 
 /// One line of the throughput table, as the run goes.
-fn print_load(server: &str, workload: Workload, result: &LoadResult) {
+fn print_load(server: &str, workload: &str, result: &LoadResult) {
     println!(
         "{:<12} {:<16} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}/{}",
         server,
-        workload.label(),
+        workload,
         result.requests_per_second,
         result.p50_ms,
         result.p99_ms,
@@ -159,15 +238,36 @@ async fn main() {
                 &task_id,
                 Duration::from_secs(seconds),
             );
-            print_load(kind.name(), workload, &result);
+            print_load(kind.name(), workload.label(), &result);
             loads.insert((kind.name(), workload.label()), result);
+        }
+        if kind == Kind::Mock {
+            drop(server);
+            // The mock at its defaults (speed 1, so nothing finishes during the row), filled to
+            // its task bound first, so that every submission evicts the oldest task.
+            let mock = servers::start(Kind::Mock, &[]).expect("the mock starts");
+            let filled = fill(&http, &mock.url, STORE_BOUND).await;
+            let stored = health(&http, &mock.url).await["tasks"].as_u64();
+            assert_eq!(
+                (filled, stored),
+                (STORE_BOUND, Some(STORE_BOUND as u64)),
+                "the store is full before the row"
+            );
+            let result = load::run(
+                &mock.url,
+                Workload::Post,
+                "unused",
+                Duration::from_secs(seconds),
+            );
+            print_load(kind.name(), AT_BOUND, &result);
+            loads.insert((kind.name(), AT_BOUND), result);
         }
     }
 
     // The contract proxy in front of the mock.
     let proxied = proxy::run(&http, seconds).await;
     for (workload, result) in &proxied.loads {
-        print_load("proxy+mock", *workload, result);
+        print_load("proxy+mock", workload.label(), result);
         loads.insert(("novita-proxy + mock", workload.label()), result.clone());
     }
     println!(
@@ -179,23 +279,7 @@ async fn main() {
     let mock = servers::start(Kind::Mock, &["--speed", "1000"]).expect("the mock starts");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_mib = mock.rss_mib();
-    let url = format!("{}/v3/async/wan-t2v", mock.url);
-    let accepted: usize = stream::iter(0..memory_tasks)
-        .map(|i| {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                let response = http
-                    .post(url)
-                    .header("authorization", "Bearer bench")
-                    .json(&json!({"prompt": format!("memory {i}"), "seed": i}))
-                    .send()
-                    .await;
-                usize::from(response.is_ok_and(|r| r.status().is_success()))
-            }
-        })
-        .buffer_unordered(64)
-        .fold(0, |sum, ok| async move { sum + ok })
-        .await;
+    let accepted = fill(&http, &mock.url, memory_tasks).await;
     // At speed 1000 every job ends within 10 ms of its submission.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded_mib = mock.rss_mib();
@@ -240,6 +324,16 @@ async fn main() {
     };
     let p99 =
         |server: &str, workload: Workload| loads.get(&(server, workload.label())).map(|r| r.p99_ms);
+    if let (Some(ours), Some(bare)) = (
+        loads.get(&("novita-mock", AT_BOUND)),
+        rps("bare axum", Workload::Post),
+    ) {
+        goals.push(Goal {
+            goal: format!("{AT_BOUND}: at least 65% of the bare handler's POST"),
+            measured: format!("{:.0}%", 100.0 * ours.requests_per_second / bare),
+            met: ours.requests_per_second >= 0.65 * bare,
+        });
+    }
     for workload in [Workload::Get, Workload::Post] {
         if let (Some(ours), Some(prism)) = (rps("novita-mock", workload), rps("prism", workload)) {
             goals.push(Goal {
@@ -282,16 +376,41 @@ async fn main() {
         measured: format!("{loaded_mib:.1} MiB ({per_task:.0} bytes per stored task)"),
         met: loaded_mib * 1.048_576 < 200.0 && accepted == memory_tasks,
     });
+    let large_statuses = soak
+        .large
+        .statuses
+        .iter()
+        .map(|(status, n)| format!("{n} x {status}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     goals.push(Goal {
         goal: format!(
-            "soak, {} s of submissions at full speed, default settings: peak under 256 MiB",
-            soak.seconds
+            "soak, {} s at default settings of small submissions at full speed, {} clients \
+             sending {:.0} MB wan2.7-i2v bodies in the second half: peak under 256 MiB, \
+             /health answering",
+            soak.seconds,
+            soak.large.clients,
+            soak.large.body_bytes as f64 / 1e6
         ),
         measured: format!(
-            "{:.1} MiB peak; {:.0} submissions/s; {} tasks stored, {} evicted",
-            soak.peak_rss_mib, soak.submissions_per_second, soak.tasks_stored, soak.tasks_evicted
+            "{:.1} MiB peak; {:.0} small submissions/s alone, {:.0} beside the large; \
+             {:.1} large submissions/s ({}); {} tasks stored, {} evicted; \
+             /health slowest {:.0} ms, {} of {} failed",
+            soak.peak_rss_mib,
+            soak.submissions_per_second,
+            soak.submissions_per_second_beside_large,
+            soak.large.submissions_per_second,
+            large_statuses,
+            soak.tasks_stored,
+            soak.tasks_evicted,
+            soak.health_slowest_ms,
+            soak.health_failures,
+            soak.health_probes
         ),
-        met: soak.peak_rss_mib < 256.0 && soak.tasks_stored > 0,
+        met: soak.peak_rss_mib < 256.0
+            && soak.tasks_stored > 0
+            && soak.health_failures == 0
+            && soak.large.submissions > 0,
     });
     for job in waits.iter().filter(|w| w.poller == "novita-video wait") {
         let budget = (job.job_seconds * 100.0).max(250.0);
