@@ -293,7 +293,7 @@ fn client_and_mock_agree_on_generated_bodies() {
     }
 }
 
-/// Disagreements found before, settled (see README "Choices the pages leave open"): each must
+/// Disagreements found before, settled (see openapi/README.md, "Choices the pages leave open"): each must
 /// stay agreed.
 #[test]
 fn settled_disagreements_stay_settled() {

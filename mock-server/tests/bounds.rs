@@ -266,10 +266,10 @@ fn the_binary_names_the_bad_flag_and_exits_2() {
 #[test]
 fn the_readme_scenario_file_parses_with_every_key_it_shows() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
         .find("# qa.yaml")
-        .expect("the README shows a scenario file");
+        .expect("the mock's README shows a scenario file");
     let yaml = &readme[start..start + readme[start..].find("```").unwrap()];
     let dir = std::env::temp_dir().join(format!("novita-mock-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
