@@ -136,20 +136,26 @@ impl BodyBudget {
     }
 }
 
+/// The body's next chunk, `None` at its end; a failed connection, or [`BODY_IDLE`] without a
+/// byte, is an incomplete body.
+async fn next_chunk(stream: &mut axum::body::BodyDataStream) -> Result<Option<Bytes>, Unread> {
+    match tokio::time::timeout(BODY_IDLE, stream.next()).await {
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        Ok(None) => Ok(None),
+        Ok(Some(Err(_))) | Err(_) => Err(Unread::Incomplete),
+    }
+}
+
 async fn read_limited(body: Body, capacity: usize) -> Result<Bytes, Unread> {
     let mut stream = body.into_data_stream();
     // One chunk, the usual case for small bodies, is passed on without a copy.
-    let first = match tokio::time::timeout(BODY_IDLE, stream.next()).await {
-        Ok(Some(Ok(chunk))) => chunk,
-        Ok(None) => return Ok(Bytes::new()),
-        Ok(Some(Err(_))) | Err(_) => return Err(Unread::Incomplete),
+    let Some(first) = next_chunk(&mut stream).await? else {
+        return Ok(Bytes::new());
     };
     let mut collected: Option<BytesMut> = None;
     loop {
-        let next = match tokio::time::timeout(BODY_IDLE, stream.next()).await {
-            Ok(Some(Ok(chunk))) => chunk,
-            Ok(None) => break,
-            Ok(Some(Err(_))) | Err(_) => return Err(Unread::Incomplete),
+        let Some(next) = next_chunk(&mut stream).await? else {
+            break;
         };
         let buffer = collected.get_or_insert_with(|| {
             let mut buffer = BytesMut::with_capacity(capacity.clamp(first.len(), MAX_BODY));

@@ -16,10 +16,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Why the mock refuses to connect to `ip`, if it does.
 pub fn refusal(ip: IpAddr) -> Option<&'static str> {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    };
+    let ip = ip.to_canonical();
     if ip.is_unspecified() {
         return Some("an unspecified address");
     }

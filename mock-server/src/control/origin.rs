@@ -56,10 +56,7 @@ fn is_own(state: &AppState, host: &str) -> bool {
     let Ok(ip) = host.parse::<std::net::IpAddr>() else {
         return false;
     };
-    let ip = match ip {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
-        v4 => v4,
-    };
+    let ip = ip.to_canonical();
     ip.is_loopback() || (ip == state.config.addr.ip() && !ip.is_unspecified())
 }
 

@@ -23,15 +23,6 @@ pub(crate) mod store;
 pub use frame::VideoSpec;
 pub use render::render;
 
-/// Images for the tests: the start of a file, all a reader needs to learn its size.
+/// Images for the tests (the integration tests include the same file).
 #[cfg(test)]
-pub(crate) mod test_images {
-    /// The start of a PNG of `width` x `height`.
-    pub fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        png.extend_from_slice(&width.to_be_bytes());
-        png.extend_from_slice(&height.to_be_bytes());
-        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        png
-    }
-}
+pub(crate) mod test_images;

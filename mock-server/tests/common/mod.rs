@@ -171,11 +171,7 @@ pub fn hooked(server: &wiremock::MockServer, prompt: &str) -> Value {
     serde_json::json!({"prompt": prompt, "extra": {"webhook": {"url": format!("{}/hook", server.uri())}}})
 }
 
-/// The start of a PNG file of `width` x `height`: enough for a reader to learn its size.
-pub fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    png
-}
+#[path = "../../src/video/test_images.rs"]
+mod test_images;
+#[allow(unused_imports)] // not every test file builds images
+pub use test_images::png_header;
