@@ -8,15 +8,23 @@
 
 use axum::http::{header, HeaderMap};
 
-use crate::{novita_api::error::NovitaError, state::AppState};
+use std::net::IpAddr;
+
+use crate::novita_api::error::NovitaError;
+
+/// What names the mock: the address it listens on and the base URL it hands out.
+pub struct Own<'a> {
+    pub listening: IpAddr,
+    pub public_url: &'a str,
+}
 
 /// The refusal for a request that a page of another site could have made, if it is one.
-pub fn foreign(state: &AppState, headers: &HeaderMap) -> Option<NovitaError> {
+pub fn foreign(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
     // Without a Host header (HTTP/1.0, or HTTP/2's :authority elsewhere) there is no name a
     // rebinding attack could have used.
     if let Some(host) = headers.get(header::HOST) {
         let text = host.to_str().unwrap_or_default();
-        if !is_own(state, host_of_authority(text)) {
+        if !is_own(own, host_of_authority(text)) {
             return Some(NovitaError::foreign_origin("Host", text));
         }
     }
@@ -27,7 +35,7 @@ pub fn foreign(state: &AppState, headers: &HeaderMap) -> Option<NovitaError> {
         .filter(|url| matches!(url.scheme(), "http" | "https"))
         .and_then(|url| {
             url.host_str()
-                .map(|h| is_own(state, h.trim_matches(['[', ']'])))
+                .map(|h| is_own(own, h.trim_matches(['[', ']'])))
         });
     (own != Some(true)).then(|| NovitaError::foreign_origin("Origin", text))
 }
@@ -42,12 +50,12 @@ fn host_of_authority(authority: &str) -> &str {
 
 /// Whether `host` names this mock: a loopback name or address, the address it listens on, or
 /// the host of its public URL.
-fn is_own(state: &AppState, host: &str) -> bool {
+fn is_own(own: &Own<'_>, host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if host == "localhost" || host.ends_with(".localhost") {
         return true; // RFC 6761: these names are loopback and never go to DNS
     }
-    let public = url::Url::parse(&state.public_url).ok();
+    let public = url::Url::parse(own.public_url).ok();
     let public_host = public.as_ref().and_then(|url| url.host_str());
     if public_host.is_some_and(|public| public.trim_matches(['[', ']']).eq_ignore_ascii_case(&host))
     {
@@ -57,7 +65,7 @@ fn is_own(state: &AppState, host: &str) -> bool {
         return false;
     };
     let ip = ip.to_canonical();
-    ip.is_loopback() || (ip == state.config.addr.ip() && !ip.is_unspecified())
+    ip.is_loopback() || (ip == own.listening && !ip.is_unspecified())
 }
 
 #[cfg(test)]
@@ -65,8 +73,11 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn state(public_url: &str) -> AppState {
-        AppState::new(crate::Config::for_tests(), public_url.into())
+    fn own(public_url: &str) -> Own<'_> {
+        Own {
+            listening: crate::Config::for_tests().addr.ip(),
+            public_url,
+        }
     }
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
@@ -77,9 +88,9 @@ mod tests {
         map
     }
 
-    #[tokio::test]
-    async fn loopback_names_and_the_public_host_are_the_mocks_own() {
-        let state = state("http://mock.qa.internal:9000");
+    #[test]
+    fn loopback_names_and_the_public_host_are_the_mocks_own() {
+        let state = own("http://mock.qa.internal:9000");
         for host in [
             "127.0.0.1:8080",
             "localhost:8080",
@@ -99,9 +110,9 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn other_sites_and_rebound_names_are_refused() {
-        let state = state("http://127.0.0.1:8080");
+    #[test]
+    fn other_sites_and_rebound_names_are_refused() {
+        let state = own("http://127.0.0.1:8080");
         let refused = [
             headers(&[(header::HOST, "evil.example:8080")]),
             headers(&[(header::HOST, "localhost.evil.example")]),
