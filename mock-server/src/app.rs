@@ -14,17 +14,17 @@ use axum::{
 use serde_json::json;
 
 use crate::{
-    body_budget::{Unread, MAX_BODY},
-    control::journal::JournalEntry,
+    body_budget::{self, Unread, MAX_BODY},
+    catalogue::Endpoint,
     control::{routes, token},
-    novita_api::error::NovitaError,
     novita_api::{forced::NoAnswer, handlers},
-    rules::Endpoint,
+    novita_error::NovitaError,
     sim::clock::unix_ms_now,
     sim::faults::FAULT_NAME,
     sim::outcomes::SCENARIO_NAME,
     state::AppState,
-    video::serve,
+    traffic::journal::JournalEntry,
+    video_links,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
-        .route("/_mock/videos/{file}", get(serve::video))
+        .route("/_mock/videos/{file}", get(video_links::video))
         .nest(
             "/_mock",
             routes::routes()
@@ -91,7 +91,10 @@ async fn journal(State(state): State<AppState>, request: Request, next: Next) ->
     let (bytes, _reservation) = match state.body_budget.read(body).await {
         Ok(read) => read,
         Err(Unread::TooLarge) => return NovitaError::body_too_large(MAX_BODY).into_response(),
-        Err(Unread::Incomplete) => return NovitaError::body_incomplete().into_response(),
+        Err(Unread::Incomplete) => {
+            return NovitaError::body_incomplete(body_budget::BODY_IDLE, body_budget::BODY_DEADLINE)
+                .into_response()
+        }
         Err(Unread::Busy) => return NovitaError::busy_with_bodies().into_response(),
     };
     if !journaled {

@@ -91,14 +91,6 @@ pub const MIN_SPEED: f64 = 0.001;
 /// The fastest clock: a simulated day passes in under a tenth of a real second. Far beyond
 /// this, simulated durations stop fitting the clock's arithmetic.
 pub const MAX_SPEED: f64 = 1_000_000.0;
-/// Queued outcomes kept at most (the control API refuses more).
-pub const MAX_QUEUED_OUTCOMES: usize = 10_000;
-/// Key and endpoint pairs the rate limiter tracks at most.
-pub const MAX_RATE_LIMITED_KEYS: usize = 10_000;
-/// Webhook attempts waiting at most before those of evicted tasks are dropped.
-pub const MAX_PENDING_WEBHOOKS: usize = 200_000;
-/// Webhook deliveries in flight at once.
-pub const MAX_CONCURRENT_WEBHOOKS: usize = 256;
 /// Largest `header_read_timeout_seconds` and `idle_timeout_seconds`: one day.
 pub const MAX_CONNECTION_TIMEOUT_SECONDS: u64 = 86_400;
 /// Largest `shutdown_grace_seconds`.
@@ -268,7 +260,7 @@ impl Config {
         if self.control_token.is_some() || addr.ip().is_loopback() {
             return None;
         }
-        let token = crate::control::token::generate();
+        let token = made_up_token();
         self.control_token = Some(token.clone());
         Some(token)
     }
@@ -283,9 +275,21 @@ impl Config {
     }
 }
 
+/// A random token for a mock that listens beyond loopback without one.
+fn made_up_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_tokens_are_long_and_differ() {
+        let made = made_up_token();
+        assert_eq!(made.len(), 32);
+        assert_ne!(made, made_up_token());
+    }
 
     #[test]
     fn fuzz_scenario_file() {

@@ -28,6 +28,7 @@
 
 mod app;
 mod body_budget;
+mod catalogue;
 mod config;
 mod conn;
 mod control;
@@ -35,14 +36,18 @@ mod control;
 mod fuzzing;
 mod net_guard;
 mod novita_api;
+mod novita_error;
 mod rules;
 mod signal;
 mod sim;
 mod snapshot;
 mod state;
 mod stopping;
+mod traffic;
 mod video;
+mod video_links;
 mod webhooks;
+mod wire;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -191,6 +196,7 @@ pub async fn serve(
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let state_path = config.state.clone();
     let state = state::AppState::with_replays(config, public_url, replays);
+    webhooks::delivery::start_driver(&state);
     if let Some(saved) = saved {
         let path = saved.path().display().to_string();
         let restored = saved.restore(&state);

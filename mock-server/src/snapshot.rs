@@ -371,7 +371,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Endpoint;
+    use crate::catalogue::Endpoint;
 
     #[test]
     fn endpoints_read_back_under_their_saved_names() {

@@ -3,20 +3,10 @@
 use std::sync::Arc;
 
 use crate::{
-    body_budget::BodyBudget,
-    config::Config,
-    control::journal::Journal,
-    net_guard::Outbound,
-    novita_api::rate_limit::RateLimiter,
-    novita_api::wire::{task_result, TaskResult},
-    sim::clock::Clock,
-    sim::clock::MockTime,
-    sim::outcomes::OutcomeQueue,
-    sim::replay::Replays,
-    sim::scheduler::Scheduler,
-    sim::store::TaskStore,
-    sim::tasks::{Task, TaskId},
-    video::store::VideoStore,
+    body_budget::BodyBudget, catalogue::Endpoint, config::Config, net_guard::Outbound,
+    sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
+    sim::scheduler::Scheduler, sim::store::TaskStore, sim::tasks::TaskId,
+    traffic::journal::Journal, traffic::rate_limit::RateLimiter, video::store::VideoStore,
 };
 
 #[derive(Clone)]
@@ -40,7 +30,7 @@ pub struct Inner {
     /// Sends webhooks and fetches input images; it never carries API keys.
     pub http: Outbound,
     /// The endpoint of the last submission answered by the docs replay.
-    pub docs_last_endpoint: std::sync::Mutex<crate::rules::Endpoint>,
+    pub docs_last_endpoint: std::sync::Mutex<Endpoint>,
     /// Recorded tasks that new tasks follow (`--replay`); empty otherwise.
     pub replays: Replays,
 }
@@ -59,7 +49,8 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// The state of a new mock; starts the webhook scheduler's driver (needs a Tokio runtime).
+    /// The state of a new mock. Nothing runs its webhook attempts until
+    /// `webhooks::delivery::start_driver` is called on it.
     pub fn new(config: Config, public_url: String) -> Self {
         AppState::with_replays(config, public_url, Replays::default())
     }
@@ -75,16 +66,15 @@ impl AppState {
                 public_url: public_url.trim_end_matches('/').to_string(),
                 clock: Clock::new(config.speed, config.paused),
                 tasks: TaskStore::new(config.store_bounds()),
-                scheduler: scheduler.clone(),
+                scheduler,
                 outcomes: OutcomeQueue::default(),
                 videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
                 http: Outbound::new(config.allow_link_local_webhooks),
-                docs_last_endpoint: std::sync::Mutex::new(crate::rules::Endpoint::WanT2v),
+                docs_last_endpoint: std::sync::Mutex::new(Endpoint::WanT2v),
                 replays,
                 config,
             }),
         };
-        crate::sim::scheduler::spawn_driver(scheduler, Arc::downgrade(&state.inner));
         state.load_scenario_outcomes();
         state
     }
@@ -108,18 +98,6 @@ impl AppState {
         }
         self.videos.clear();
         self.load_scenario_outcomes();
-    }
-
-    /// The task-result body of `task` at `now`, as the result endpoint, the webhook and the
-    /// control API show it.
-    pub fn task_result<'t>(&self, task: &'t Task, now: MockTime) -> TaskResult<'t> {
-        task_result(
-            task,
-            now,
-            &self.clock,
-            || self.video_url(task.id),
-            self.config.video_ttl_seconds,
-        )
     }
 
     pub fn video_url(&self, task_id: TaskId) -> String {

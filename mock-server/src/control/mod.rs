@@ -2,7 +2,6 @@
 //! the dashboard), its token guard, and the request journal it reads.
 
 mod body;
-pub(crate) mod journal;
 mod origin;
 pub(crate) mod routes;
 mod tasks;

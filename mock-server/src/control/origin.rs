@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap};
 
 use std::net::IpAddr;
 
-use crate::novita_api::error::NovitaError;
+use crate::novita_error::NovitaError;
 
 /// What names the mock: the address it listens on and the base URL it hands out.
 pub struct Own<'a> {

@@ -18,8 +18,8 @@ use crate::{
     control::tasks::{advance, fail, finish, list_tasks, task_detail, webhook_log},
     sim::clock::ClockView,
     sim::outcomes::QueuedOutcome,
-    sim::scheduler,
     state::AppState,
+    webhooks::delivery,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -97,7 +97,7 @@ async fn advance_clock(
     body: Bytes,
 ) -> Result<Json<ClockView>, ControlError> {
     let by = seconds(&body)?;
-    scheduler::advance(&state, by).await;
+    delivery::advance(&state, by).await;
     Ok(Json(state.clock.view()))
 }
 

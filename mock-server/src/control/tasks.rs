@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::{
+    catalogue::Endpoint,
     control::body::{parse, seconds, ControlError},
-    rules::Endpoint,
     sim::clock::MockTime,
     sim::tasks::{Attempt, Delivery, Phase, Task},
     state::AppState,
@@ -127,7 +127,7 @@ pub(super) async fn task_detail(
     Ok(Json(json!({
         "summary": summary(&state, &task, now),
         "request": request,
-        "result": state.task_result(&task, now),
+        "result": crate::wire::result_of(&state, &task, now),
         "webhook": webhook_log(&task),
         "video_url": state.video_url(task.id),
     })))

@@ -2,7 +2,7 @@
 
 use axum::http::{header, HeaderMap};
 
-use crate::{novita_api::error::NovitaError, state::AppState};
+use crate::{novita_error::NovitaError, state::AppState};
 
 /// The API key of a request: `Authorization: Bearer <key>` or a bare `<key>` (the official JS
 /// SDK sends the bare form).

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::{
     control::token,
-    novita_api::error::NovitaError,
+    novita_error::NovitaError,
     sim::outcomes::{Outcome, SCENARIO_HEADER, SCENARIO_NAME},
     state::AppState,
 };

@@ -12,15 +12,15 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{
+    catalogue::Endpoint,
     config::Retired,
     novita_api::{
         auth::authenticate,
-        error::NovitaError,
         forced::{answer_instead, forced_outcome},
         request_text,
-        wire::{json_response, result_size_hint},
     },
-    rules::{self, vendor_examples, Endpoint},
+    novita_error::NovitaError,
+    rules::{self, vendor_examples},
     sim::{
         faults::Fault,
         outcomes::Outcome,
@@ -28,6 +28,7 @@ use crate::{
     },
     state::AppState,
     webhooks::delivery,
+    wire::{json_response, result_size_hint},
 };
 
 fn docs_response(text: String) -> Response {
@@ -190,7 +191,7 @@ pub async fn result(
         .get(&task_id)
         .filter(|task| *task.api_key == *key)
         .ok_or_else(|| NovitaError::task_not_found(&task_id))?;
-    let body = state.task_result(&task, state.clock.now());
+    let body = crate::wire::result_of(state, &task, state.clock.now());
     let response = json_response(&body, result_size_hint(&task));
     Ok(Fault::name_in(task.fault.as_ref(), response))
 }

@@ -2,9 +2,6 @@
 //! rate-limit rules, Novita's error body with its catalogue of reasons, and the task-result body.
 
 pub(crate) mod auth;
-pub(crate) mod error;
 pub(crate) mod forced;
 pub(crate) mod handlers;
-pub(crate) mod rate_limit;
 mod request_text;
-pub(crate) mod wire;

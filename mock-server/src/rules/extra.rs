@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::{
-    novita_api::error::NovitaError,
+    novita_error::NovitaError,
     rules::fields::{Checked, Fields},
     sim::job::WebhookRequest,
 };

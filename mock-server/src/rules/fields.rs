@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::novita_api::error::NovitaError;
+use crate::novita_error::NovitaError;
 
 pub type Checked<T> = Result<T, NovitaError>;
 

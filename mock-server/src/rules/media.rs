@@ -7,7 +7,7 @@
 use imagesize::ImageType;
 
 use crate::{
-    novita_api::error::NovitaError,
+    novita_error::NovitaError,
     rules::fields::{Checked, Fields},
     video::data_uri::DataUri,
 };

@@ -1,7 +1,6 @@
 //! What Novita accepts: the endpoint catalogue, the field readers that name a broken field as
 //! Novita does, each family's rules, and the vendor pages' example bodies.
 
-mod catalogue;
 mod extra;
 pub(crate) mod fields;
 pub(crate) mod media;
@@ -12,10 +11,9 @@ mod wan27;
 
 use serde_json::Value;
 
-pub use catalogue::Endpoint;
 use fields::{Checked, Fields};
 
-use crate::sim::job::Job;
+use crate::{catalogue::Endpoint, sim::job::Job};
 
 /// Parses and checks a request body for `endpoint`.
 pub fn parse(endpoint: Endpoint, body: &Value) -> Checked<Job> {

@@ -2,7 +2,7 @@
 //! fields, and one reader applies it. Adding such an endpoint is a new table, not new code.
 
 use crate::{
-    novita_api::error::NovitaError,
+    novita_error::NovitaError,
     rules::{
         fields::{Checked, Fields},
         media::{check_inline_image, ImageLimits},

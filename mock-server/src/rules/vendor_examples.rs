@@ -1,6 +1,6 @@
 //! The vendor documentation's example bodies, served verbatim by the `docs` scenario.
 
-use crate::rules::Endpoint;
+use crate::catalogue::Endpoint;
 
 /// The submit answer shown on the Wan pages.
 pub const SUBMIT: &str = "{\n    \"task_id\": \"{Returned Task ID}\"\n}";

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use crate::{
-    novita_api::error::NovitaError,
+    catalogue::Endpoint,
+    novita_error::NovitaError,
     rules::{
         extra::webhook,
         fields::{Checked, Fields},
         media::{check_inline_image, WAN26_IMAGE, WAN27_IMAGE},
-        Endpoint,
     },
     sim::job::{wan2x_job, Framing, Job},
 };

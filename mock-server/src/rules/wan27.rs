@@ -3,12 +3,12 @@
 //! Novita pages are cut off), and how the accepted body shapes the job.
 
 use crate::{
+    catalogue::Endpoint,
     rules::{
         extra::webhook,
         fields::{Checked, Fields},
         media::{WAN27_IMAGE, WAN27_REFERENCE},
         table::{check, Field, Rule, SEED, URL},
-        Endpoint,
     },
     sim::job::{timed_job, Framing, InputVideo, Job},
 };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::rules::Endpoint;
+use crate::catalogue::Endpoint;
 
 /// Webhook settings of a request (`extra.webhook`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,3 +10,4 @@ pub(crate) mod scheduler;
 pub(crate) mod store;
 pub(crate) mod task_id;
 pub(crate) mod tasks;
+pub(crate) mod webhook_log;

@@ -12,9 +12,11 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::{config::MAX_QUEUED_OUTCOMES, sim::faults::Fault};
+use crate::sim::faults::Fault;
 
 /// Header that picks an outcome for one request.
+/// Queued outcomes kept at most (the control API refuses more).
+pub const MAX_QUEUED_OUTCOMES: usize = 10_000;
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
 /// The same, as a header name (looked up without parsing the name each time).
 pub(crate) const SCENARIO_NAME: axum::http::HeaderName =

@@ -23,7 +23,7 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::{
-    rules::Endpoint,
+    catalogue::Endpoint,
     sim::clock::MockTime,
     sim::tasks::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
 };

@@ -17,12 +17,23 @@ use std::{
 use tokio::sync::{Notify, Semaphore};
 
 use crate::{
-    config::{MAX_CONCURRENT_WEBHOOKS, MAX_PENDING_WEBHOOKS},
-    sim::clock::MockTime,
+    sim::clock::{Clock, MockTime},
     sim::tasks::{Task, TaskId},
-    state::{AppState, Inner},
-    webhooks::delivery,
 };
+
+/// What runs the attempts that fall due, handed to the driver and to [`Scheduler::advance`] by
+/// whoever assembles the mock: the scheduler only knows when, not what a delivery is.
+pub trait RunDue: Send + Sync + 'static {
+    /// The clock the attempts are due on.
+    fn clock(&self) -> &Clock;
+    /// Runs one attempt that fell due.
+    fn run(self: Arc<Self>, due: Due) -> impl std::future::Future<Output = ()> + Send + 'static;
+}
+
+/// Webhook attempts waiting at most before those of evicted tasks are dropped.
+pub const MAX_PENDING_WEBHOOKS: usize = 200_000;
+/// Webhook deliveries in flight at once.
+pub const MAX_CONCURRENT_WEBHOOKS: usize = 256;
 
 /// One webhook attempt of one task, due at `at`.
 pub struct Due {
@@ -206,9 +217,9 @@ impl Scheduler {
     }
 }
 
-/// Runs due attempts in the background until the mock is dropped. Holds the state weakly, so
-/// that it never keeps a stopped mock alive.
-pub fn spawn_driver(scheduler: Arc<Scheduler>, state: Weak<Inner>) {
+/// Runs due attempts in the background until the mock is dropped. Holds the runner weakly,
+/// so that it never keeps a stopped mock alive.
+pub fn spawn_driver<R: RunDue>(scheduler: Arc<Scheduler>, runner: Weak<R>) {
     tokio::spawn(async move {
         loop {
             let woken = scheduler.wake.notified();
@@ -217,27 +228,26 @@ pub fn spawn_driver(scheduler: Arc<Scheduler>, state: Weak<Inner>) {
             if scheduler.closed.load(Ordering::Acquire) {
                 return;
             }
-            let Some(inner) = state.upgrade() else {
+            let Some(runner) = runner.upgrade() else {
                 return;
             };
-            let state = AppState { inner };
             {
                 let _stepping = scheduler.stepping.lock().await;
-                for due in scheduler.pop_due(state.clock.now()) {
+                for due in scheduler.pop_due(runner.clock().now()) {
                     let Ok(permit) = scheduler.deliveries.clone().acquire_owned().await else {
                         return;
                     };
-                    let state = state.clone();
+                    let runner = runner.clone();
                     tokio::spawn(async move {
-                        delivery::run_due(state, due).await;
+                        runner.run(due).await;
                         drop(permit);
                     });
                 }
             }
             let wait = scheduler
                 .next_at()
-                .and_then(|at| state.clock.real_time_until(at));
-            drop(state);
+                .and_then(|at| runner.clock().real_time_until(at));
+            drop(runner);
             match wait {
                 Some(wait) => {
                     // Sleep at least a millisecond: a due time a hair ahead would spin.
@@ -253,27 +263,29 @@ pub fn spawn_driver(scheduler: Arc<Scheduler>, state: Weak<Inner>) {
     });
 }
 
-/// Moves the mock clock forward by `by`, running on the way, in order, every webhook attempt
-/// that falls due (and the retries they schedule), each at its own instant. `by` may be zero:
-/// then it only settles what is due now.
-pub async fn advance(state: &AppState, by: Duration) {
-    let scheduler = &state.scheduler;
-    let _stepping = scheduler.stepping.lock().await;
-    // Attempts the driver already started finish first: when this returns, everything due by
-    // the new time has run, whoever started it.
-    if let Ok(all) = scheduler
-        .deliveries
-        .acquire_many(MAX_CONCURRENT_WEBHOOKS as u32)
-        .await
-    {
-        drop(all);
+impl Scheduler {
+    /// Moves `runner`'s clock forward by `by`, running on the way, in order, every attempt
+    /// that falls due (and the retries they schedule), each at its own instant. `by` may be
+    /// zero: then it only settles what is due now.
+    pub async fn advance<R: RunDue>(&self, runner: &Arc<R>, by: Duration) {
+        let _stepping = self.stepping.lock().await;
+        // Attempts the driver already started finish first: when this returns, everything due
+        // by the new time has run, whoever started it.
+        if let Ok(all) = self
+            .deliveries
+            .acquire_many(MAX_CONCURRENT_WEBHOOKS as u32)
+            .await
+        {
+            drop(all);
+        }
+        let clock = runner.clock();
+        let target = clock.now() + by;
+        while let Some((at, due)) = self.pop_earliest(target) {
+            clock.jump_to(at);
+            let runs = due.into_iter().map(|d| runner.clone().run(d));
+            futures_util::future::join_all(runs).await;
+        }
+        clock.jump_to(target);
+        self.clock_changed();
     }
-    let target = state.clock.now() + by;
-    while let Some((at, due)) = scheduler.pop_earliest(target) {
-        state.clock.jump_to(at);
-        let runs = due.into_iter().map(|d| delivery::run_due(state.clone(), d));
-        futures_util::future::join_all(runs).await;
-    }
-    state.clock.jump_to(target);
-    scheduler.clock_changed();
 }

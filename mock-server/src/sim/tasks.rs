@@ -11,7 +11,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 pub use crate::sim::task_id::TaskId;
-pub use crate::webhooks::log::{Attempt, Delivery};
+pub use crate::sim::webhook_log::{Attempt, Delivery};
 use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script};
 
 pub const QUEUED: &str = "TASK_STATUS_QUEUED";
@@ -420,7 +420,7 @@ pub(crate) fn test_task(
     planned_failure: Option<&str>,
     fault: Option<Fault>,
 ) -> Task {
-    use crate::{rules::Endpoint, sim::job::Framing};
+    use crate::{catalogue::Endpoint, sim::job::Framing};
     Task::new(
         NewTask {
             job: Job {

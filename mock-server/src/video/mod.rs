@@ -17,7 +17,6 @@ mod h264;
 pub(crate) mod input;
 mod mp4;
 mod render;
-pub(crate) mod serve;
 pub(crate) mod store;
 
 pub use frame::VideoSpec;

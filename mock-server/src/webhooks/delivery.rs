@@ -11,11 +11,12 @@ use std::{
 
 use crate::{
     net_guard,
-    novita_api::wire::WebhookEvent,
+    sim::clock::Clock,
     sim::faults::{Fault, FAULT_HEADER},
-    sim::scheduler::Due,
+    sim::scheduler::{spawn_driver, Due, RunDue},
     sim::tasks::{Attempt, Delivery, Task},
-    state::AppState,
+    state::{AppState, Inner},
+    wire::WebhookEvent,
 };
 
 pub const EVENT_TYPE: &str = "ASYNC_TASK_RESULT";
@@ -40,6 +41,27 @@ pub fn schedule(state: &AppState, task: &Arc<Task>) {
         .as_ref()
         .map_or(Duration::ZERO, Fault::webhook_delay);
     state.scheduler.schedule(end + delay, task, 1, generation);
+}
+
+/// The mock's attempts are webhook deliveries, run against the whole state.
+impl RunDue for Inner {
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn run(self: Arc<Self>, due: Due) -> impl std::future::Future<Output = ()> + Send + 'static {
+        run_due(AppState { inner: self }, due)
+    }
+}
+
+/// Starts running `state`'s webhook attempts as they fall due (needs a Tokio runtime).
+pub fn start_driver(state: &AppState) {
+    spawn_driver(state.scheduler.clone(), Arc::downgrade(&state.inner));
+}
+
+/// Moves the mock clock forward by `by`, delivering on the way every attempt that falls due.
+pub async fn advance(state: &AppState, by: Duration) {
+    state.scheduler.advance(&state.inner, by).await;
 }
 
 /// Runs one due attempt, if it is still wanted.
@@ -90,7 +112,7 @@ enum Reply {
 /// POSTs `task`'s event to its receiver once.
 pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
     let hook = task.job.webhook.as_ref()?;
-    let result = state.task_result(task, state.clock.now());
+    let result = crate::wire::result_of(state, task, state.clock.now());
     let event = WebhookEvent {
         event_type: EVENT_TYPE,
         payload: &result,

@@ -2,5 +2,4 @@
 //! `send-webhook` command that fires a test event at a receiver.
 
 pub(crate) mod delivery;
-pub(crate) mod log;
 pub(crate) mod trigger;

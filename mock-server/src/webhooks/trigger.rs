@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Duration};
 use serde_json::json;
 
 use crate::{
+    catalogue::Endpoint,
     config::Config,
-    rules::Endpoint,
     sim::clock,
     sim::job::Framing,
     sim::job::Job,
@@ -27,6 +27,7 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.addr));
     let state = AppState::new(config, public_url);
+    super::delivery::start_driver(&state);
     let task = Task::new(
         NewTask {
             job: Job {

@@ -6,7 +6,20 @@ use serde_json::Value;
 use crate::{
     sim::clock::{Clock, MockTime},
     sim::tasks::{Phase, Task, TaskId},
+    state::AppState,
 };
+
+/// The task-result body of `task` at `now`, as the result endpoint, the webhook and the
+/// control API show it.
+pub fn result_of<'t>(state: &AppState, task: &'t Task, now: MockTime) -> TaskResult<'t> {
+    task_result(
+        task,
+        now,
+        &state.clock,
+        || state.video_url(task.id),
+        state.config.video_ttl_seconds,
+    )
+}
 
 /// The body of a task result. It borrows from the task where it can: it is built for every
 /// poll, serialised once and dropped.

@@ -6,8 +6,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::config::MAX_RATE_LIMITED_KEYS;
-
+/// Key and endpoint pairs the rate limiter tracks at most.
+pub const MAX_RATE_LIMITED_KEYS: usize = 10_000;
 const WINDOW: Duration = Duration::from_secs(60);
 
 type Seen = HashMap<(String, String), VecDeque<Instant>>;

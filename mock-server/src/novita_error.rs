@@ -62,14 +62,14 @@ impl NovitaError {
 
     /// 400 `INVALID_REQUEST_BODY`: the body did not arrive whole (the connection failed, went
     /// quiet, or took longer than the mock waits).
-    pub fn body_incomplete() -> Self {
+    pub fn body_incomplete(idle: std::time::Duration, deadline: std::time::Duration) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "INVALID_REQUEST_BODY",
             format!(
                 "body: not fully received (the connection failed, sent nothing for {} s, or took more than {} s)",
-                crate::body_budget::BODY_IDLE.as_secs(),
-                crate::body_budget::BODY_DEADLINE.as_secs()
+                idle.as_secs(),
+                deadline.as_secs()
             ),
         )
     }
