@@ -8,7 +8,7 @@ use crate::{
     sim::job::WebhookRequest,
 };
 
-pub(super) fn webhook(f: &Fields<'_>) -> Checked<Option<WebhookRequest>> {
+pub(crate) fn webhook(f: &Fields<'_>) -> Checked<Option<WebhookRequest>> {
     let Some(extra) = f.object("extra")? else {
         return Ok(None);
     };

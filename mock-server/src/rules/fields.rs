@@ -163,17 +163,6 @@ impl<'a> Fields<'a> {
         Ok(Some(text))
     }
 
-    /// An array of objects, at most `max` long, each read by `item`.
-    pub fn array_of<T>(
-        &self,
-        field: &str,
-        max: usize,
-        item: impl FnMut(Fields<'a>) -> Checked<T>,
-    ) -> Checked<Vec<T>> {
-        self.array_between(field, 0, max, item)
-    }
-
-    /// An array of objects, `min..=max` long when present, each read by `item`.
     pub fn array_between<T>(
         &self,
         field: &str,
@@ -213,6 +202,15 @@ impl<'a> Fields<'a> {
                 )),
             })
             .collect()
+    }
+}
+
+/// "a, b or c", as a message lists the choices.
+pub fn choices(names: &[String]) -> String {
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

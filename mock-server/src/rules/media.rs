@@ -8,7 +8,7 @@ use imagesize::ImageType;
 
 use crate::{
     novita_error::NovitaError,
-    rules::fields::{Checked, Fields},
+    rules::fields::{choices, Checked, Fields},
     video::data_uri::DataUri,
 };
 
@@ -22,36 +22,22 @@ pub struct ImageLimits {
     pub max_aspect_ratio: Option<f64>,
 }
 
-const FORMATS: &[ImageType] = &[
+/// JPEG, PNG, BMP and WEBP: what the Wan 2.x pages accept.
+pub const JPEG_PNG_BMP_WEBP: &[ImageType] = &[
     ImageType::Jpeg,
     ImageType::Png,
     ImageType::Bmp,
     ImageType::Webp,
 ];
 
-/// Wan 2.6 image to video: JPEG, PNG, BMP or WEBP, sides 360 to 2000 px, at most 10 MB.
-pub const WAN26_IMAGE: ImageLimits = ImageLimits {
-    formats: FORMATS,
-    min_side: 360,
-    max_side: 2000,
-    max_bytes: 10 * 1024 * 1024,
-    max_aspect_ratio: None,
-};
-
-/// Wan 2.7 frames and references: sides 240 to 8000 px, 1:8 to 8:1, at most 20 MB.
-pub const WAN27_IMAGE: ImageLimits = ImageLimits {
-    formats: FORMATS,
-    min_side: 240,
-    max_side: 8000,
-    max_bytes: 20 * 1024 * 1024,
-    max_aspect_ratio: Some(8.0),
-};
-
-/// Wan 2.7 video-editing reference images (no ratio rule given).
-pub const WAN27_REFERENCE: ImageLimits = ImageLimits {
-    max_aspect_ratio: None,
-    ..WAN27_IMAGE
-};
+/// "JPEG, PNG, BMP or WEBP", as a refusal lists the formats.
+fn format_names(formats: &[ImageType]) -> String {
+    let names: Vec<String> = formats
+        .iter()
+        .map(|kind| format!("{kind:?}").to_uppercase())
+        .collect();
+    choices(&names)
+}
 
 /// Checks the field's value when it is an inline image; anything else passes.
 pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> Checked<()> {
@@ -68,7 +54,8 @@ pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> 
     if let Some(kind) = image.kind {
         if !limits.formats.contains(&kind) {
             return refuse(format!(
-                "{kind:?} images are not supported; use JPEG, PNG, BMP or WEBP"
+                "{kind:?} images are not supported; use {}",
+                format_names(limits.formats)
             ));
         }
     }

@@ -1,13 +1,26 @@
-//! Rules as data: an endpoint whose body is a flat list of checks is described by a table of
-//! fields, and one reader applies it. Adding such an endpoint is a new table, not new code.
+//! Rules as data: every endpoint's body is described by a table of fields (nested objects and
+//! cross-field rules included), and one reader applies it. An endpoint is its table plus a
+//! short function that reads the accepted body into a job; a family of endpoints is one file
+//! of such tables (see `wan27.rs`), listed in `rules/mod.rs`.
 
 use crate::{
+    catalogue::Endpoint,
     novita_error::NovitaError,
     rules::{
-        fields::{Checked, Fields},
+        fields::{choices, Checked, Fields},
         media::{check_inline_image, ImageLimits},
     },
+    sim::job::Job,
 };
+
+/// How the mock reads one endpoint's body.
+pub struct EndpointRules {
+    pub endpoint: Endpoint,
+    /// Every field of the body, checked in this order.
+    pub body: &'static [Field],
+    /// What job a body the table accepted asks for (its webhook is read by the caller).
+    pub job: fn(&Fields<'_>) -> Checked<Job>,
+}
 
 /// What one field must be.
 pub enum Rule {
@@ -23,6 +36,11 @@ pub enum Rule {
     },
     /// An integer from this list.
     IntegerIn(&'static [i64]),
+    /// A number (integer or not) in `min..=max`.
+    Number {
+        min: f64,
+        max: f64,
+    },
     Boolean,
     /// A string from this list.
     OneOf(&'static [&'static str]),
@@ -34,6 +52,12 @@ pub enum Rule {
         max: usize,
         fields: &'static [Field],
     },
+    /// An object whose members are checked against these fields.
+    Object(&'static [Field]),
+    /// Across fields: exactly one of the two is given.
+    ExactlyOne(&'static str, &'static str),
+    /// Across fields: when both integers are given, they are one of these pairs.
+    PairIn(&'static str, &'static str, &'static [(i64, i64)]),
 }
 
 /// One field of a body and its rule.
@@ -56,6 +80,16 @@ impl Field {
         Field {
             name,
             required: true,
+            rule,
+        }
+    }
+
+    /// A rule across fields ([`Rule::ExactlyOne`], [`Rule::PairIn`]), checked at its place in
+    /// the table; it names the fields it joins.
+    pub const fn across(rule: Rule) -> Field {
+        Field {
+            name: "",
+            required: false,
             rule,
         }
     }
@@ -99,6 +133,9 @@ pub fn check(fields: &Fields<'_>, table: &[Field]) -> Checked<()> {
                 fields.string(field.name, 1, None)?;
                 check_inline_image(fields, field.name, limits)?;
             }
+            Rule::Number { min, max } => {
+                fields.number(field.name, *min, *max)?;
+            }
             Rule::Objects {
                 min,
                 max,
@@ -106,7 +143,46 @@ pub fn check(fields: &Fields<'_>, table: &[Field]) -> Checked<()> {
             } => {
                 fields.array_between(field.name, *min, *max, |item| check(&item, item_table))?;
             }
+            Rule::Object(member_table) => {
+                if let Some(object) = fields.object(field.name)? {
+                    check(&object, member_table)?;
+                }
+            }
+            Rule::ExactlyOne(first, second) => exactly_one(fields, first, second)?,
+            Rule::PairIn(first, second, allowed) => pair_in(fields, first, second, allowed)?,
         }
     }
     Ok(())
+}
+
+fn exactly_one(fields: &Fields<'_>, first: &str, second: &str) -> Checked<()> {
+    let given = (fields.raw(first).is_some(), fields.raw(second).is_some());
+    let rule = match given {
+        (true, true) => "are mutually exclusive; give only one",
+        (false, false) => "one of them is required",
+        _ => return Ok(()),
+    };
+    Err(NovitaError::invalid_body(
+        &format!("{}/{second}", fields.name(first)),
+        rule,
+    ))
+}
+
+fn pair_in(fields: &Fields<'_>, first: &str, second: &str, allowed: &[(i64, i64)]) -> Checked<()> {
+    let (Some(a), Some(b)) = (read_integer(fields, first)?, read_integer(fields, second)?) else {
+        return Ok(());
+    };
+    if allowed.contains(&(a, b)) {
+        return Ok(());
+    }
+    let names: Vec<String> = allowed.iter().map(|(a, b)| format!("{a}x{b}")).collect();
+    Err(NovitaError::invalid_body(
+        &format!("{}/{second}", fields.name(first)),
+        format!("{a}x{b} is not supported; use {}", choices(&names)),
+    ))
+}
+
+/// Reads an integer field the table has already checked, without restating its range.
+pub fn read_integer(fields: &Fields<'_>, field: &str) -> Checked<Option<i64>> {
+    fields.integer(field, i64::MIN, i64::MAX)
 }

@@ -1,16 +1,53 @@
-//! Wan 2.7 text-to-video, reference-to-video and video editing: each a table of the fields its
-//! page documents (PPIO, Novita's sister platform with the same routes, where the stored
-//! Novita pages are cut off), and how the accepted body shapes the job.
+//! Wan 2.7 image-to-video, text-to-video, reference-to-video and video editing: each a table
+//! of the fields its page documents (PPIO, Novita's sister platform with the same routes,
+//! where the stored Novita pages are cut off), and how the accepted body shapes the job.
 
 use crate::{
     catalogue::Endpoint,
     rules::{
-        extra::webhook,
         fields::{Checked, Fields},
-        media::{WAN27_IMAGE, WAN27_REFERENCE},
-        table::{check, Field, Rule, SEED, URL},
+        media::{ImageLimits, JPEG_PNG_BMP_WEBP},
+        table::{read_integer, EndpointRules, Field, Rule, SEED, URL},
     },
-    sim::job::{timed_job, Framing, InputVideo, Job},
+    sim::job::{timed_job, wan2x_job, Framing, InputVideo, Job},
+};
+
+pub(super) const ENDPOINTS: &[EndpointRules] = &[
+    EndpointRules {
+        endpoint: Endpoint::Wan27I2v,
+        body: I2V,
+        job: i2v,
+    },
+    EndpointRules {
+        endpoint: Endpoint::Wan27T2v,
+        body: T2V,
+        job: t2v,
+    },
+    EndpointRules {
+        endpoint: Endpoint::Wan27R2v,
+        body: R2V,
+        job: r2v,
+    },
+    EndpointRules {
+        endpoint: Endpoint::Wan27Videoedit,
+        body: VIDEOEDIT,
+        job: videoedit,
+    },
+];
+
+/// Frames and references: sides 240 to 8000 px, 1:8 to 8:1, at most 20 MB.
+const IMAGE: ImageLimits = ImageLimits {
+    formats: JPEG_PNG_BMP_WEBP,
+    min_side: 240,
+    max_side: 8000,
+    max_bytes: 20 * 1024 * 1024,
+    max_aspect_ratio: Some(8.0),
+};
+
+/// Video-editing reference images (no ratio rule given).
+const REFERENCE: ImageLimits = ImageLimits {
+    max_aspect_ratio: None,
+    ..IMAGE
 };
 
 /// The `size` values of text- and reference-to-video, with their frames.
@@ -93,6 +130,27 @@ const NEGATIVE_PROMPT: Field = Field::optional(
     },
 );
 
+const I2V: &[Field] = &[
+    Field::optional(
+        "prompt",
+        Rule::Text {
+            min: 0,
+            max: Some(5000),
+        },
+    ),
+    Field::optional("image_url", Rule::Image(&IMAGE)),
+    Field::optional("first_clip_url", URL),
+    Field::across(Rule::ExactlyOne("image_url", "first_clip_url")),
+    Field::optional("last_frame_url", Rule::Image(&IMAGE)),
+    Field::optional("driving_audio_url", URL),
+    NEGATIVE_PROMPT,
+    Field::optional("duration", Rule::Integer { min: 2, max: 15 }),
+    Field::optional("resolution", Rule::OneOf(&RESOLUTIONS)),
+    Field::optional("watermark", Rule::Boolean),
+    Field::optional("prompt_extend", Rule::Boolean),
+    Field::optional("seed", SEED),
+];
+
 const T2V: &[Field] = &[
     PROMPT_1500,
     NEGATIVE_PROMPT,
@@ -106,7 +164,7 @@ const T2V: &[Field] = &[
 
 const R2V_MEDIA: &[Field] = &[
     // A reference video inline passes the image check untouched.
-    Field::required("url", Rule::Image(&WAN27_IMAGE)),
+    Field::required("url", Rule::Image(&IMAGE)),
     Field::required(
         "type",
         Rule::OneOf(&["reference_image", "reference_video", "first_frame"]),
@@ -143,9 +201,9 @@ const VIDEOEDIT: &[Field] = &[
         },
     ),
     NEGATIVE_PROMPT,
-    Field::optional("reference_image_url", Rule::Image(&WAN27_REFERENCE)),
-    Field::optional("reference_image_url_2", Rule::Image(&WAN27_REFERENCE)),
-    Field::optional("reference_image_url_3", Rule::Image(&WAN27_REFERENCE)),
+    Field::optional("reference_image_url", Rule::Image(&REFERENCE)),
+    Field::optional("reference_image_url_2", Rule::Image(&REFERENCE)),
+    Field::optional("reference_image_url_3", Rule::Image(&REFERENCE)),
     Field::optional("ratio", Rule::OneOf(&RATIO_NAMES)),
     Field::optional("resolution", Rule::OneOf(&RESOLUTIONS)),
     Field::optional("duration", Rule::IntegerIn(&EDIT_DURATIONS)),
@@ -165,38 +223,46 @@ fn size(f: &Fields<'_>) -> Checked<Framing> {
     Ok(Framing::Fixed { width, height })
 }
 
-/// An integer field the table has already checked, read without restating its range.
-fn checked_integer(f: &Fields<'_>, field: &str) -> Checked<Option<i64>> {
-    f.integer(field, i64::MIN, i64::MAX)
+/// The input image's frame at the resolution tier's area (16:9 for a first clip).
+fn i2v(f: &Fields<'_>) -> Checked<Job> {
+    let duration = read_integer(f, "duration")?.unwrap_or(5);
+    let resolution = f.one_of("resolution", &RESOLUTIONS)?.unwrap_or("1080P");
+    let seed = read_integer(f, "seed")?;
+    let image_url = f.string("image_url", 0, None)?;
+    Ok(wan2x_job(
+        Endpoint::Wan27I2v,
+        seed,
+        duration,
+        resolution,
+        image_url,
+        WORK_PER_SECOND,
+    ))
 }
 
-fn finish(mut job: Job, f: &Fields<'_>) -> Checked<Job> {
-    job.webhook = webhook(f)?;
-    Ok(job)
+fn t2v(f: &Fields<'_>) -> Checked<Job> {
+    let seconds = read_integer(f, "duration")?.unwrap_or(5) as u32;
+    let seed = read_integer(f, "seed")?;
+    Ok(timed_job(
+        Endpoint::Wan27T2v,
+        seed,
+        size(f)?,
+        seconds,
+        WORK_PER_SECOND,
+    ))
 }
 
-pub(super) fn t2v(f: &Fields<'_>) -> Checked<Job> {
-    check(f, T2V)?;
-    let seconds = checked_integer(f, "duration")?.unwrap_or(5) as u32;
-    let seed = checked_integer(f, "seed")?;
-    let job = timed_job(Endpoint::Wan27T2v, seed, size(f)?, seconds, WORK_PER_SECOND);
-    finish(job, f)
-}
-
-pub(super) fn r2v(f: &Fields<'_>) -> Checked<Job> {
-    check(f, R2V)?;
-    let seconds = checked_integer(f, "duration")?.unwrap_or(5) as u32;
-    let seed = checked_integer(f, "seed")?;
+fn r2v(f: &Fields<'_>) -> Checked<Job> {
+    let seconds = read_integer(f, "duration")?.unwrap_or(5) as u32;
+    let seed = read_integer(f, "seed")?;
     let mut job = timed_job(Endpoint::Wan27R2v, seed, size(f)?, seconds, WORK_PER_SECOND);
     job.audio = f.boolean("audio")?.unwrap_or(true);
-    finish(job, f)
+    Ok(job)
 }
 
 /// The output keeps the input's ratio unless `ratio` is set, and its length unless `duration`
 /// cuts it. Until the input is read (at the first download) the work assumes 5 seconds, and
 /// an unreadable input gives a 16:9, 5-second video.
-pub(super) fn videoedit(f: &Fields<'_>) -> Checked<Job> {
-    check(f, VIDEOEDIT)?;
+fn videoedit(f: &Fields<'_>) -> Checked<Job> {
     let video_url = f.string("video_url", 1, None)?.unwrap_or_default();
     let hd = f.one_of("resolution", &RESOLUTIONS)?.unwrap_or("1080P") == "1080P";
     let ratio = f.one_of("ratio", &RATIO_NAMES)?;
@@ -205,14 +271,14 @@ pub(super) fn videoedit(f: &Fields<'_>) -> Checked<Job> {
         .find(|r| Some(r.name) == ratio)
         .unwrap_or(&RATIOS[0]);
     let (width, height) = if hd { chosen.at_1080p } else { chosen.at_720p };
-    let duration = checked_integer(f, "duration")?;
+    let duration = read_integer(f, "duration")?;
     let keep_length = duration.unwrap_or(0) == 0;
     let seconds = if keep_length {
         5
     } else {
         duration.unwrap_or(5) as u32
     };
-    let seed = checked_integer(f, "seed")?;
+    let seed = read_integer(f, "seed")?;
     let framing = Framing::Fixed { width, height };
     let mut job = timed_job(
         Endpoint::Wan27Videoedit,
@@ -226,5 +292,5 @@ pub(super) fn videoedit(f: &Fields<'_>) -> Checked<Job> {
         keep_ratio_area: ratio.is_none().then_some(width * height),
         keep_length_up_to: keep_length.then_some(10),
     });
-    finish(job, f)
+    Ok(job)
 }
