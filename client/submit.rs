@@ -12,7 +12,7 @@ use crate::{
         types::{ErrorBody, SubmitTaskResponse},
         Client,
     },
-    outcome::observe,
+    observe::observe,
     retry::{with_retries, Idempotency},
     validate::check_body,
     NovitaClient,

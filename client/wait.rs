@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::{
     error::Error,
     generated::types::TaskResultResponse,
-    outcome::observe,
+    observe::observe,
     retry::{with_retries, Idempotency},
     NovitaClient, TaskStatus,
 };

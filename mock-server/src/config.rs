@@ -266,8 +266,8 @@ impl Config {
     }
 
     /// The bounds of the task store.
-    pub fn store_bounds(&self) -> crate::sim::store::Bounds {
-        crate::sim::store::Bounds {
+    pub fn store_bounds(&self) -> crate::sim::task_store::Bounds {
+        crate::sim::task_store::Bounds {
             max_tasks: self.max_tasks,
             max_bytes: self.max_task_memory_mb.saturating_mul(1024 * 1024),
             retention: self.task_retention_seconds.map(Duration::from_secs),

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crate::{
     body_budget::BodyBudget, catalogue::Endpoint, config::Config, net_guard::Outbound,
     sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
-    sim::scheduler::Scheduler, sim::store::TaskStore, sim::tasks::TaskId,
-    traffic::journal::Journal, traffic::rate_limit::RateLimiter, video::store::VideoStore,
+    sim::scheduler::Scheduler, sim::task_store::TaskStore, sim::tasks::TaskId,
+    traffic::journal::Journal, traffic::rate_limit::RateLimiter, video::cache::VideoStore,
 };
 
 #[derive(Clone)]

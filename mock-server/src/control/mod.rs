@@ -4,5 +4,5 @@
 mod body;
 mod origin;
 pub(crate) mod routes;
-mod tasks;
+mod task_routes;
 pub(crate) mod token;

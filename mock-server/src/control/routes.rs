@@ -1,6 +1,6 @@
 //! The control API under `/_mock`: JSON in, JSON out. It lets QA inspect tasks, end or
 //! advance them, drive the mock clock, queue outcomes, read the journals and reset everything.
-//! The task routes are in `tasks.rs`, body parsing and errors in `body.rs`.
+//! The task routes are in `task_routes.rs`, body parsing and errors in `body.rs`.
 
 use axum::{
     extract::{Query, State},
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::{
     control::body::{bad_request, no_fields, parse, seconds, ControlError},
-    control::tasks::{advance, fail, finish, list_tasks, task_detail, webhook_log},
+    control::task_routes::{advance, fail, finish, list_tasks, task_detail, webhook_log},
     sim::clock::ClockView,
     sim::outcomes::QueuedOutcome,
     state::AppState,

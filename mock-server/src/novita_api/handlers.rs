@@ -78,7 +78,7 @@ pub async fn submit(
         .map_err(|e| NovitaError::invalid_body("body", format!("is not valid JSON ({e})")))?;
     let mut job = rules::parse(endpoint, &value)?;
     // Inline media are read now, so that the task keeps the frame they give, not the bytes.
-    crate::video::store::resolve_inline(&mut job);
+    crate::video::cache::resolve_inline(&mut job);
 
     if outcome == Some(Outcome::Docs) {
         *state

@@ -7,7 +7,7 @@ pub(crate) mod job;
 pub(crate) mod outcomes;
 pub(crate) mod replay;
 pub(crate) mod scheduler;
-pub(crate) mod store;
 pub(crate) mod task_id;
+pub(crate) mod task_store;
 pub(crate) mod tasks;
 pub(crate) mod webhook_log;

@@ -2,7 +2,7 @@
 
 use super::frame::{self, OutOfLimits, VideoSpec};
 use super::h264::{self, Picture, StreamParams};
-use super::mp4;
+use super::muxer;
 
 /// Encodes the video described by `spec` as an MP4 (H.264 Constrained Baseline).
 ///
@@ -25,7 +25,7 @@ pub fn render(spec: &VideoSpec) -> Result<Vec<u8>, OutOfLimits> {
     }
     let sps = h264::sps(&params);
     let pps = h264::pps();
-    Ok(mp4::mux(&mp4::Track {
+    Ok(muxer::mux(&muxer::Track {
         width: spec.width,
         height: spec.height,
         fps: spec.fps,
