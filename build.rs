@@ -115,6 +115,8 @@ struct SubmitOperation {
     retired_on: Option<String>,
     replaced_by: Option<String>,
     replacement: Option<String>,
+    /// `x-cli-shorthand`: the short command (`t2v`) that stands for this operation.
+    shorthand: Option<String>,
 }
 
 fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
@@ -153,6 +155,7 @@ fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
             retired_on: post["x-retired-on"].as_str().map(str::to_string),
             replaced_by: post["x-replaced-by"].as_str().map(str::to_string),
             replacement: post["x-replacement-operation"].as_str().map(str::to_string),
+            shorthand: post["x-cli-shorthand"].as_str().map(str::to_string),
         });
     }
     found
@@ -170,7 +173,7 @@ fn submit_operations_source(spec: &Value) -> String {
             "    SubmitOperation {{ command: {command:?}, path: {path:?}, operation_id: {id:?}, \
              schema: {schema:?}, summary: {summary:?}, deprecated: {deprecated}, \
              retired_on: {retired_on:?}, replaced_by: {replaced_by:?}, \
-             replacement: {replacement:?} }},\n",
+             replacement: {replacement:?}, shorthand: {shorthand:?} }},\n",
             path = op.path,
             id = op.operation_id,
             schema = op.schema,
@@ -179,6 +182,7 @@ fn submit_operations_source(spec: &Value) -> String {
             retired_on = op.retired_on,
             replaced_by = op.replaced_by,
             replacement = op.replacement,
+            shorthand = op.shorthand,
         ));
     }
     out.push_str("];\n\n");

@@ -34,6 +34,7 @@ pub struct SubmitOperation {
     retired_on: Option<&'static str>,
     replaced_by: Option<&'static str>,
     replacement: Option<&'static str>,
+    shorthand: Option<&'static str>,
 }
 
 macro_rules! submit_request {
@@ -67,6 +68,23 @@ impl SubmitOperation {
     /// ```
     pub fn find(command: &str) -> Option<&'static SubmitOperation> {
         CATALOGUE.iter().find(|op| op.command == command)
+    }
+
+    /// The operation a short command (`t2v`) stands for: the spec marks it with
+    /// `x-cli-shorthand`, and moves the mark when Novita's current model changes.
+    ///
+    /// ```
+    /// let t2v = novita_video::SubmitOperation::find_shorthand("t2v").unwrap();
+    /// assert_eq!(t2v.command(), "wan2.7-t2v");
+    /// assert_eq!(t2v.shorthand(), Some("t2v"));
+    /// ```
+    pub fn find_shorthand(shorthand: &str) -> Option<&'static SubmitOperation> {
+        CATALOGUE.iter().find(|op| op.shorthand == Some(shorthand))
+    }
+
+    /// The short command that stands for this operation (`x-cli-shorthand`), if any.
+    pub fn shorthand(&self) -> Option<&'static str> {
+        self.shorthand
     }
 
     /// The last segment of the path, the name a command line uses (`wan-t2v`).

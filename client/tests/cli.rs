@@ -59,25 +59,15 @@ async fn submit_prints_the_task_id_and_sends_only_the_flags_given() {
     accepts_submissions(&server).await;
     let run = novita(
         &server,
-        &[
-            "t2v",
-            "--prompt",
-            "a fox",
-            "--seed",
-            "-1",
-            "--lora",
-            "Remade-AI/Painting:1.5",
-        ],
+        &["t2v", "--prompt", "a fox", "--seed", "7", "--duration", "3"],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "t-42");
-    let sent: Value =
-        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
-    assert_eq!(
-        sent,
-        json!({"prompt": "a fox", "seed": -1, "loras": [{"path": "Remade-AI/Painting", "scale": 1.5}]})
-    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.path(), "/v3/async/wan2.7-t2v");
+    let sent: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(sent, json!({"prompt": "a fox", "seed": 7, "duration": 3}));
     let run = novita(&server, &["--json", "t2v", "--prompt", "a fox"]).await;
     assert_eq!(
         serde_json::from_str::<Value>(&run.stdout).unwrap(),
@@ -92,7 +82,7 @@ async fn broken_rules_exit_2_before_anything_is_sent() {
     let run = novita(
         &server,
         &[
-            "t2v", "--prompt", "a fox", "--width", "480", "--height", "480",
+            "submit", "wan-t2v", "--prompt", "a fox", "--width", "480", "--height", "480",
         ],
     )
     .await;
@@ -104,10 +94,21 @@ async fn broken_rules_exit_2_before_anything_is_sent() {
         "one clear line: {}",
         run.stderr
     );
-    let run = novita(&server, &["i2v", "--image", "Cargo.toml", "--prompt", "x"]).await;
+    let run = novita(
+        &server,
+        &[
+            "submit",
+            "wan-i2v",
+            "--image_url",
+            "Cargo.toml",
+            "--prompt",
+            "x",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("takes image URLs only"),
+        run.stderr.contains("image_url takes URLs only"),
         "{}",
         run.stderr
     );
@@ -253,7 +254,7 @@ async fn result_gives_up_at_its_timeout_against_an_upstream_that_drips() {
 }
 
 #[tokio::test]
-async fn wan26_sends_a_local_image_as_a_data_uri() {
+async fn a_local_image_goes_inline_where_the_spec_takes_inline_media() {
     let server = MockServer::start().await;
     accepts_submissions(&server).await;
     let dir = tempfile::tempdir().unwrap();
@@ -262,8 +263,9 @@ async fn wan26_sends_a_local_image_as_a_data_uri() {
     let run = novita(
         &server,
         &[
-            "wan26-i2v",
-            "--image",
+            "submit",
+            "wan2.6-i2v",
+            "--img_url",
             image.to_str().unwrap(),
             "--duration",
             "10",
@@ -278,6 +280,25 @@ async fn wan26_sends_a_local_image_as_a_data_uri() {
         "data:image/png;base64,iVBORyBmYWtl"
     );
     assert_eq!(sent["parameters"], json!({"duration": 10}));
+
+    // Past the field's byte limit (10 MB for Wan 2.6), the file is refused before it is read.
+    let large = dir.path().join("large.png");
+    std::fs::File::create(&large)
+        .unwrap()
+        .set_len(10 * 1024 * 1024 + 1)
+        .unwrap();
+    let run = novita(
+        &server,
+        &["submit", "wan2.6-i2v", "--img_url", large.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("takes at most 10485760"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 fn sent_bodies(requests: &[wiremock::Request]) -> Vec<Value> {
@@ -471,7 +492,7 @@ async fn wan27_t2v_from_the_spec_and_a_warning_for_retired_models() {
         sent_bodies(&requests)[0],
         json!({"prompt": "a fox", "size": "1280*720", "duration": 3})
     );
-    let run = novita(&server, &["t2v", "--prompt", "a fox"]).await;
+    let run = novita(&server, &["submit", "wan-t2v", "--prompt", "a fox"]).await;
     assert_eq!(run.code, 0, "a retired model is still sent: {}", run.stderr);
     assert_eq!(
         run.stderr.trim(),

@@ -8,6 +8,8 @@
 use clap::{builder::ValueParser, value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{Map, Number, Value};
 
+use crate::{exit::Failure, local_files};
+
 /// The JSON type of a flag's value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -254,13 +256,22 @@ pub fn args(fields: &Fields) -> Vec<Arg> {
         .collect()
 }
 
-/// Writes every flag given on the command line into `body`, over what `--body` put there.
-pub fn fill(fields: &Fields, matches: &ArgMatches, body: &mut Map<String, Value>) {
+/// Writes every flag given on the command line into `body`, over what `--body` put there. A
+/// local file given for a media field is sent as the spec says that field takes it.
+pub fn fill(
+    fields: &Fields,
+    matches: &ArgMatches,
+    body: &mut Map<String, Value>,
+) -> Result<(), Failure> {
     for field in &fields.flags {
-        if let Some(value) = field.value(matches) {
-            set(body, &field.path, value);
-        }
+        let value = match field.value(matches) {
+            Some(Value::String(text)) => local_files::resolve(&field.path, field.schema, text)?,
+            Some(value) => value,
+            None => continue,
+        };
+        set(body, &field.path, value);
     }
+    Ok(())
 }
 
 /// Sets `path` (dotted) in `body`, creating the objects on the way; a non-object in the way is

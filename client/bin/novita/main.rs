@@ -1,8 +1,8 @@
-//! `novita`: submit Wan video jobs, wait for them and download the result from a terminal.
+//! `novita`: submit Novita video jobs, wait for them and download the result from a terminal.
 //!
-//! - `args.rs`: global flags, following a task, the shorthand commands (clap derive);
-//! - `submit_command.rs` and `fields.rs`: `novita submit OPERATION`, built from the spec;
-//! - `shorthands.rs`: the shorthand commands as bodies of the operations they stand for;
+//! - `args.rs`: global flags, following a task, the task commands (clap derive);
+//! - `submit_command.rs` and `fields.rs`: `novita submit OPERATION` and the shorthands the
+//!   spec names (`novita t2v`), built from the spec; `local_files.rs`: local media files;
 //! - `follow.rs`: waiting with progress, and downloading;
 //! - `output.rs`: what goes to stdout; `exit.rs`: exit codes.
 
@@ -10,14 +10,14 @@ mod args;
 mod exit;
 mod fields;
 mod follow;
+mod local_files;
 mod output;
-mod shorthands;
 mod submit_command;
 
 use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches};
-use novita_video::NovitaClient;
+use novita_video::{NovitaClient, SubmitOperation};
 
 use args::{Cli, Command, Global};
 use exit::Failure;
@@ -27,6 +27,7 @@ use output::Output;
 async fn main() -> ExitCode {
     let matches = Cli::command()
         .subcommand(submit_command::command())
+        .subcommands(submit_command::shorthands())
         .get_matches();
     let json = matches.get_flag("json");
     match run(&matches).await {
@@ -61,10 +62,21 @@ fn client(global: &Global, download_idle: Option<Duration>) -> Result<NovitaClie
 
 async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
     let usage = |e: clap::Error| Failure::usage(e.to_string());
-    if let Some(("submit", submit)) = matches.subcommand() {
-        let global = Global::from_arg_matches(matches).map_err(usage)?;
-        let out = Output { json: global.json };
-        return submit_command::run(&client(&global, None)?, &out, submit).await;
+    match matches.subcommand() {
+        Some(("submit", submit)) => {
+            let global = Global::from_arg_matches(matches).map_err(usage)?;
+            let out = Output { json: global.json };
+            return submit_command::run(&client(&global, None)?, &out, submit).await;
+        }
+        Some((name, shorthand)) => {
+            if let Some(operation) = SubmitOperation::find_shorthand(name) {
+                let global = Global::from_arg_matches(matches).map_err(usage)?;
+                let out = Output { json: global.json };
+                let client = client(&global, None)?;
+                return submit_command::run_operation(&client, &out, operation, shorthand).await;
+            }
+        }
+        None => {}
     }
     let cli = Cli::from_arg_matches(matches).map_err(usage)?;
     let download_idle = match &cli.command {
@@ -96,17 +108,6 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
         } => {
             let result = follow::result_within(&client, &task_id, timeout).await?;
             follow::finish(&client, &out, &result, Some(&file)).await
-        }
-        shorthand => {
-            let shorthand = shorthands::request(&shorthand)?;
-            submit_command::send(
-                &client,
-                &out,
-                shorthand.operation,
-                shorthand.body,
-                shorthand.follow,
-            )
-            .await
         }
     }
 }

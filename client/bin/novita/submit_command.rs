@@ -1,6 +1,7 @@
 //! `novita submit OPERATION [--FIELD VALUE]...`: one command per submit operation of the spec,
 //! its flags made from the operation's request schema. A new operation in the spec is a new
-//! command here with no code.
+//! command here with no code. The shorthands (`novita t2v`) are the same commands under the
+//! name the spec gives them (`x-cli-shorthand`).
 
 use std::path::PathBuf;
 
@@ -29,6 +30,21 @@ pub fn command() -> Command {
         submit = submit.subcommand(operation_command(operation));
     }
     submit
+}
+
+/// One top-level command per operation the spec gives a shorthand (`t2v`, `i2v`).
+pub fn shorthands() -> Vec<Command> {
+    SubmitOperation::all()
+        .iter()
+        .filter_map(|operation| {
+            let shorthand = operation.shorthand()?;
+            Some(operation_command(operation).name(shorthand).about(format!(
+                "Shorthand for `submit {}`: {}",
+                operation.command(),
+                operation.summary()
+            )))
+        })
+        .collect()
 }
 
 fn operation_command(operation: &'static SubmitOperation) -> Command {
@@ -63,13 +79,23 @@ pub async fn run(client: &NovitaClient, out: &Output, matches: &ArgMatches) -> R
     };
     let operation = SubmitOperation::find(name)
         .ok_or_else(|| Failure::usage(format!("{name} is not an operation of the spec")))?;
+    run_operation(client, out, operation, matches).await
+}
+
+/// Runs `operation` from the matches of its command (`submit OPERATION`, or its shorthand).
+pub async fn run_operation(
+    client: &NovitaClient,
+    out: &Output,
+    operation: &'static SubmitOperation,
+    matches: &ArgMatches,
+) -> Result<(), Failure> {
     let follow = Follow::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
     let fields = fields::fields(operation.request_schema());
     let mut body = match matches.get_one::<PathBuf>("body") {
         Some(file) => read_body(file)?,
         None => Map::new(),
     };
-    fields::fill(&fields, matches, &mut body);
+    fields::fill(&fields, matches, &mut body)?;
     send(client, out, operation, body, &follow).await
 }
 
@@ -91,8 +117,8 @@ fn read_body(file: &PathBuf) -> Result<Map<String, Value>, Failure> {
 }
 
 /// Sends `body` to `operation` (checked first: a broken rule exits 2 with nothing sent), then
-/// follows the task as asked. Shared with the shorthand commands.
-pub async fn send(
+/// follows the task as asked.
+async fn send(
     client: &NovitaClient,
     out: &Output,
     operation: &'static SubmitOperation,
