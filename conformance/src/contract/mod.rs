@@ -4,7 +4,7 @@
 //!
 //! - [`drift`]: what an exchange breaks of the spec;
 //! - [`report`]: the drift report and its bounds;
-//! - [`cassette`]: the recorder and its YAML;
+//! - [`cassette`]: the recorder (the format is `novita-cassette`'s);
 //! - [`relay`]: webhook events routed through the proxy;
 //! - [`forward`]: the axum handlers that do the forwarding.
 
