@@ -14,7 +14,7 @@ if ! command -v prism >/dev/null; then
     npm install --global --no-audit --no-fund --loglevel=error "@stoplight/prism-cli@5"
 fi
 
-cargo build --release --quiet -p novita-mock -p conformance -p bench --bins
+cargo build --release --quiet -p novita-mock -p novita-proxy -p bench --bins
 echo "=== fuzz: ${FUZZ_CASES:=20000} cases per input"
 PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --test fuzz
 # The parsers' own fuzz tests print "fuzz <name>: N cases, no crash" each.

@@ -36,7 +36,7 @@ pub fn release_binary(name: &str) -> PathBuf {
         .join(name);
     assert!(
         target.exists(),
-        "{} is missing: run `cargo build --release -p novita-mock -p conformance -p bench --bins`",
+        "{} is missing: run `cargo build --release -p novita-mock -p novita-proxy -p bench --bins`",
         target.display()
     );
     target

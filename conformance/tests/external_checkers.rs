@@ -4,8 +4,8 @@
 
 use std::process::Command;
 
-use conformance::spec::SPEC_PATH;
 use novita_mock::Config;
+use novita_proxy::spec::SPEC_PATH;
 
 fn tool_missing(name: &str, install: &str) {
     if std::env::var_os("CI").is_some() {

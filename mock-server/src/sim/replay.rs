@@ -4,9 +4,9 @@
 //! submission (divided by `--speed`, like every simulated time), ending as the recording did,
 //! with the mock's own video in place of the recorded link.
 //!
-//! The mock reads the cassette as data of its own reading: only `endpoint` and, per task
-//! result, `after_ms`, `status` and the body's `task.status`, `task.progress_percent`,
-//! `task.reason` and `extra.seed`. Everything else in the file is left alone.
+//! The cassette is read with the types of `novita-cassette`, the ones the proxy writes it
+//! with. Of it the mock uses only `endpoint` and, per task result, `after_ms`, `status` and the
+//! body's `task.status`, `task.progress_percent`, `task.reason` and `extra.seed`.
 
 use std::{
     collections::HashMap,
@@ -18,9 +18,9 @@ use std::{
     time::Duration,
 };
 
+use novita_cassette::{Cassette, RecordedTask, MAX_CASSETTE_BYTES, VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_saphyr::Spanned;
 
 use crate::{
     catalogue::Endpoint,
@@ -28,40 +28,8 @@ use crate::{
     sim::tasks::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
 };
 
-/// Steps of one replayed task at most: the proxy records 200 result changes per task.
-pub const MAX_STEPS: usize = 200;
-
-/// Cassettes larger than this are refused (a day of recorded traffic is far smaller).
-pub const MAX_CASSETTE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The cassette versions this mock reads.
-const VERSION: u32 = 1;
-
-#[derive(Deserialize)]
-struct CassetteFile {
-    version: Spanned<u32>,
-    #[serde(default)]
-    tasks: Vec<RecordedTask>,
-}
-
-#[derive(Deserialize)]
-struct RecordedTask {
-    endpoint: Spanned<String>,
-    #[serde(default)]
-    results: Vec<Spanned<RecordedResult>>,
-}
-
-#[derive(Deserialize)]
-struct RecordedResult {
-    after_ms: u64,
-    #[serde(default = "ok_status")]
-    status: u16,
-    body: Value,
-}
-
-fn ok_status() -> u16 {
-    200
-}
+/// Steps of one replayed task at most: as many results as the proxy records per task.
+pub const MAX_STEPS: usize = novita_cassette::MAX_RESULTS_PER_TASK;
 
 /// One recorded task, as the mock plays it.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -159,8 +127,7 @@ impl Replays {
 
     /// Reads a cassette's text.
     pub fn parse(text: &str) -> Result<Replays, String> {
-        let file: CassetteFile = serde_saphyr::from_str_with_options(text, cassette_budget())
-            .map_err(|e| e.to_string())?;
+        let file = Cassette::from_yaml(text).map_err(|e| e.to_string())?;
         if file.version.value != VERSION {
             return Err(format!(
                 "line {}: version {} is not one this mock reads (it reads {VERSION})",
@@ -220,22 +187,6 @@ impl Replays {
             .collect();
         counts.sort_by_key(|(endpoint, _)| endpoint.path());
         counts
-    }
-}
-
-/// The parser's limits, sized to the largest cassette the mock reads. The defaults (250 000
-/// nodes, a million events) refuse cassettes of a few thousand tasks, far inside what
-/// `novita-proxy` writes; every YAML node takes at least a byte of the file, so a limit of one
-/// node and one event per byte of [`MAX_CASSETTE_BYTES`] refuses nothing the size check lets
-/// through. Nesting depth and aliases keep their defaults: those are what a YAML bomb uses.
-fn cassette_budget() -> serde_saphyr::Options {
-    let per_byte = MAX_CASSETTE_BYTES as usize;
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_nodes: per_byte,
-            max_events: 2 * per_byte,
-            max_total_scalar_bytes: per_byte,
-        },
     }
 }
 

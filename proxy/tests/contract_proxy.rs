@@ -3,8 +3,8 @@
 //! of an upstream that drifts from the spec in the ways a real service could (each finding
 //! pinned with insta).
 
-use conformance::contract::{report::Report, ContractProxy, ProxyOptions};
 use novita_mock::Config;
+use novita_proxy::{report::Report, ContractProxy, ProxyOptions};
 use novita_video::{NovitaClient, SubmitOperation};
 use serde_json::{json, Value};
 use wiremock::{
@@ -573,7 +573,7 @@ async fn raw_upstream(head: &'static str, body: Vec<u8>, chunked: bool, hang: bo
 
 /// A task result that is valid JSON and larger than the proxy's check cap.
 fn huge_task_result() -> Vec<u8> {
-    let padding = "x".repeat(conformance::contract::forward::MAX_CHECKED_ANSWER_BYTES + 1024);
+    let padding = "x".repeat(novita_proxy::forward::MAX_CHECKED_ANSWER_BYTES + 1024);
     serde_json::to_vec(&json!({
         "task": {"task_id": "t-1", "status": "TASK_STATUS_SUCCEED"},
         "videos": [], "padding": padding,

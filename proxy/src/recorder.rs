@@ -1,6 +1,5 @@
-//! The cassette: what the proxy saw of each task, written as YAML for `novita-mock --replay`.
-//! Per task: the submit request and answer, each change in its task result with the time since
-//! submission, and the webhook events relayed for it.
+//! The cassette recorder: what the proxy saw of each task, kept as exchanges pass and written
+//! as the YAML of `novita-cassette` for `novita-mock --replay`.
 //!
 //! Nothing secret is written: headers are never recorded, any JSON member whose name says it
 //! holds a key, token, secret or password is replaced, URLs in answers (pre-signed video
@@ -9,73 +8,14 @@
 
 use std::{collections::HashMap, time::Instant};
 
-use serde::Serialize;
+use novita_cassette::{
+    unplaced, Cassette, RecordedResult, RecordedSubmit, RecordedTask, RecordedWebhook,
+    MAX_RECORDED_BYTES, MAX_RESULTS_PER_TASK, MAX_TASKS, MAX_WEBHOOKS_PER_TASK,
+};
 use serde_json::Value;
 
-/// Tasks a cassette holds at most; later ones are counted, not recorded.
-pub const MAX_TASKS: usize = 10_000;
-/// Task results kept per task: only changes are kept, and a task that reports every whole
-/// percent changes about a hundred times.
-pub const MAX_RESULTS_PER_TASK: usize = 200;
-/// What a cassette holds at most, counted as the JSON of what it records. The YAML written is
-/// somewhat larger, and stays well within the 64 MiB that `novita-mock --replay` reads.
-pub const MAX_RECORDED_BYTES: usize = 32 * 1024 * 1024;
-/// Webhook events kept per task.
-pub const MAX_WEBHOOKS_PER_TASK: usize = 50;
 /// `data:` URIs longer than this are shortened to their media type and size.
 const MAX_DATA_URI: usize = 128;
-
-pub const CASSETTE_VERSION: u32 = 1;
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Cassette {
-    pub version: u32,
-    pub recorded_by: String,
-    pub tasks: Vec<RecordedTask>,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub tasks_not_recorded: u64,
-    /// Task results and webhook events left out because the cassette was full.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub events_not_recorded: u64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct RecordedTask {
-    /// The submit path, e.g. `/v3/async/wan2.7-t2v`.
-    pub endpoint: String,
-    pub task_id: String,
-    pub submit: RecordedSubmit,
-    pub results: Vec<RecordedResult>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub webhooks: Vec<RecordedWebhook>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct RecordedSubmit {
-    pub request: Value,
-    pub status: u16,
-    pub answer: Value,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct RecordedResult {
-    /// Milliseconds from the submit answer to this answer.
-    pub after_ms: u64,
-    pub status: u16,
-    pub body: Value,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct RecordedWebhook {
-    pub after_ms: u64,
-    pub body: Value,
-    /// What the original receiver answered (`None`: it could not be reached).
-    pub receiver_status: Option<u16>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
 
 /// Collects tasks as exchanges pass.
 #[derive(Debug, Default)]
@@ -127,7 +67,7 @@ impl Recorder {
         self.tasks.push((
             Instant::now(),
             RecordedTask {
-                endpoint: endpoint.to_string(),
+                endpoint: unplaced(endpoint.to_string()),
                 task_id,
                 submit: RecordedSubmit {
                     request,
@@ -150,10 +90,9 @@ impl Recorder {
             return;
         };
         let (submitted, task) = &mut self.tasks[index];
-        let changed = task
-            .results
-            .last()
-            .is_none_or(|last| state_of(&last.body) != state_of(&body) || last.status != status);
+        let changed = task.results.last().is_none_or(|last| {
+            state_of(&last.value.body) != state_of(&body) || last.value.status != status
+        });
         if !changed {
             return;
         }
@@ -164,11 +103,11 @@ impl Recorder {
             self.events_not_recorded += 1;
             return;
         }
-        task.results.push(RecordedResult {
+        task.results.push(unplaced(RecordedResult {
             after_ms: millis_since(*submitted),
             status,
             body,
-        });
+        }));
     }
 
     /// A webhook event relayed to its receiver.
@@ -203,11 +142,10 @@ impl Recorder {
 
     pub fn cassette(&self) -> Cassette {
         Cassette {
-            version: CASSETTE_VERSION,
-            recorded_by: format!("novita-proxy {}", env!("CARGO_PKG_VERSION")),
             tasks: self.tasks.iter().map(|(_, task)| task.clone()).collect(),
             tasks_not_recorded: self.not_recorded,
             events_not_recorded: self.events_not_recorded,
+            ..Cassette::new(&format!("novita-proxy {}", env!("CARGO_PKG_VERSION")))
         }
     }
 
@@ -383,7 +321,7 @@ mod tests {
         let kept: Vec<_> = cassette.tasks[0]
             .results
             .iter()
-            .map(|r| r.body["task"]["progress_percent"].as_u64().unwrap())
+            .map(|r| r.value.body["task"]["progress_percent"].as_u64().unwrap())
             .collect();
         assert_eq!(kept, [0, 10, 50, 100]);
     }

@@ -6,7 +6,9 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::Parser;
-use conformance::contract::{forward, report::write_atomically, Contract, ProxyOptions};
+use novita_proxy::{
+    forward, report::write_atomically, signal::shutdown_signal, spec::Spec, Contract, ProxyOptions,
+};
 use tracing_subscriber::EnvFilter;
 
 /// Forwards requests to a Novita-compatible upstream unchanged and checks every exchange
@@ -61,10 +63,11 @@ async fn main() -> ExitCode {
     let options = ProxyOptions {
         upstream: args.upstream.clone(),
         record: args.record.is_some(),
+        check_requests: true,
         public_url: args.public_url.clone(),
         upstream_timeout: Duration::from_secs(args.upstream_timeout),
     };
-    let contract = match Contract::new(&options, Arc::new(conformance::spec::Spec::load())) {
+    let contract = match Contract::new(&options, Arc::new(Spec::load())) {
         Ok(contract) => Arc::new(contract),
         Err(message) => {
             eprintln!("novita-proxy: {message}");
@@ -79,7 +82,7 @@ async fn main() -> ExitCode {
         }
     };
     // Listen for SIGTERM before saying we are up, so that a stop sent right after is not lost.
-    let shutdown = novita_mock::shutdown_signal();
+    let shutdown = shutdown_signal();
     let local = listener.local_addr().unwrap_or(args.addr);
     println!(
         "novita-proxy listening on http://{local}, forwarding to {}",

@@ -1,18 +1,29 @@
 //! The contract proxy behind `novita-proxy`: it stands between a service and Novita (or the
 //! mock), forwards every exchange unchanged, checks each against the spec, and can record what
-//! it saw as a cassette for `novita-mock --replay`.
+//! it saw as a cassette for `novita-mock --replay`. The user's guide is `proxy/README.md`.
 //!
+//! - [`spec`]: the spec's component schemas as JSON Schema validators;
 //! - [`drift`]: what an exchange breaks of the spec;
 //! - [`report`]: the drift report and its bounds;
-//! - [`cassette`]: the recorder and its YAML;
+//! - [`recorder`]: the cassette recorder (the format is `novita-cassette`'s);
 //! - [`relay`]: webhook events routed through the proxy;
-//! - [`forward`]: the axum handlers that do the forwarding.
+//! - [`forward`]: the axum handlers that do the forwarding;
+//! - [`signal`]: stopping on Ctrl-C or SIGTERM;
+//! - [`ContractProxy`]: the proxy serving in the background, for tests that put it in front of
+//!   a server (the conformance suite checks every answer of the mock through it).
 
-pub mod cassette;
 pub mod drift;
 pub mod forward;
+pub mod recorder;
 pub mod relay;
 pub mod report;
+pub mod signal;
+pub mod spec;
+
+/// Compiles the Rust examples of README.md, so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 
 use std::{
     sync::{
@@ -23,8 +34,8 @@ use std::{
 };
 
 use crate::spec::Spec;
-use cassette::Recorder;
 use drift::Drift;
+use recorder::Recorder;
 use relay::Relay;
 use report::{Report, UpstreamFailure};
 
@@ -39,6 +50,9 @@ pub struct ProxyOptions {
     pub upstream: String,
     /// Record a cassette of the tasks seen.
     pub record: bool,
+    /// Check requests against the documented rules of their operation. Off for callers that
+    /// send invalid requests on purpose and want only the upstream's answers held to the spec.
+    pub check_requests: bool,
     /// The proxy's address as the upstream can reach it: turns the webhook relay on.
     pub public_url: Option<String>,
     /// Limit for connecting to the upstream plus getting its answer's headers, and then for
@@ -51,6 +65,7 @@ impl Default for ProxyOptions {
         ProxyOptions {
             upstream: String::new(),
             record: false,
+            check_requests: true,
             public_url: None,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
         }
@@ -64,6 +79,7 @@ pub struct Contract {
     pub(crate) http: reqwest::Client,
     pub(crate) relay: Option<Relay>,
     pub(crate) upstream_timeout: Duration,
+    pub(crate) check_requests: bool,
     report: Mutex<Report>,
     recorder: Option<Mutex<Recorder>>,
     /// Bumped on every change, so that periodic writers skip a file that did not change.
@@ -95,6 +111,7 @@ impl Contract {
             http,
             relay: options.public_url.as_deref().map(Relay::new),
             upstream_timeout: options.upstream_timeout,
+            check_requests: options.check_requests,
             report: Mutex::new(Report::default()),
             recorder: options.record.then(|| Mutex::new(Recorder::default())),
             changes: AtomicU64::new(0),
@@ -208,7 +225,7 @@ impl ContractProxy {
                 .or_else(|| relay_webhooks.then(|| url.clone())),
             ..options
         };
-        let contract = Arc::new(Contract::new(&options, crate::harness::spec())?);
+        let contract = Arc::new(Contract::new(&options, Spec::shared())?);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = forward::router(contract.clone());
         tokio::spawn(async move {

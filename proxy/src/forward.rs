@@ -15,7 +15,7 @@ use axum::{
 use futures_util::{stream::BoxStream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
-use crate::contract::{
+use crate::{
     drift::{self, Finding},
     relay::RELAY_PREFIX,
     Contract,
@@ -127,7 +127,11 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         }
     };
     contract.count_exchange();
-    let mut findings = drift::check_request(method.as_str(), &path, query.as_deref(), &body);
+    let mut findings = if contract.check_requests {
+        drift::check_request(method.as_str(), &path, query.as_deref(), &body)
+    } else {
+        Vec::new()
+    };
     let is_submit = drift::submit_operation(method.as_str(), &path).is_some();
     let sent = match (&contract.relay, is_submit) {
         (Some(relay), true) => relayed_body(relay, &body),
@@ -327,7 +331,7 @@ fn watched(contract: &Arc<Contract>, method: &str, path: &str, body: Chunks) -> 
 
 /// The submission with its webhook pointed at the proxy (unchanged when it has none, or is
 /// not JSON).
-fn relayed_body(relay: &crate::contract::relay::Relay, body: &Bytes) -> Bytes {
+fn relayed_body(relay: &crate::relay::Relay, body: &Bytes) -> Bytes {
     let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
         return body.clone();
     };

@@ -5,7 +5,7 @@ use std::{io::Write, path::Path};
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::drift::Drift;
+use crate::drift::Drift;
 
 /// Drift findings kept; past it they are only counted (`drift_not_listed`).
 pub const MAX_DRIFT: usize = 10_000;

@@ -3,14 +3,17 @@
 //! OpenAPI 3.0 schemas are JSON Schema with a few differences; the one this spec uses is
 //! `nullable: true`, turned here into `anyOf [schema, {"type": "null"}]`.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+};
 
 use serde_json::{json, Map, Value};
 
 pub struct Spec {
     document: Value,
     components: Value,
-    validators: Mutex<HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
 pub const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/novita.yaml");
@@ -44,11 +47,17 @@ impl Spec {
         }
     }
 
+    /// The spec loaded once for the whole process: the validators it compiles are kept.
+    pub fn shared() -> Arc<Spec> {
+        static SPEC: OnceLock<Arc<Spec>> = OnceLock::new();
+        SPEC.get_or_init(|| Arc::new(Spec::load())).clone()
+    }
+
     pub fn document(&self) -> &Value {
         &self.document
     }
 
-    fn validator(&self, schema: &str) -> std::sync::Arc<jsonschema::Validator> {
+    fn validator(&self, schema: &str) -> Arc<jsonschema::Validator> {
         let mut cache = self.validators.lock().expect("validator cache");
         cache
             .entry(schema.to_string())
@@ -61,7 +70,7 @@ impl Spec {
                     .with_draft(jsonschema::Draft::Draft7)
                     .build(&root)
                     .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"));
-                std::sync::Arc::new(validator)
+                Arc::new(validator)
             })
             .clone()
     }
