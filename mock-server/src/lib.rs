@@ -15,16 +15,26 @@
 //!
 //! A request enters through [`app`](self) (the router, the journal middleware, the body limit).
 //! Novita's routes go to `novita_api`: the handlers authenticate, apply a forced outcome if QA
-//! asked for one, check the body against `rules` (an independent reading of the vendor pages,
-//! one function per model family) and hand the resulting job to `sim`, which keeps the task in
-//! a bounded store and computes its state from the mock clock whenever it is read. When a task
-//! ends, `sim`'s scheduler runs `webhooks` deliveries at their instants on the same clock.
-//! `video` renders the result MP4 on first download. `control` is QA's side: the `/_mock`
-//! API, its token guard and the request journal. `state` ties them together as the axum state
-//! every handler receives; `config` holds the settings; `net_guard` keeps outbound requests
-//! (webhooks, input images) away from link-local addresses. `conn` is the server loop (its
-//! header-read and idle timeouts); `stopping` drains and saves on shutdown, through
-//! `snapshot` when a state file is asked for.
+//! asked for one, check the body against `rules` (an independent reading of the vendor pages:
+//! one file of tables per model family) and hand the resulting job to `sim`, which keeps the
+//! task in a bounded store and computes its state from the mock clock whenever it is read.
+//! When a task ends, `sim`'s scheduler runs the `webhooks` deliveries it is handed at their
+//! instants on the same clock; `wire` is the JSON of a task result and of a webhook event.
+//! `video` renders the result MP4 on first download and `video_links` serves it. `control` is
+//! QA's side: the `/_mock` API and its token guard; `traffic` keeps the request journal and the
+//! rate limiter. `state` ties them together as the axum state every handler receives; `config`
+//! holds the settings; `net_guard` keeps outbound requests (webhooks, input images) away from
+//! link-local addresses. `conn` is the server loop (its header-read and idle timeouts);
+//! `stopping` drains and saves on shutdown, through `snapshot` when a state file is asked for.
+//!
+//! # Layers
+//!
+//! Imports run one way, from the top down: `app`, `stopping`, `snapshot`, `video_links`,
+//! `novita_api`, `control`, `webhooks`, `wire`, `state`, `config`, `rules`, `video`, `sim`,
+//! `traffic`, `body_budget`, `net_guard`, and at the bottom `catalogue` (the endpoints) and
+//! `novita_error` (Novita's error body), which import nothing of the mock. Inside a folder,
+//! files import each other without a circle. `tests/layers.rs` holds the order and fails on
+//! an import that runs upward.
 
 mod app;
 mod body_budget;

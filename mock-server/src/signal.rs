@@ -1,4 +1,4 @@
-//! Stopping on Ctrl-C or SIGTERM, shared by the mock's binary and `novita-proxy`.
+//! Stopping on Ctrl-C or SIGTERM, for the mock's binary and for tests that start it.
 
 use std::future::Future;
 

@@ -12,7 +12,7 @@ use axum::{
 };
 use bytes::Bytes;
 
-use crate::{sim::faults::Fault, sim::tasks::Phase, state::AppState};
+use crate::{sim::faults::Fault, sim::phase::Phase, state::AppState};
 
 /// A storage service's XML error, as S3-style signed links answer.
 enum StorageError {

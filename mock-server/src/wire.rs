@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::{
     sim::clock::{Clock, MockTime},
-    sim::tasks::{Phase, Task, TaskId},
+    sim::phase::Phase,
+    sim::tasks::{Task, TaskId},
     state::AppState,
 };
 

@@ -15,7 +15,8 @@ use crate::{
     catalogue::Endpoint,
     control::body::{parse, seconds, ControlError},
     sim::clock::MockTime,
-    sim::tasks::{Attempt, Delivery, Phase, Task},
+    sim::phase::Phase,
+    sim::tasks::{Attempt, Delivery, Task},
     state::AppState,
     webhooks::delivery,
 };

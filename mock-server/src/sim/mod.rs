@@ -5,6 +5,7 @@ pub(crate) mod clock;
 pub(crate) mod faults;
 pub(crate) mod job;
 pub(crate) mod outcomes;
+pub(crate) mod phase;
 pub(crate) mod replay;
 pub(crate) mod scheduler;
 pub(crate) mod task_id;

@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::{
     catalogue::Endpoint,
     sim::clock::MockTime,
-    sim::tasks::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
+    sim::phase::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
 };
 
 /// Steps of one replayed task at most: as many results as the proxy records per task.

@@ -10,55 +10,13 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use crate::sim::phase::{Phase, FAILED};
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
 use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script};
 
-pub const QUEUED: &str = "TASK_STATUS_QUEUED";
-pub const PROCESSING: &str = "TASK_STATUS_PROCESSING";
-pub const SUCCEED: &str = "TASK_STATUS_SUCCEED";
-pub const FAILED: &str = "TASK_STATUS_FAILED";
-
 /// Every task waits this long (simulated) in the queue before its work starts.
 pub const QUEUE_TIME: Duration = Duration::from_secs(1);
-
-/// Where a task stands at one instant.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Phase {
-    Queued {
-        eta: Duration,
-    },
-    Processing {
-        progress: u32,
-        eta: Duration,
-    },
-    Succeeded {
-        at: MockTime,
-    },
-    Failed {
-        reason: String,
-        progress: u32,
-        at: MockTime,
-    },
-}
-
-impl Phase {
-    pub fn status(&self) -> &'static str {
-        match self {
-            Phase::Queued { .. } => QUEUED,
-            Phase::Processing { .. } => PROCESSING,
-            Phase::Succeeded { .. } => SUCCEED,
-            Phase::Failed { .. } => FAILED,
-        }
-    }
-
-    pub fn ended_at(&self) -> Option<MockTime> {
-        match self {
-            Phase::Succeeded { at } | Phase::Failed { at, .. } => Some(*at),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

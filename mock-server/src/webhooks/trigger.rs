@@ -12,7 +12,8 @@ use crate::{
     sim::job::Framing,
     sim::job::Job,
     sim::job::WebhookRequest,
-    sim::tasks::{Attempt, Delivery, NewTask, Task, FAILED, SUCCEED},
+    sim::phase::{FAILED, SUCCEED},
+    sim::tasks::{Attempt, Delivery, NewTask, Task},
     state::AppState,
     webhooks::delivery,
 };

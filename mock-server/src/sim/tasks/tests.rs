@@ -1,6 +1,7 @@
 //! The lifecycle of one task on a fixed clock.
 
 use super::*;
+use crate::sim::phase::SUCCEED;
 
 fn task_with(planned_failure: Option<&str>, fault: Option<Fault>) -> Task {
     test_task(
