@@ -9,7 +9,7 @@
 
 mod large;
 mod load;
-mod proxy;
+mod proxy_load;
 mod reliability;
 mod servers;
 mod waiting;
@@ -265,7 +265,7 @@ async fn main() {
     }
 
     // The contract proxy in front of the mock.
-    let proxied = proxy::run(&http, seconds).await;
+    let proxied = proxy_load::run(&http, seconds).await;
     for (workload, result) in &proxied.loads {
         print_load("proxy+mock", workload.label(), result);
         loads.insert(("novita-proxy + mock", workload.label()), result.clone());

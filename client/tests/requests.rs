@@ -172,13 +172,13 @@ async fn wan26_minimal_and_full() {
 }
 
 #[tokio::test]
-async fn wan27_minimal_and_full() {
+async fn wan27_i2v_minimal_and_full() {
     let minimal: Wan27I2vRequest = Wan27I2vRequest::builder()
         .image_url(Some("https://example.test/first.png".to_string()))
         .try_into()
         .unwrap();
     insta::assert_json_snapshot!(
-        "wan27_minimal",
+        "wan27_i2v_minimal",
         sent_body("/v3/async/wan2.7-i2v", &minimal).await
     );
     let full = Wan27I2vRequest {
@@ -195,7 +195,10 @@ async fn wan27_minimal_and_full() {
         seed: Some(0),
         extra: None,
     };
-    insta::assert_json_snapshot!("wan27_full", sent_body("/v3/async/wan2.7-i2v", &full).await);
+    insta::assert_json_snapshot!(
+        "wan27_i2v_full",
+        sent_body("/v3/async/wan2.7-i2v", &full).await
+    );
 }
 
 /// A body that breaks a rule is refused before any request leaves the client.

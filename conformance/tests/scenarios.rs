@@ -261,12 +261,12 @@ scenario!(submit_wan26_full, control_api: false, mock: paused_mock().await, |h| 
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_wan27_minimal, control_api: false, mock: paused_mock().await, |h| {
+scenario!(submit_wan27_i2v_minimal, control_api: false, mock: paused_mock().await, |h| {
     let request: Wan27I2vRequest = Wan27I2vRequest::builder().image_url(Some(png_url())).try_into().unwrap();
     submit_and_read(&h, &request).await
 });
 
-scenario!(submit_wan27_full, control_api: false, mock: paused_mock().await, |h| {
+scenario!(submit_wan27_i2v_full, control_api: false, mock: paused_mock().await, |h| {
     let request: Wan27I2vRequest = Wan27I2vRequest::builder()
         .image_url(Some(png_url()))
         .last_frame_url(Some(png_url()))

@@ -83,7 +83,7 @@ async fn wan21_video_is_five_seconds_at_16_fps_in_the_requested_size() {
 }
 
 #[tokio::test]
-async fn wan27_video_follows_duration_and_resolution() {
+async fn wan27_i2v_video_follows_duration_and_resolution() {
     let mock = start_default().await;
     let body = json!({"first_clip_url": "https://example.test/c.mp4", "duration": 3, "resolution": "720P"});
     let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-i2v", body).await;
