@@ -117,6 +117,8 @@ struct SubmitOperation {
     replacement: Option<String>,
     /// `x-cli-shorthand`: the short command (`t2v`) that stands for this operation.
     shorthand: Option<String>,
+    /// `x-status-unverified-since`: since when no page settles whether Novita still serves it.
+    unverified_since: Option<String>,
 }
 
 fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
@@ -156,6 +158,9 @@ fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
             replaced_by: post["x-replaced-by"].as_str().map(str::to_string),
             replacement: post["x-replacement-operation"].as_str().map(str::to_string),
             shorthand: post["x-cli-shorthand"].as_str().map(str::to_string),
+            unverified_since: post["x-status-unverified-since"]
+                .as_str()
+                .map(str::to_string),
         });
     }
     found
@@ -173,7 +178,8 @@ fn submit_operations_source(spec: &Value) -> String {
             "    SubmitOperation {{ command: {command:?}, path: {path:?}, operation_id: {id:?}, \
              schema: {schema:?}, summary: {summary:?}, deprecated: {deprecated}, \
              retired_on: {retired_on:?}, replaced_by: {replaced_by:?}, \
-             replacement: {replacement:?}, shorthand: {shorthand:?} }},\n",
+             replacement: {replacement:?}, shorthand: {shorthand:?}, \
+             unverified_since: {unverified_since:?} }},\n",
             path = op.path,
             id = op.operation_id,
             schema = op.schema,
@@ -183,6 +189,7 @@ fn submit_operations_source(spec: &Value) -> String {
             replaced_by = op.replaced_by,
             replacement = op.replacement,
             shorthand = op.shorthand,
+            unverified_since = op.unverified_since,
         ));
     }
     out.push_str("];\n\n");

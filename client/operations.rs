@@ -35,6 +35,7 @@ pub struct SubmitOperation {
     replaced_by: Option<&'static str>,
     replacement: Option<&'static str>,
     shorthand: Option<&'static str>,
+    unverified_since: Option<&'static str>,
 }
 
 macro_rules! submit_request {
@@ -120,6 +121,18 @@ impl SubmitOperation {
     /// When Novita retired the operation (`x-retired-on`), e.g. `2026-08-19`.
     pub fn retired_on(&self) -> Option<&'static str> {
         self.retired_on
+    }
+
+    /// Since when the pages leave open whether Novita still serves the operation
+    /// (`x-status-unverified-since`): a retirement notice that may name it is cut off. Probe it
+    /// (`novita endpoints --probe`) before relying on it.
+    ///
+    /// ```
+    /// let t2v = novita_video::SubmitOperation::find("wan2.7-t2v").unwrap();
+    /// assert_eq!(t2v.unverified_since(), Some("2026-09-30"));
+    /// ```
+    pub fn unverified_since(&self) -> Option<&'static str> {
+        self.unverified_since
     }
 
     /// The replacement Novita names (`x-replaced-by`), e.g. `Wan 2.7 Text-to-Video`.
