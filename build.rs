@@ -392,6 +392,19 @@ fn check_rule_encodings(name: &str, schema: &Value) {
                     "{name}: x-novita-rules fields and oneOf differ"
                 );
             }
+            Some("at_most_one_of") => {
+                // `anyOf` of one `not: {required: [field]}` per field: at least one is absent.
+                let from_schema: Vec<&str> = schema["anyOf"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}: at_most_one_of needs the anyOf form too"))
+                    .iter()
+                    .filter_map(|branch| branch["not"]["required"][0].as_str())
+                    .collect();
+                assert_eq!(
+                    fields, from_schema,
+                    "{name}: x-novita-rules fields and anyOf of not/required differ"
+                );
+            }
             other => panic!("{name}: unknown rule {other:?}"),
         }
     }

@@ -233,6 +233,16 @@ fn check_rule(rule: &Value, fields: &Map<String, Value>, path: &str, found: &mut
                 );
             }
         }
+        Some("at_most_one_of") => {
+            if given.len() > 1 {
+                let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                push(
+                    found,
+                    &label,
+                    format!("takes at most one of {} (got both)", quoted.join(" and ")),
+                );
+            }
+        }
         other => push(
             found,
             &label,

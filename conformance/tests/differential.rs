@@ -120,6 +120,17 @@ fn valid_object(schema: &Value, c: &mut Choices) -> Value {
                     }
                 }
             }
+            Some("at_most_one_of") => {
+                // Keep the last one given, so that a field another rule needs stays.
+                let given: Vec<&str> = fields
+                    .iter()
+                    .copied()
+                    .filter(|f| body.contains_key(*f))
+                    .collect();
+                for field in given.iter().rev().skip(1) {
+                    body.remove(*field);
+                }
+            }
             _ => {}
         }
     }

@@ -13,6 +13,13 @@ pub enum Endpoint {
     Wan27T2v,
     Wan27R2v,
     Wan27Videoedit,
+    KlingStdT2v,
+    KlingProT2v,
+    Kling4kT2v,
+    KlingStdI2v,
+    KlingProI2v,
+    Kling4kI2v,
+    KlingMotionControl,
 }
 
 /// A model Novita no longer serves: since when, and what it names instead.
@@ -25,13 +32,13 @@ pub struct Retirement {
 struct Entry {
     endpoint: Endpoint,
     path: &'static str,
-    /// `task.task_type` of its tasks. Only the Wan 2.1 values are documented; the others are
-    /// our choice.
+    /// `task.task_type` of its tasks. Only the Wan 2.1 values are documented; the others (Wan
+    /// 2.6 and 2.7, Kling 3.0) are our choice.
     task_type: &'static str,
     retired: Option<Retirement>,
 }
 
-const CATALOGUE: [Entry; 7] = [
+const CATALOGUE: [Entry; 14] = [
     Entry {
         endpoint: Endpoint::WanT2v,
         path: "/v3/async/wan-t2v",
@@ -83,11 +90,53 @@ const CATALOGUE: [Entry; 7] = [
         task_type: "WAN_2_7_VIDEO_EDIT",
         retired: None,
     },
+    Entry {
+        endpoint: Endpoint::KlingStdT2v,
+        path: "/v3/async/kling-v3.0-std-t2v",
+        task_type: "KLING_V3_STD_TXT_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::KlingProT2v,
+        path: "/v3/async/kling-v3.0-pro-t2v",
+        task_type: "KLING_V3_PRO_TXT_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::Kling4kT2v,
+        path: "/v3/async/kling-v3.0-4k-t2v",
+        task_type: "KLING_V3_4K_TXT_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::KlingStdI2v,
+        path: "/v3/async/kling-v3.0-std-i2v",
+        task_type: "KLING_V3_STD_IMG_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::KlingProI2v,
+        path: "/v3/async/kling-v3.0-pro-i2v",
+        task_type: "KLING_V3_PRO_IMG_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::Kling4kI2v,
+        path: "/v3/async/kling-v3.0-4k-i2v",
+        task_type: "KLING_V3_4K_IMG_TO_VIDEO",
+        retired: None,
+    },
+    Entry {
+        endpoint: Endpoint::KlingMotionControl,
+        path: "/v3/async/kling-v3.0-motion-control",
+        task_type: "KLING_V3_MOTION_CONTROL",
+        retired: None,
+    },
 ];
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 7] = {
-        let mut all = [Endpoint::WanT2v; 7];
+    pub const ALL: [Endpoint; 14] = {
+        let mut all = [Endpoint::WanT2v; 14];
         let mut i = 0;
         while i < CATALOGUE.len() {
             all[i] = CATALOGUE[i].endpoint;

@@ -16,7 +16,8 @@ use crate::{
 pub struct ImageLimits {
     pub formats: &'static [ImageType],
     pub min_side: usize,
-    pub max_side: usize,
+    /// `None` when the page gives no upper bound.
+    pub max_side: Option<usize>,
     pub max_bytes: usize,
     /// Longest side over shortest, at most (1:8 to 8:1 is 8).
     pub max_aspect_ratio: Option<f64>,
@@ -65,11 +66,14 @@ pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> 
             image.len, limits.max_bytes
         ));
     }
-    let sides = limits.min_side..=limits.max_side;
+    let sides = limits.min_side..=limits.max_side.unwrap_or(usize::MAX);
     if !sides.contains(&w) || !sides.contains(&h) {
+        let between = match limits.max_side {
+            Some(max) => format!("between {} and {max}", limits.min_side),
+            None => format!("at least {}", limits.min_side),
+        };
         return refuse(format!(
-            "the image is {w}x{h} pixels; width and height must be between {} and {}",
-            limits.min_side, limits.max_side
+            "the image is {w}x{h} pixels; width and height must be {between}"
         ));
     }
     if let Some(ratio) = limits.max_aspect_ratio {

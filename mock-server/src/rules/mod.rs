@@ -6,6 +6,7 @@
 
 mod extra;
 pub(crate) mod fields;
+mod kling30;
 pub(crate) mod media;
 pub(crate) mod table;
 pub(crate) mod vendor_examples;
@@ -21,7 +22,12 @@ use table::EndpointRules;
 use crate::{catalogue::Endpoint, sim::job::Job};
 
 /// Every endpoint's rules, family by family.
-const FAMILIES: [&[EndpointRules]; 3] = [wan21::ENDPOINTS, wan26::ENDPOINTS, wan27::ENDPOINTS];
+const FAMILIES: [&[EndpointRules]; 4] = [
+    wan21::ENDPOINTS,
+    wan26::ENDPOINTS,
+    wan27::ENDPOINTS,
+    kling30::ENDPOINTS,
+];
 
 fn rules_of(endpoint: Endpoint) -> &'static EndpointRules {
     FAMILIES

@@ -56,6 +56,8 @@ pub enum Rule {
     Object(&'static [Field]),
     /// Across fields: exactly one of the two is given.
     ExactlyOne(&'static str, &'static str),
+    /// Across fields: the two are not given together.
+    AtMostOne(&'static str, &'static str),
     /// Across fields: when both integers are given, they are one of these pairs.
     PairIn(&'static str, &'static str, &'static [(i64, i64)]),
 }
@@ -84,7 +86,7 @@ impl Field {
         }
     }
 
-    /// A rule across fields ([`Rule::ExactlyOne`], [`Rule::PairIn`]), checked at its place in
+    /// A rule across fields ([`Rule::ExactlyOne`], [`Rule::AtMostOne`], [`Rule::PairIn`]), checked at its place in
     /// the table; it names the fields it joins.
     pub const fn across(rule: Rule) -> Field {
         Field {
@@ -149,6 +151,7 @@ pub fn check(fields: &Fields<'_>, table: &[Field]) -> Checked<()> {
                 }
             }
             Rule::ExactlyOne(first, second) => exactly_one(fields, first, second)?,
+            Rule::AtMostOne(first, second) => at_most_one(fields, first, second)?,
             Rule::PairIn(first, second, allowed) => pair_in(fields, first, second, allowed)?,
         }
     }
@@ -166,6 +169,16 @@ fn exactly_one(fields: &Fields<'_>, first: &str, second: &str) -> Checked<()> {
         &format!("{}/{second}", fields.name(first)),
         rule,
     ))
+}
+
+fn at_most_one(fields: &Fields<'_>, first: &str, second: &str) -> Checked<()> {
+    if fields.raw(first).is_some() && fields.raw(second).is_some() {
+        return Err(NovitaError::invalid_body(
+            &format!("{}/{second}", fields.name(first)),
+            "cannot be given together",
+        ));
+    }
+    Ok(())
 }
 
 fn pair_in(fields: &Fields<'_>, first: &str, second: &str, allowed: &[(i64, i64)]) -> Checked<()> {

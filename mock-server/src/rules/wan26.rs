@@ -21,7 +21,7 @@ pub(super) const ENDPOINTS: &[EndpointRules] = &[EndpointRules {
 const IMAGE: ImageLimits = ImageLimits {
     formats: JPEG_PNG_BMP_WEBP,
     min_side: 360,
-    max_side: 2000,
+    max_side: Some(2000),
     max_bytes: 10 * 1024 * 1024,
     max_aspect_ratio: None,
 };

@@ -39,7 +39,7 @@ pub(super) const ENDPOINTS: &[EndpointRules] = &[
 const IMAGE: ImageLimits = ImageLimits {
     formats: JPEG_PNG_BMP_WEBP,
     min_side: 240,
-    max_side: 8000,
+    max_side: Some(8000),
     max_bytes: 20 * 1024 * 1024,
     max_aspect_ratio: Some(8.0),
 };
