@@ -12,7 +12,8 @@ use novita_mock::Config;
 use novita_video::{
     parse_webhook,
     types::{
-        Lora, RequestExtra, Wan26I2vInput, Wan26I2vParameters, Wan26I2vParametersResolution,
+        Kling4kI2vRequest, Kling4kT2vRequest, KlingMotionControlRequest, KlingProI2vRequest,
+        KlingProT2vRequest, KlingStdI2vRequest, KlingStdT2vRequest, Lora, RequestExtra, Wan26I2vInput, Wan26I2vParameters, Wan26I2vParametersResolution,
         Wan26I2vRequest, Wan27I2vRequest, Wan27R2vRequest, Wan27T2vRequest, Wan27VideoeditRequest,
         WanI2vRequest, WanT2vRequest, WebhookSettings,
     },
@@ -175,6 +176,76 @@ scenario!(submit_wan27_t2v_minimal, control_api: true, mock: paused_mock().await
 
 scenario!(submit_wan27_t2v_full, control_api: true, mock: paused_mock().await, |h| {
     let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_std_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingStdT2vRequest = spec_example("/v3/async/kling-v3.0-std-t2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_std_t2v_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingStdT2vRequest = spec_example("/v3/async/kling-v3.0-std-t2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_pro_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingProT2vRequest = spec_example("/v3/async/kling-v3.0-pro-t2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_pro_t2v_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingProT2vRequest = spec_example("/v3/async/kling-v3.0-pro-t2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_4k_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: Kling4kT2vRequest = spec_example("/v3/async/kling-v3.0-4k-t2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_4k_t2v_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: Kling4kT2vRequest = spec_example("/v3/async/kling-v3.0-4k-t2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_std_i2v_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingStdI2vRequest = spec_example("/v3/async/kling-v3.0-std-i2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_std_i2v_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingStdI2vRequest = spec_example("/v3/async/kling-v3.0-std-i2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_pro_i2v_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingProI2vRequest = spec_example("/v3/async/kling-v3.0-pro-i2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_pro_i2v_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingProI2vRequest = spec_example("/v3/async/kling-v3.0-pro-i2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_4k_i2v_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: Kling4kI2vRequest = spec_example("/v3/async/kling-v3.0-4k-i2v", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_4k_i2v_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: Kling4kI2vRequest = spec_example("/v3/async/kling-v3.0-4k-i2v", "full");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_motion_control_minimal, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingMotionControlRequest = spec_example("/v3/async/kling-v3.0-motion-control", "minimal");
+    submit_and_finish(&h, &request).await
+});
+
+scenario!(submit_kling_motion_control_full, control_api: true, mock: paused_mock().await, |h| {
+    let request: KlingMotionControlRequest = spec_example("/v3/async/kling-v3.0-motion-control", "full");
     submit_and_finish(&h, &request).await
 });
 
