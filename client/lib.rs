@@ -9,7 +9,9 @@
 //!   task id;
 //! - retries that never create a second paid task ([`NovitaClient::submit`]);
 //! - [`NovitaClient::wait`], which paces its polls by the task's `eta` and `progress_percent`;
-//! - streaming downloads and webhook parsing ([`parse_webhook`]).
+//! - streaming downloads and webhook parsing ([`parse_webhook`]);
+//! - [`NovitaClient::probe`], which sends a body unchecked, to ask a service whether it serves
+//!   an operation (`novita endpoints --probe`).
 
 mod client;
 mod download;
@@ -18,6 +20,7 @@ mod lenient_types;
 mod media;
 mod observe;
 mod operations;
+mod probe;
 mod retry;
 mod submit;
 mod validate;
@@ -42,6 +45,7 @@ pub mod types {
 }
 pub use lenient_types::{NumericString, TaskStatus};
 pub use operations::{CheckedBody, SubmitOperation};
+pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
 pub use retry::RetryPolicy;
 pub use submit::SubmitRequest;
 pub use wait::{WaitOptions, WaitProgress};

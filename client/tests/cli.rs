@@ -4,38 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{drip_server, mp4_bytes, ok_head};
+use common::{
+    cli::{novita, novita_at},
+    drip_server, mp4_bytes, ok_head,
+};
 use serde_json::{json, Value};
-use tokio::process::Command;
 use wiremock::{
     matchers::{method, path},
     Mock, MockServer, ResponseTemplate,
 };
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn novita(server: &MockServer, args: &[&str]) -> Run {
-    novita_at(&server.uri(), args).await
-}
-
-async fn novita_at(base_url: &str, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_novita"))
-        .args(args)
-        .env("NOVITA_BASE_URL", base_url)
-        .env("NOVITA_API_KEY", "cli-key")
-        .output()
-        .await
-        .expect("novita runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 async fn accepts_submissions(server: &MockServer) {
     Mock::given(method("POST"))

@@ -325,3 +325,35 @@ async fn builder_without_required_field_is_a_typed_error() {
         .unwrap_err();
     assert!(error.to_string().contains("prompt"), "{error}");
 }
+
+#[tokio::test]
+async fn probe_sends_a_refused_body_as_it_is_once_and_keeps_any_answer() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/async/wan2.7-t2v"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(header("content-type", "application/json"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "0")
+                .set_body_raw("slow down", "text/plain"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // `client_for` retries submissions on 429; a probe never does.
+    let client = client_for(&server);
+    let t2v = novita_video::SubmitOperation::find("wan2.7-t2v").unwrap();
+    let refused = json!({"duration": 99});
+    assert!(NovitaClient::check_value(t2v, &refused).is_err());
+    let answer = client.probe(t2v, &refused).await.unwrap();
+    assert_eq!(answer.status(), 429);
+    assert_eq!(answer.body(), b"slow down");
+    assert!(answer.novita_error().is_none());
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1, "never retried");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&received[0].body).unwrap(),
+        refused
+    );
+}

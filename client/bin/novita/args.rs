@@ -1,4 +1,5 @@
-//! The command line's fixed part: global flags, following a task, and the task commands.
+//! The command line's fixed part: global flags, following a task, the task commands and
+//! `endpoints`.
 //!
 //! The limits of each field (ranges, allowed values, defaults) are not written here: they come
 //! from the spec (`novita submit OPERATION --help`), and a value that breaks one is reported by
@@ -68,6 +69,17 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         #[arg(long, default_value_t = 1200)]
+        timeout: u64,
+    },
+    /// List the spec's submit operations and their documented status; --probe asks the service.
+    #[command(after_help = crate::endpoints::VERDICTS)]
+    Endpoints {
+        /// Ask the service at the base URL about each operation, with a body the spec says is
+        /// invalid ({}), so that no task can be created.
+        #[arg(long)]
+        probe: bool,
+        /// Give up on one probe's answer after this many seconds (each is sent once).
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
     },
     /// Download a finished task's video.

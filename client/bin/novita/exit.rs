@@ -3,7 +3,9 @@
 //! 0 success; 2 bad command line or a request that breaks a documented rule (nothing sent);
 //! 3 Novita answered with an error; 4 the task failed; 5 gave up waiting (for the task, or
 //! for an answer: `--timeout`); 6 network or unexpected answer; 7 the download (an error
-//! status, an answer that is not a video) or a local file failed.
+//! status, an answer that is not a video) or a local file failed; 8 `novita endpoints --probe`
+//! found an operation that did not answer as its documented status predicts (or could not
+//! tell: key refused, no answer).
 
 use novita_video::Error;
 
@@ -13,11 +15,14 @@ pub const TASK_FAILED: u8 = 4;
 pub const WAIT_TIMEOUT: u8 = 5;
 pub const NETWORK: u8 = 6;
 pub const LOCAL_FILE: u8 = 7;
+pub const PROBE_MISMATCH: u8 = 8;
 
 /// A failure with the exit code it maps to.
 pub struct Failure {
     pub code: u8,
     pub message: String,
+    /// The command's JSON document is on stdout already (with `--json`): no second one.
+    pub json_printed: bool,
 }
 
 impl Failure {
@@ -26,6 +31,7 @@ impl Failure {
         Failure {
             code: USAGE,
             message: message.into(),
+            json_printed: false,
         }
     }
 
@@ -34,6 +40,26 @@ impl Failure {
         Failure {
             code: LOCAL_FILE,
             message: message.into(),
+            json_printed: false,
+        }
+    }
+
+    /// A host that could not be reached: exit 6.
+    pub fn network(message: impl Into<String>) -> Self {
+        Failure {
+            code: NETWORK,
+            message: message.into(),
+            json_printed: false,
+        }
+    }
+
+    /// Operations that did not answer a probe as their documented status predicts: exit 8.
+    /// `json_printed`: the listing is on stdout already as JSON.
+    pub fn probe_mismatch(message: impl Into<String>, json_printed: bool) -> Self {
+        Failure {
+            code: PROBE_MISMATCH,
+            message: message.into(),
+            json_printed,
         }
     }
 }
@@ -54,6 +80,7 @@ impl From<Error> for Failure {
         Failure {
             code,
             message: error.to_string(),
+            json_printed: false,
         }
     }
 }

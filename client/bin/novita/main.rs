@@ -4,9 +4,12 @@
 //! - `submit_command.rs` and `fields.rs`: `novita submit OPERATION` and the shorthands the
 //!   spec names (`novita t2v`), built from the spec; `local_files.rs`: local media files;
 //! - `follow.rs`: waiting with progress, and downloading;
+//! - `endpoints.rs`: `novita endpoints`, the spec's operations and their documented status,
+//!   and `--probe`, which asks the service about each with a body that cannot create a task;
 //! - `output.rs`: what goes to stdout; `exit.rs`: exit codes.
 
 mod args;
+mod endpoints;
 mod exit;
 mod fields;
 mod follow;
@@ -17,7 +20,7 @@ mod submit_command;
 use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches};
-use novita_video::{NovitaClient, SubmitOperation};
+use novita_video::{ClientBuilder, NovitaClient, SubmitOperation};
 
 use args::{Cli, Command, Global};
 use exit::Failure;
@@ -33,7 +36,7 @@ async fn main() -> ExitCode {
     match run(&matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            if json {
+            if json && !failure.json_printed {
                 println!(
                     "{}",
                     serde_json::json!({"error": failure.message, "exit_code": failure.code})
@@ -45,17 +48,23 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The client of the global flags; `download_idle` bounds a video download's silence.
-fn client(global: &Global, download_idle: Option<Duration>) -> Result<NovitaClient, Failure> {
+/// A client builder with the global flags.
+fn builder(global: &Global) -> ClientBuilder {
     let mut builder = NovitaClient::builder();
-    if let Some(idle) = download_idle {
-        builder = builder.download_idle_timeout(idle);
-    }
     if let Some(key) = &global.api_key {
         builder = builder.api_key(key);
     }
     if let Some(url) = &global.base_url {
         builder = builder.base_url(url);
+    }
+    builder
+}
+
+/// The client of the global flags; `download_idle` bounds a video download's silence.
+fn client(global: &Global, download_idle: Option<Duration>) -> Result<NovitaClient, Failure> {
+    let mut builder = builder(global);
+    if let Some(idle) = download_idle {
+        builder = builder.download_idle_timeout(idle);
     }
     Ok(builder.build()?)
 }
@@ -79,16 +88,24 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
         None => {}
     }
     let cli = Cli::from_arg_matches(matches).map_err(usage)?;
-    let download_idle = match &cli.command {
-        Command::Download { timeout, .. } => Some(Duration::from_secs(*timeout)),
-        _ => None,
-    };
-    let client = client(&cli.global, download_idle)?;
     let out = Output {
         json: cli.global.json,
     };
     match cli.command {
+        Command::Endpoints { probe, timeout } => {
+            // Listing needs no key; probing sends with the key, base URL and this timeout.
+            let client = match probe {
+                true => Some(
+                    builder(&cli.global)
+                        .timeout(Duration::from_secs(timeout))
+                        .build()?,
+                ),
+                false => None,
+            };
+            endpoints::run(client.as_ref(), cli.global.api_key.as_deref(), &out).await
+        }
         Command::Result { task_id, timeout } => {
+            let client = client(&cli.global, None)?;
             let result = follow::result_within(&client, &task_id, timeout).await?;
             out.result(&result);
             Ok(())
@@ -98,6 +115,7 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
             out: file,
             timeout,
         } => {
+            let client = client(&cli.global, None)?;
             let result = follow::wait(&client, &out, &task_id, timeout).await?;
             follow::finish(&client, &out, &result, file.as_deref()).await
         }
@@ -106,6 +124,7 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
             out: file,
             timeout,
         } => {
+            let client = client(&cli.global, Some(Duration::from_secs(timeout)))?;
             let result = follow::result_within(&client, &task_id, timeout).await?;
             follow::finish(&client, &out, &result, Some(&file)).await
         }

@@ -7,6 +7,9 @@ use novita_video::{NovitaClient, RetryPolicy};
 use serde_json::Value;
 use wiremock::MockServer;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 pub const KEY: &str = "test-key";
 
 /// Retries with millisecond backoffs, so that retry tests run fast.
