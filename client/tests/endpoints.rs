@@ -90,7 +90,8 @@ async fn the_listing_has_every_operation_once_with_its_documented_status_and_nee
     }
     assert!(line_of(&run, "wan-t2v").ends_with("retired 2026-08-19 (replacement: wan2.7-t2v)"));
     assert!(line_of(&run, "wan2.7-t2v").ends_with("unverified since 2026-09-30"));
-    assert!(line_of(&run, "wan2.6-i2v").ends_with("retired 2026-09-30 (replacement: kling-v3.0-pro-i2v)"));
+    assert!(line_of(&run, "wan2.6-i2v")
+        .ends_with("retired 2026-09-30 (replacement: kling-v3.0-pro-i2v)"));
 
     let run = novita_with(None, None, &["--json", "endpoints"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);

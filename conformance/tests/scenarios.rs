@@ -13,9 +13,10 @@ use novita_video::{
     parse_webhook,
     types::{
         Kling4kI2vRequest, Kling4kT2vRequest, KlingMotionControlRequest, KlingProI2vRequest,
-        KlingProT2vRequest, KlingStdI2vRequest, KlingStdT2vRequest, Lora, RequestExtra, Wan26I2vInput, Wan26I2vParameters, Wan26I2vParametersResolution,
-        Wan26I2vRequest, Wan27I2vRequest, Wan27R2vRequest, Wan27T2vRequest, Wan27VideoeditRequest,
-        WanI2vRequest, WanT2vRequest, WebhookSettings,
+        KlingProT2vRequest, KlingStdI2vRequest, KlingStdT2vRequest, Lora, RequestExtra,
+        Wan26I2vInput, Wan26I2vParameters, Wan26I2vParametersResolution, Wan26I2vRequest,
+        Wan27I2vRequest, Wan27R2vRequest, Wan27T2vRequest, Wan27VideoeditRequest, WanI2vRequest,
+        WanT2vRequest, WebhookSettings,
     },
     Error, NovitaClient, SubmitRequest, WaitOptions,
 };
