@@ -214,12 +214,12 @@ fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
 }
 
 #[tokio::test]
-async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_endpoints() {
+async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_and_kling_endpoints() {
     let h = Harness::mock().await;
     let mut checked = 0;
     for operation in SubmitOperation::all()
         .iter()
-        .filter(|op| op.command().starts_with("wan2.7-"))
+        .filter(|op| op.command().starts_with("wan2.7-") || op.command().starts_with("kling-"))
     {
         let base = base_body(operation);
         let mut all = Vec::new();

@@ -700,3 +700,61 @@ async fn a_zero_upstream_timeout_is_refused() {
     };
     assert!(ContractProxy::start(options, false).await.is_err());
 }
+
+#[tokio::test]
+async fn a_kling_task_is_recorded_without_drift_and_replayed_to_the_same_end() {
+    let mock = novita_mock::spawn(Config {
+        paused: true,
+        ..Config::for_tests()
+    })
+    .await
+    .expect("the mock starts");
+    let proxy = proxy_in_front_of(mock.url(), true, false).await;
+    let client = client_of(proxy.url());
+    let kling = SubmitOperation::find("kling-v3.0-pro-t2v").expect("in the catalogue");
+    let body = json!({"prompt": "A heron lifts off a misty lake.", "duration": 4, "sound": true});
+    let task_id = client.submit_value(kling, body).await.expect("accepted");
+    let first = serde_json::to_value(client.task_result(&task_id).await.unwrap()).unwrap();
+    advance(mock.url(), 100_000.0).await;
+    let last = serde_json::to_value(client.task_result(&task_id).await.unwrap()).unwrap();
+    assert_eq!(state_of(&first), json!(["TASK_STATUS_QUEUED", 0.0, ""]));
+    assert_eq!(state_of(&last), json!(["TASK_STATUS_SUCCEED", 100.0, ""]));
+    let report = proxy.contract().report();
+    assert_eq!(report.drift, [], "the mock drifted: {}", report.summary());
+    assert_eq!(report.exchanges, 3);
+
+    let yaml = proxy.contract().cassette_yaml().expect("recording");
+    let cassette: Value = serde_saphyr::from_str(&yaml).expect("the cassette is YAML");
+    assert_eq!(
+        cassette["tasks"][0]["endpoint"],
+        "/v3/async/kling-v3.0-pro-t2v"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kling.cassette.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let replaying = novita_mock::spawn(Config {
+        paused: true,
+        replay: Some(file),
+        ..Config::for_tests()
+    })
+    .await
+    .expect("the replaying mock starts");
+    let replay_client = client_of(replaying.url());
+    let replayed_id = replay_client
+        .submit_value(kling, json!({"prompt": "Anything at all."}))
+        .await
+        .expect("accepted");
+    let replayed = serde_json::to_value(replay_client.task_result(&replayed_id).await.unwrap());
+    assert_eq!(state_of(&replayed.unwrap()), state_of(&first));
+    advance(replaying.url(), 100_000.0).await;
+    let end = serde_json::to_value(replay_client.task_result(&replayed_id).await.unwrap()).unwrap();
+    assert_eq!(state_of(&end), state_of(&last));
+    assert_eq!(end["task"]["task_type"], last["task"]["task_type"]);
+    // Kling takes no seed: the mock draws one, and only a replay gives back the recorded one.
+    assert_eq!(
+        end["extra"]["seed"], last["extra"]["seed"],
+        "followed the recording"
+    );
+    let video_url = end["videos"][0]["video_url"].as_str().unwrap();
+    assert!(video_url.starts_with(replaying.url()), "{video_url}");
+}
