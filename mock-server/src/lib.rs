@@ -1,4 +1,4 @@
-//! A stand-in for Novita AI's asynchronous Wan video API, for testing services without the real
+//! A stand-in for Novita AI's asynchronous video API (Wan, Kling 3.0), for testing services without the real
 //! service: it validates like Novita, queues and progresses tasks over simulated time, fails
 //! them on demand, calls webhooks with retries, and serves real MP4 videos.
 //!
