@@ -12,6 +12,7 @@ mod load;
 mod proxy_load;
 mod reliability;
 mod servers;
+mod uhd_video;
 mod waiting;
 
 use std::{
@@ -186,6 +187,11 @@ fn print_load(server: &str, workload: &str, result: &LoadResult) {
 
 #[tokio::main]
 async fn main() {
+    // `BENCH_ONLY=kling-4k target/release/bench` runs just the 4K video row.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("kling-4k") {
+        uhd_video::run(&reqwest::Client::new()).await.print();
+        return;
+    }
     let seconds = env_number("BENCH_SECONDS", 10);
     let memory_tasks = env_number("BENCH_TASKS", 100_000) as usize;
     let load_tasks = env_number("BENCH_LOAD_TASKS", 10_000) as usize;
@@ -300,6 +306,9 @@ async fn main() {
     )
     .await;
     println!("soak: {soak:?}");
+
+    let uhd = uhd_video::run(&http).await;
+    uhd.print();
 
     let waits = waiting::run().await;
     println!();
@@ -525,6 +534,7 @@ async fn main() {
     report.insert("soak".into(), json!(soak));
     report.insert("proxy".into(), json!(proxied));
     report.insert("waiting".into(), json!(waits));
+    report.insert("kling_4k_video".into(), json!(uhd));
     report.insert("load_with_webhooks".into(), json!(load_check));
     report.insert("receiver_outage".into(), json!(outage));
     report.insert("goals".into(), json!(goals));
