@@ -487,3 +487,65 @@ async fn wan27_t2v_from_the_spec_and_a_warning_for_retired_models() {
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn kling_bodies_that_break_a_rule_exit_2_naming_the_field_with_nothing_sent() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let shots = dir.path().join("shots.json");
+    std::fs::write(&shots, r#"{"multi_prompt": [{"prompt": "a kite"}]}"#).unwrap();
+    let shots = shots.to_str().unwrap();
+    let long_prompt = "x".repeat(2501);
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["kling-v3.0-std-t2v", "--prompt", "p", "--duration", "16"],
+            "duration",
+        ),
+        (
+            &[
+                "kling-v3.0-pro-t2v",
+                "--prompt",
+                "p",
+                "--aspect_ratio",
+                "4:3",
+            ],
+            "aspect_ratio",
+        ),
+        (&["kling-v3.0-4k-t2v", "--prompt", &long_prompt], "prompt"),
+        (
+            &[
+                "kling-v3.0-std-i2v",
+                "--body",
+                shots,
+                "--image",
+                "https://e.x/a.png",
+                "--prompt",
+                "p",
+                "--end_image",
+                "https://e.x/b.png",
+            ],
+            "end_image/multi_prompt",
+        ),
+        (
+            &[
+                "kling-v3.0-motion-control",
+                "--image",
+                "https://e.x/a.png",
+                "--video",
+                "https://e.x/v.mp4",
+                "--model_name",
+                "kling-v3-0-std",
+            ],
+            "character_orientation",
+        ),
+    ];
+    for (args, field) in cases {
+        let mut all = vec!["submit"];
+        all.extend_from_slice(args);
+        let run = novita(&server, &all).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(field), "{field} in {}", run.stderr);
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
