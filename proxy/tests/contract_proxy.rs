@@ -44,6 +44,21 @@ async fn advance(mock_url: &str, seconds: f64) {
     assert!(answer.status().is_success(), "{}", answer.status());
 }
 
+/// A paused mock that replays the cassette `yaml`.
+async fn replaying_mock(yaml: &str) -> novita_mock::RunningMock {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("recorded.cassette.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    // The mock reads the cassette once, at start: the folder may go afterwards.
+    novita_mock::spawn(Config {
+        paused: true,
+        replay: Some(file),
+        ..Config::for_tests()
+    })
+    .await
+    .expect("the replaying mock starts")
+}
+
 /// Status, progress and reason of a task result: what a replay must give back.
 fn state_of(result: &Value) -> Value {
     let task = &result["task"];
@@ -135,16 +150,7 @@ async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays
 
     // A second mock replays the cassette: a new task on the same endpoint goes through the
     // same states at the recorded offsets and ends the same way, with the mock's own video.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("day.cassette.yaml");
-    std::fs::write(&file, &yaml).unwrap();
-    let replaying = novita_mock::spawn(Config {
-        paused: true,
-        replay: Some(file),
-        ..Config::for_tests()
-    })
-    .await
-    .expect("the replaying mock starts");
+    let replaying = replaying_mock(&yaml).await;
     let replay_client = client_of(replaying.url());
     let replayed_id = replay_client
         .submit_value(t2v, json!({"prompt": "Anything at all."}))
@@ -729,16 +735,7 @@ async fn a_kling_task_is_recorded_without_drift_and_replayed_to_the_same_end() {
         cassette["tasks"][0]["endpoint"],
         "/v3/async/kling-v3.0-pro-t2v"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("kling.cassette.yaml");
-    std::fs::write(&file, &yaml).unwrap();
-    let replaying = novita_mock::spawn(Config {
-        paused: true,
-        replay: Some(file),
-        ..Config::for_tests()
-    })
-    .await
-    .expect("the replaying mock starts");
+    let replaying = replaying_mock(&yaml).await;
     let replay_client = client_of(replaying.url());
     let replayed_id = replay_client
         .submit_value(kling, json!({"prompt": "Anything at all."}))

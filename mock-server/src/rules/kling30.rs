@@ -11,7 +11,7 @@ use crate::{
     rules::{
         fields::{Checked, Fields},
         media::ImageLimits,
-        table::{read_integer, EndpointRules, Field, Rule, URL},
+        table::{read_integer, text_up_to, EndpointRules, Field, Rule, URL},
     },
     sim::job::{Framing, InputVideo, Job},
 };
@@ -109,16 +109,9 @@ const MOTION_MAX_SECONDS: u32 = 30;
 const ASPECT_RATIOS: &[&str] = &["16:9", "9:16", "1:1"];
 const LISTED_DURATIONS: &[i64] = &[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
-const fn text(max: usize) -> Rule {
-    Rule::Text {
-        min: 0,
-        max: Some(max),
-    }
-}
-
-const PROMPT: Field = Field::required("prompt", text(2500));
-const OPTIONAL_PROMPT: Field = Field::optional("prompt", text(2500));
-const NEGATIVE_PROMPT: Field = Field::optional("negative_prompt", text(2500));
+const PROMPT: Field = Field::required("prompt", text_up_to(2500));
+const OPTIONAL_PROMPT: Field = Field::optional("prompt", text_up_to(2500));
+const NEGATIVE_PROMPT: Field = Field::optional("negative_prompt", text_up_to(2500));
 /// The standard pages list each second; the others give the range.
 const LISTED_DURATION: Field = Field::optional("duration", Rule::IntegerIn(LISTED_DURATIONS));
 const DURATION: Field = Field::optional("duration", Rule::Integer { min: 3, max: 15 });

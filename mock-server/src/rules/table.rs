@@ -97,6 +97,14 @@ impl Field {
     }
 }
 
+/// A string of at most `max` characters, empty allowed.
+pub const fn text_up_to(max: usize) -> Rule {
+    Rule::Text {
+        min: 0,
+        max: Some(max),
+    }
+}
+
 /// A URL-like string: any text that is not empty.
 pub const URL: Rule = Rule::Text { min: 1, max: None };
 /// Seeds of the Wan 2.x models.

@@ -7,7 +7,7 @@ use crate::{
     catalogue::Endpoint,
     rules::{
         fields::{Checked, Fields},
-        table::{read_integer, EndpointRules, Field, Rule, URL},
+        table::{read_integer, text_up_to, EndpointRules, Field, Rule, URL},
     },
     sim::job::{Framing, Job},
 };
@@ -34,13 +34,6 @@ const FRAMES: u32 = 81;
 const FPS: u32 = 16;
 const DEFAULT_STEPS: i64 = 30;
 
-const fn text(max: usize) -> Rule {
-    Rule::Text {
-        min: 0,
-        max: Some(max),
-    }
-}
-
 /// Accepted and ignored, as the current service does.
 const MODEL_NAME: Field = Field::optional("model_name", Rule::Text { min: 0, max: None });
 const PROMPT: Field = Field::required(
@@ -50,7 +43,7 @@ const PROMPT: Field = Field::required(
         max: Some(2000),
     },
 );
-const NEGATIVE_PROMPT: Field = Field::optional("negative_prompt", text(2000));
+const NEGATIVE_PROMPT: Field = Field::optional("negative_prompt", text_up_to(2000));
 const WIDTH: Field = Field::optional("width", Rule::IntegerIn(&SIDES));
 const HEIGHT: Field = Field::optional("height", Rule::IntegerIn(&SIDES));
 const FRAME: Field = Field::across(Rule::PairIn("width", "height", &PAIRS));

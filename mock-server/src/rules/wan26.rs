@@ -6,7 +6,7 @@ use crate::{
     rules::{
         fields::{Checked, Fields},
         media::{ImageLimits, JPEG_PNG_BMP_WEBP},
-        table::{read_integer, EndpointRules, Field, Rule, SEED},
+        table::{read_integer, text_up_to, EndpointRules, Field, Rule, SEED},
     },
     sim::job::{wan2x_job, Job},
 };
@@ -32,19 +32,12 @@ const DEFAULT_DURATION: i64 = 5;
 /// Simulated work per second of 720P video; 1080P takes twice as long.
 const WORK_PER_SECOND: f64 = 0.8;
 
-const fn text(max: usize) -> Rule {
-    Rule::Text {
-        min: 0,
-        max: Some(max),
-    }
-}
-
 const INPUT: &[Field] = &[
-    Field::optional("prompt", text(2000)),
+    Field::optional("prompt", text_up_to(2000)),
     Field::required("img_url", Rule::Image(&IMAGE)),
     Field::optional("template", Rule::Text { min: 0, max: None }),
     Field::optional("audio_url", Rule::Text { min: 0, max: None }),
-    Field::optional("negative_prompt", text(500)),
+    Field::optional("negative_prompt", text_up_to(500)),
 ];
 
 const PARAMETERS: &[Field] = &[

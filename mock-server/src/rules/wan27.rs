@@ -7,7 +7,7 @@ use crate::{
     rules::{
         fields::{Checked, Fields},
         media::{ImageLimits, JPEG_PNG_BMP_WEBP},
-        table::{read_integer, EndpointRules, Field, Rule, SEED, URL},
+        table::{read_integer, text_up_to, EndpointRules, Field, Rule, SEED, URL},
     },
     sim::job::{timed_job, wan2x_job, Framing, InputVideo, Job},
 };
@@ -115,29 +115,11 @@ const EDIT_DURATIONS: [i64; 10] = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const WORK_PER_SECOND: f64 = 0.6;
 
 /// The prompt of text and reference to video: required, at most 1500 characters.
-const PROMPT_1500: Field = Field::required(
-    "prompt",
-    Rule::Text {
-        min: 0,
-        max: Some(1500),
-    },
-);
-const NEGATIVE_PROMPT: Field = Field::optional(
-    "negative_prompt",
-    Rule::Text {
-        min: 0,
-        max: Some(500),
-    },
-);
+const PROMPT_1500: Field = Field::required("prompt", text_up_to(1500));
+const NEGATIVE_PROMPT: Field = Field::optional("negative_prompt", text_up_to(500));
 
 const I2V: &[Field] = &[
-    Field::optional(
-        "prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(5000),
-        },
-    ),
+    Field::optional("prompt", text_up_to(5000)),
     Field::optional("image_url", Rule::Image(&IMAGE)),
     Field::optional("first_clip_url", URL),
     Field::across(Rule::ExactlyOne("image_url", "first_clip_url")),
@@ -193,13 +175,7 @@ const R2V: &[Field] = &[
 
 const VIDEOEDIT: &[Field] = &[
     Field::required("video_url", URL),
-    Field::optional(
-        "prompt",
-        Rule::Text {
-            min: 0,
-            max: Some(5000),
-        },
-    ),
+    Field::optional("prompt", text_up_to(5000)),
     NEGATIVE_PROMPT,
     Field::optional("reference_image_url", Rule::Image(&REFERENCE)),
     Field::optional("reference_image_url_2", Rule::Image(&REFERENCE)),
