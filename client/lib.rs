@@ -48,7 +48,7 @@ pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
 pub use retry::RetryPolicy;
 pub use submit::SubmitRequest;
-pub use wait::{WaitOptions, WaitProgress};
+pub use wait::{WaitOptions, WaitProgress, MAX_ETA};
 pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};
 
 /// Compiles the Rust examples of README.md, so that they cannot drift from the API.

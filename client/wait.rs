@@ -37,6 +37,18 @@ pub struct WaitOptions<'a> {
     on_progress: Option<ProgressCallback<'a>>,
 }
 
+/// The longest `eta` a progress report gives: a longer one (Novita's answer can carry any
+/// number, `1e20` included) is reported as this much.
+pub const MAX_ETA: Duration = Duration::from_secs(366 * 86_400);
+
+/// `eta` seconds as a duration within [`MAX_ETA`]; `None` for a negative or not-a-number one.
+fn bounded_eta(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(seconds.min(MAX_ETA.as_secs_f64())))
+}
+
 impl Default for WaitOptions<'_> {
     fn default() -> Self {
         WaitOptions {
@@ -198,10 +210,7 @@ impl NovitaClient {
                     task_id: task_id.to_string(),
                     status: task.status.clone(),
                     progress_percent: task.progress_percent,
-                    eta: task
-                        .eta
-                        .filter(|e| e.is_finite() && *e >= 0.0)
-                        .map(Duration::from_secs_f64),
+                    eta: task.eta.and_then(bounded_eta),
                     elapsed: now.elapsed,
                     polls,
                 });

@@ -191,3 +191,29 @@ async fn errors_while_waiting_are_typed_and_carry_the_task_id() {
     assert_eq!(error.reason(), Some("TASK_NOT_FOUND"));
     assert_eq!(error.task_id(), Some("nope"));
 }
+
+#[tokio::test]
+async fn any_eta_the_answer_carries_becomes_a_bounded_duration() {
+    // 1e20 s overflowed `Duration::from_secs_f64` and panicked inside `wait` whenever a
+    // progress callback was set; f64::MAX and the largest finite values do too.
+    for eta in [1e20, f64::MAX, 1.8e19] {
+        let server = MockServer::start().await;
+        let mut done = task_body("TASK_STATUS_SUCCEED", 100.0, 0.0);
+        done["videos"] = serde_json::json!([{"video_url": "http://x/v.mp4", "video_url_ttl": "3600", "video_type": "mp4"}]);
+        script(
+            &server,
+            &[
+                (task_body("TASK_STATUS_PROCESSING", 10.0, eta), 1),
+                (done, 1),
+            ],
+        )
+        .await;
+        let (seen, callback) = recorder();
+        let result = client_for(&server)
+            .wait("t-1", quick().on_progress(callback))
+            .await;
+        assert!(result.is_ok(), "eta {eta}: {result:?}");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].eta, Some(novita_video::MAX_ETA), "eta {eta}");
+    }
+}
