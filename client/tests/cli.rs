@@ -549,3 +549,48 @@ async fn kling_bodies_that_break_a_rule_exit_2_naming_the_field_with_nothing_sen
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_misspelled_body_field_is_refused_with_the_field_it_was_meant_to_be() {
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    for (text, named) in [
+        (
+            r#"{"prompt":"fox","durration":10}"#,
+            "`durration` is not a field of wan2.7-t2v (did you mean `duration`?)",
+        ),
+        (
+            r#"{"prompt":"fox","extra":{"webhok":{"url":"https://e.x/h"}}}"#,
+            "`extra.webhok` is not a field of wan2.7-t2v (did you mean `webhook`?)",
+        ),
+        (
+            r#"{"prompt":"fox","colour":"red"}"#,
+            "`colour` is not a field of wan2.7-t2v; nothing was sent",
+        ),
+    ] {
+        std::fs::write(&body, text).unwrap();
+        let run = novita(
+            &server,
+            &["submit", "wan2.7-t2v", "--body", body.to_str().unwrap()],
+        )
+        .await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(named), "{named} in {}", run.stderr);
+    }
+    // Open objects (the pro shots, whose members the page does not give) are not judged.
+    std::fs::write(&body, r#"{"multi_prompt":[{"anything":1}]}"#).unwrap();
+    let run = novita(
+        &server,
+        &[
+            "submit",
+            "kling-v3.0-pro-t2v",
+            "--body",
+            body.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
