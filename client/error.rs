@@ -152,6 +152,15 @@ pub enum Error {
         timed_out_after: Option<Duration>,
     },
 
+    /// A submission was accepted (2xx) but its answer names no task: the `task_id` is empty or
+    /// blank. A task may exist and may be billed; the client does not poll `task_id=`.
+    #[error("{operation} was accepted but its answer has an empty task_id; a task may exist and may be billed")]
+    EmptyTaskId { operation: &'static str },
+
+    /// A task result answered for another task than the one asked for.
+    #[error("asked for task {asked}, the answer is about task {answered}")]
+    WrongTask { asked: String, answered: String },
+
     /// The task ended without a video: `TASK_STATUS_FAILED` (with Novita's reason) or another
     /// terminal status such as `TASK_STATUS_CANCELED`.
     #[error("task {task_id} ended with {status}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
@@ -278,6 +287,7 @@ impl Error {
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
             | Error::NoVideo { task_id } => Some(task_id),
+            Error::WrongTask { asked, .. } => Some(asked),
             _ => None,
         }
     }

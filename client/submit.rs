@@ -91,6 +91,9 @@ impl NovitaClient {
         })
         .await;
         match sent {
+            Ok(accepted) if accepted.task_id.trim().is_empty() => Err(Error::EmptyTaskId {
+                operation: R::OPERATION,
+            }),
             Ok(accepted) => Ok(accepted.task_id),
             // The request may have reached Novita: a task may exist, so say so.
             Err(Error::Transport { source, .. }) if !source.is_connect() => {
@@ -119,9 +122,14 @@ impl NovitaClient {
     /// # }
     /// ```
     pub async fn submit_unchecked<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
-        observe(request.send_raw(&self.api))
+        let accepted = observe(request.send_raw(&self.api))
             .await
-            .map(|accepted| accepted.task_id)
-            .map_err(|e| self.name_timeout(e, R::OPERATION))
+            .map_err(|e| self.name_timeout(e, R::OPERATION))?;
+        if accepted.task_id.trim().is_empty() {
+            return Err(Error::EmptyTaskId {
+                operation: R::OPERATION,
+            });
+        }
+        Ok(accepted.task_id)
     }
 }

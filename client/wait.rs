@@ -146,12 +146,21 @@ impl NovitaClient {
     /// # Ok(()) }
     /// ```
     pub async fn task_result_once(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
-        observe(self.api.get_task_result().task_id(task_id).send())
+        let result = observe(self.api.get_task_result().task_id(task_id).send())
             .await
             .map_err(|e| {
                 self.name_timeout(e, "the task-result request")
                     .with_task_id(task_id)
-            })
+            })?;
+        // An answer about another task (a cache or a proxy mixing answers up) is not this one's.
+        let answered = result.task.as_ref().and_then(|t| t.task_id.as_deref());
+        match answered {
+            Some(answered) if answered != task_id => Err(Error::WrongTask {
+                asked: task_id.to_string(),
+                answered: answered.to_string(),
+            }),
+            _ => Ok(result),
+        }
     }
 
     /// Polls until the task ends and returns its result. A failed or canceled task is

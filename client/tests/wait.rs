@@ -217,3 +217,59 @@ async fn any_eta_the_answer_carries_becomes_a_bounded_duration() {
         assert_eq!(seen[0].eta, Some(novita_video::MAX_ETA), "eta {eta}");
     }
 }
+
+#[tokio::test]
+async fn an_answer_about_another_task_is_not_taken_for_this_one() {
+    let server = MockServer::start().await;
+    script(
+        &server,
+        &[(task_body("TASK_STATUS_SUCCEED", 100.0, 0.0), 1)],
+    )
+    .await;
+    let client = client_for(&server);
+    let error = client.task_result_once("t-2").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::WrongTask { asked, answered } if asked == "t-2" && answered == "t-1"),
+        "{error:?}"
+    );
+    assert_eq!(error.task_id(), Some("t-2"));
+    assert!(client.wait("t-2", quick()).await.is_err());
+    // The task asked for is the task answered: taken.
+    assert!(client.task_result_once("t-1").await.is_ok());
+}
+
+#[tokio::test]
+async fn a_submit_answer_with_an_empty_task_id_is_an_error_and_nothing_is_polled() {
+    use novita_video::{types::Wan27T2vRequest, SubmitOperation};
+    for empty in ["", "  "] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"task_id": empty})),
+            )
+            .mount(&server)
+            .await;
+        let client = client_for(&server);
+        let request: Wan27T2vRequest = Wan27T2vRequest::builder()
+            .prompt("a fox")
+            .try_into()
+            .unwrap();
+        let error = client.submit(&request).await.unwrap_err();
+        assert!(matches!(error, Error::EmptyTaskId { .. }), "{error:?}");
+        assert!(error.to_string().contains("a task may exist"), "{error}");
+        let operation = SubmitOperation::find("wan2.7-t2v").unwrap();
+        let error = client
+            .submit_value(operation, serde_json::json!({"prompt": "a fox"}))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::EmptyTaskId { .. }), "{error:?}");
+        let error = client.submit_unchecked(&request).await.unwrap_err();
+        assert!(matches!(error, Error::EmptyTaskId { .. }), "{error:?}");
+        let requests = server.received_requests().await.unwrap();
+        assert!(
+            requests.iter().all(|r| r.method.as_str() == "POST"),
+            "nothing polled"
+        );
+        assert_eq!(requests.len(), 3, "and no submission retried");
+    }
+}
