@@ -73,22 +73,25 @@ where
     }
 }
 
+fn api_error(status: reqwest::StatusCode, body: ErrorBody, retry_after: Option<Duration>) -> Error {
+    Error::Api(Box::new(ApiError {
+        status,
+        code: Some(body.code),
+        reason: body.reason,
+        message: body.message,
+        metadata: body.metadata.into_iter().collect(),
+        task_id: None,
+        retry_after,
+    }))
+}
+
 async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> Error {
     use progenitor_client::Error as P;
     match err {
         P::ErrorResponse(value) => {
             let status = value.status();
             let retry_after = parse_retry_after(value.headers()).or(meta.retry_after);
-            let body = value.into_inner();
-            Error::Api(Box::new(ApiError {
-                status,
-                code: Some(body.code),
-                reason: body.reason,
-                message: body.message,
-                metadata: body.metadata.into_iter().collect(),
-                task_id: None,
-                retry_after,
-            }))
+            api_error(status, value.into_inner(), retry_after)
         }
         P::InvalidResponsePayload(bytes, source) => match meta.status {
             Some(status) if !status.is_success() => Error::UnexpectedBody {
@@ -103,13 +106,19 @@ async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> 
                 source,
             },
         },
+        // A status the spec does not list for the operation (401, 402, 502, 503, ...): still
+        // Novita's error when the body is Novita's error JSON.
         P::UnexpectedResponse(response) => {
             let status = response.status();
+            let retry_after = parse_retry_after(response.headers()).or(meta.retry_after);
             let body = response.bytes().await.unwrap_or_default();
-            Error::UnexpectedBody {
-                status,
-                body_start: body_start(&body),
-                task_id: None,
+            match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(error) if !status.is_success() => api_error(status, error, retry_after),
+                _ => Error::UnexpectedBody {
+                    status,
+                    body_start: body_start(&body),
+                    task_id: None,
+                },
             }
         }
         P::CommunicationError(source)

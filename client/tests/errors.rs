@@ -285,3 +285,33 @@ async fn configuration_errors_are_reported() {
         Err(Error::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn novitas_error_body_is_read_on_statuses_the_spec_does_not_list() {
+    // 401, 402, 502 and 503 are in no operation's responses; their Novita bodies were reported
+    // as "not a Novita error" (the CLI's exit 6) instead of Novita's reason and message.
+    for (status, reason) in [
+        (401, "UNAUTHORIZED"),
+        (402, "BILLING_BALANCE_NOT_ENOUGH"),
+        (502, "BAD_GATEWAY"),
+        (503, "SERVICE_UNAVAILABLE"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(novita_error(status, reason, "said Novita"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let error = client_for(&server).submit(&request()).await.unwrap_err();
+        assert!(matches!(error, Error::Api(_)), "{status}: {error:?}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.reason(), Some(reason));
+        assert!(error.to_string().contains("said Novita"), "{error}");
+        // Never retried: a submission that answered an error created no second task.
+        server.verify().await;
+    }
+    // A body that is not Novita's stays an unexpected body.
+    let error =
+        result_error(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>")).await;
+    assert!(matches!(error, Error::UnexpectedBody { .. }), "{error:?}");
+}
