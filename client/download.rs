@@ -10,7 +10,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::{
     error::{body_start_within, Error, DOWNLOAD_BODY_START_LIMIT},
     generated::types::TaskResultResponse,
-    NovitaClient,
+    NovitaClient, TaskStatus,
 };
 
 /// Box types an MP4 or MOV file can start with (ISO BMFF: a 4-byte size, then the type).
@@ -194,17 +194,27 @@ impl NovitaClient {
         path: impl AsRef<Path>,
         progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, Error> {
+        let task = result.task.clone().unwrap_or_default();
+        let task_id = task.task_id.clone().unwrap_or_default();
+        // Only a task that succeeded has its video: a link on a failed or running task's
+        // result is not one.
+        match task.status {
+            Some(TaskStatus::Succeed) => {}
+            Some(status) if status.is_terminal() => {
+                return Err(Error::TaskFailed {
+                    task_id,
+                    status,
+                    reason: task.reason.unwrap_or_default(),
+                    result: Box::new(result.clone()),
+                })
+            }
+            status => return Err(Error::NotFinished { task_id, status }),
+        }
         let url = result
             .videos
             .iter()
             .find_map(|v| v.video_url.as_deref())
-            .ok_or_else(|| Error::NoVideo {
-                task_id: result
-                    .task
-                    .as_ref()
-                    .and_then(|t| t.task_id.clone())
-                    .unwrap_or_default(),
-            })?;
+            .ok_or(Error::NoVideo { task_id })?;
         self.download_to_file(url, path, progress).await
     }
 }

@@ -179,6 +179,14 @@ pub enum Error {
         last_status: Option<TaskStatus>,
     },
 
+    /// The task has not ended yet (queued, processing, or a status this client does not
+    /// know): there is no video to download. It goes on at Novita.
+    #[error("task {task_id} has not finished ({}): no video to download yet", status.as_ref().map_or("no status".to_string(), |s| s.to_string()))]
+    NotFinished {
+        task_id: String,
+        status: Option<TaskStatus>,
+    },
+
     /// The task succeeded but its result lists no video.
     #[error("task {task_id} succeeded but its result has no video")]
     NoVideo { task_id: String },
@@ -286,7 +294,8 @@ impl Error {
             | Error::Timeout { task_id, .. } => task_id.as_deref(),
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
-            | Error::NoVideo { task_id } => Some(task_id),
+            | Error::NoVideo { task_id }
+            | Error::NotFinished { task_id, .. } => Some(task_id),
             Error::WrongTask { asked, .. } => Some(asked),
             _ => None,
         }

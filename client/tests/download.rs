@@ -253,3 +253,40 @@ async fn a_slow_download_that_keeps_moving_is_not_cut_by_the_request_timeout() {
     assert_eq!(written, video.len() as u64);
     assert!(received == video);
 }
+
+#[tokio::test]
+async fn only_a_task_that_succeeded_has_a_video_to_download() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(1000), "video/mp4"))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.mp4");
+    for status in [
+        "TASK_STATUS_PROCESSING",
+        "TASK_STATUS_QUEUED",
+        "TASK_STATUS_FAILED",
+        "TASK_STATUS_PONDERING",
+    ] {
+        // A result that carries a link although the task has not succeeded.
+        let mut body = task_body(status, 40.0, 3.0);
+        body["videos"] = serde_json::json!([{"video_url": format!("{}/v.mp4", server.uri())}]);
+        let result: novita_video::types::TaskResultResponse = serde_json::from_value(body).unwrap();
+        let error = client_for(&server)
+            .download_video(&result, &file, |_, _| {})
+            .await
+            .unwrap_err();
+        match status {
+            "TASK_STATUS_FAILED" => assert!(matches!(error, Error::TaskFailed { .. }), "{error:?}"),
+            _ => assert!(
+                matches!(error, Error::NotFinished { .. }),
+                "{status}: {error:?}"
+            ),
+        }
+        assert_eq!(error.task_id(), Some("t-1"));
+        assert!(!file.exists(), "nothing written for {status}");
+    }
+    server.verify().await;
+}

@@ -70,7 +70,9 @@ impl From<Error> for Failure {
             Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
             Error::Api(_) => API,
             Error::TaskFailed { .. } => TASK_FAILED,
-            Error::WaitTimeout { .. } | Error::Timeout { .. } => WAIT_TIMEOUT,
+            Error::WaitTimeout { .. } | Error::Timeout { .. } | Error::NotFinished { .. } => {
+                WAIT_TIMEOUT
+            }
             Error::Download { .. }
             | Error::NotAVideo { .. }
             | Error::Io { .. }
