@@ -270,6 +270,19 @@ impl ClientBuilder {
                 "base URL {base_url:?} must be http or https"
             )));
         }
+        // `user:pw@` would replace the Bearer key with Basic auth, and a query or fragment
+        // would be glued to every path: none belongs in a base URL.
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(Error::Config(
+                "the base URL must not carry a user or password; give the key with api_key".into(),
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {}: a query or fragment has no place in a base URL",
+                without_query(&base_url)
+            )));
+        }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", key.trim())).map_err(|_| {
             Error::Config("the API key has characters a header cannot carry".into())
         })?;
@@ -402,5 +415,14 @@ impl NovitaClient {
     /// ```
     pub fn base_url(&self) -> &str {
         progenitor_client::ClientInfo::baseurl(&self.api)
+    }
+}
+
+/// `url` up to its query or fragment: pre-signed links carry their signature there, and no
+/// message should repeat it.
+pub(crate) fn without_query(url: &str) -> String {
+    match url.find(['?', '#']) {
+        Some(at) => format!("{}?…", &url[..at]),
+        None => url.to_string(),
     }
 }

@@ -69,7 +69,10 @@ impl NovitaClient {
         let stalled = |source: reqwest::Error| {
             if source.is_timeout() {
                 Error::Timeout {
-                    what: format!("the download of {url} (no bytes came)"),
+                    what: format!(
+                        "the download of {} (no bytes came)",
+                        crate::client::without_query(url)
+                    ),
                     limit: if source.is_connect() {
                         self.connect_timeout
                     } else {
@@ -78,8 +81,9 @@ impl NovitaClient {
                     task_id: None,
                 }
             } else {
+                // reqwest's message would repeat the pre-signed URL, signature included.
                 Error::Transport {
-                    source,
+                    source: source.without_url(),
                     timed_out: false,
                     task_id: None,
                 }
@@ -123,7 +127,10 @@ impl NovitaClient {
         let mut written = 0u64;
         progress(written, total);
         let write_error = |source| Error::Io {
-            context: format!("writing the download of {url}"),
+            context: format!(
+                "writing the download of {}",
+                crate::client::without_query(url)
+            ),
             source,
         };
         let mut next = Some(Bytes::from(head));

@@ -290,3 +290,52 @@ async fn only_a_task_that_succeeded_has_a_video_to_download() {
     }
     server.verify().await;
 }
+
+#[tokio::test]
+async fn errors_name_the_video_link_without_its_signature() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let signed = format!(
+        "{}/v.mp4?X-Amz-Signature=secret123&X-Amz-Credential=me",
+        server.uri()
+    );
+    let error = client_for(&server)
+        .download_to_file(&signed, dir.path().join("v.mp4"), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Download { .. }), "{error:?}");
+    assert!(error.to_string().contains("/v.mp4?…"), "{error}");
+    assert!(!error.to_string().contains("secret123"), "{error}");
+    // An unreachable link: reqwest's own message would carry the URL too.
+    let unreachable = "http://127.0.0.1:9/v.mp4?X-Amz-Signature=secret123";
+    let error = client_for(&server)
+        .download_to_file(unreachable, dir.path().join("w.mp4"), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(!error.to_string().contains("secret123"), "{error}");
+}
+
+#[test]
+fn a_base_url_with_credentials_a_query_or_a_fragment_is_refused() {
+    for url in [
+        "https://user:pw@api.novita.ai",
+        "https://user@api.novita.ai",
+        "https://api.novita.ai/?key=1",
+        "https://api.novita.ai/#top",
+    ] {
+        let built = NovitaClient::builder().api_key(KEY).base_url(url).build();
+        assert!(matches!(built, Err(Error::Config(_))), "{url}");
+        if let Err(error) = built {
+            assert!(!error.to_string().contains("pw"), "{error}");
+        }
+    }
+    assert!(NovitaClient::builder()
+        .api_key(KEY)
+        .base_url("https://api.novita.ai/")
+        .build()
+        .is_ok());
+}
