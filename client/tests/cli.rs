@@ -594,3 +594,36 @@ async fn a_misspelled_body_field_is_refused_with_the_field_it_was_meant_to_be() 
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn server_text_reaches_the_terminal_escaped_never_raw() {
+    let server = MockServer::start().await;
+    let hostile = "t-1\u{1b}]0;pwned\u{7}\nnovita: forged line";
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "task": {"task_id": "t-42", "status": "TASK_STATUS_FAILED",
+                     "reason": format!("bad\u{1b}[2J{hostile}"), "eta": 0, "progress_percent": 5},
+            "videos": []
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": hostile})))
+        .mount(&server)
+        .await;
+    for args in [
+        &["result", "t-42"][..],
+        &["wait", "t-42"][..],
+        &["submit", "wan2.7-t2v", "--prompt", "a fox"][..],
+    ] {
+        let run = novita(&server, args).await;
+        let printed = format!("{}{}", run.stdout, run.stderr);
+        assert!(!printed.contains('\u{1b}'), "{args:?}: {printed:?}");
+        assert!(!printed.contains('\u{7}'), "{args:?}: {printed:?}");
+        assert!(
+            !printed.lines().any(|l| l.starts_with("novita: forged")),
+            "{args:?}: {printed:?}"
+        );
+    }
+}

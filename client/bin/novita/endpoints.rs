@@ -251,13 +251,15 @@ pub fn sanitise(text: &str, key: Option<&str>) -> String {
     if let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) {
         text = text.replace(key, "<redacted>");
     }
-    let invisible = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-    };
     let clean: String = text
         .chars()
-        .map(|c| if invisible(c) { ' ' } else { c })
+        .map(|c| {
+            if crate::printable::is_hidden(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let clean = clean.trim();
     match clean.char_indices().nth(SHOWN_CHARS) {

@@ -20,7 +20,7 @@ pub async fn after_submit(
         return Ok(());
     }
     if !out.json {
-        eprintln!("task {task_id} submitted");
+        eprintln!("task {} submitted", crate::printable::printable(task_id));
     }
     let result = wait(client, out, task_id, follow.timeout).await?;
     finish(client, out, &result, follow.out.as_deref()).await
@@ -87,14 +87,16 @@ pub async fn wait(
                 .unwrap_or_else(|| "?".into());
             match &bar {
                 Some(bar) => {
-                    bar.set_message(status.trim_start_matches("TASK_STATUS_").to_string());
+                    bar.set_message(crate::printable::printable(
+                        status.trim_start_matches("TASK_STATUS_"),
+                    ));
                     bar.set_position(percent);
                     bar.set_prefix(eta);
                 }
                 None if !json => {
                     let line = format!("{} {status} {percent}% eta {eta}", p.task_id);
                     if line != last_line {
-                        eprintln!("{line}");
+                        eprintln!("{}", crate::printable::printable(&line));
                         last_line = line;
                     }
                 }

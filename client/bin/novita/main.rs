@@ -6,7 +6,8 @@
 //! - `follow.rs`: waiting with progress, and downloading;
 //! - `endpoints.rs`: `novita endpoints`, the spec's operations and their documented status,
 //!   and `--probe`, which asks the service about each with a body that cannot create a task;
-//! - `output.rs`: what goes to stdout; `exit.rs`: exit codes.
+//! - `output.rs`: what goes to stdout; `printable.rs`: server text made safe to print;
+//!   `exit.rs`: exit codes.
 
 mod args;
 mod endpoints;
@@ -15,6 +16,7 @@ mod fields;
 mod follow;
 mod local_files;
 mod output;
+mod printable;
 mod submit_command;
 
 use std::{process::ExitCode, time::Duration};
@@ -42,7 +44,7 @@ async fn main() -> ExitCode {
                     serde_json::json!({"error": failure.message, "exit_code": failure.code})
                 );
             }
-            eprintln!("novita: {}", failure.message);
+            eprintln!("novita: {}", printable::printable(&failure.message));
             ExitCode::from(failure.code)
         }
     }

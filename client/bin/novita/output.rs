@@ -4,6 +4,8 @@ use std::path::Path;
 
 use novita_video::types::TaskResultResponse;
 
+use crate::printable::printable;
+
 pub struct Output {
     pub json: bool,
 }
@@ -13,7 +15,7 @@ impl Output {
         if self.json {
             println!("{}", serde_json::json!({ "task_id": task_id }));
         } else {
-            println!("{task_id}");
+            println!("{}", printable(task_id));
         }
     }
 
@@ -23,7 +25,7 @@ impl Output {
             return;
         }
         let task = result.task.clone().unwrap_or_default();
-        println!(
+        let line = format!(
             "{} {} {}%{}",
             task.task_id.unwrap_or_default(),
             task.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -33,8 +35,12 @@ impl Output {
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default()
         );
+        println!("{}", printable(&line));
         for video in &result.videos {
-            println!("{}", video.video_url.as_deref().unwrap_or_default());
+            println!(
+                "{}",
+                printable(video.video_url.as_deref().unwrap_or_default())
+            );
         }
     }
 
