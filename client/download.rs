@@ -148,9 +148,12 @@ impl NovitaClient {
         Ok(written)
     }
 
-    /// Downloads `url` to `path`. The bytes go to `<path>.part` first and are renamed into
-    /// place only when complete, so an interrupted download never leaves a truncated video
-    /// under the final name.
+    /// Downloads `url` to `path`. `path` must be a new file or a regular file (which is
+    /// replaced); a directory, a symbolic link, a pipe or a device is refused before anything
+    /// is fetched. The bytes go to a new hidden file beside it (`.<name>.<random>.part`,
+    /// created exclusively, so no existing file is touched) and are renamed into place only
+    /// when complete: an interrupted download never leaves a truncated video under the final
+    /// name, and a failed or dropped one removes its own partial file.
     ///
     /// ```,no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
@@ -164,27 +167,36 @@ impl NovitaClient {
         progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, Error> {
         let path = path.as_ref();
-        let partial = partial_path(path);
+        check_target(path)?;
         let io = |context: String| move |source| Error::Io { context, source };
-        let mut file = tokio::fs::File::create(&partial)
-            .await
-            .map_err(io(format!("creating {}", partial.display())))?;
-        let written = match self.download(url, &mut file, progress).await {
-            Ok(written) => written,
-            Err(error) => {
-                drop(file);
-                let _ = tokio::fs::remove_file(&partial).await;
-                return Err(error);
-            }
-        };
+        let (mut file, partial) = create_partial(path).await?;
+        let written = self.download(url, &mut file, progress).await?;
         file.sync_all()
             .await
-            .map_err(io(format!("syncing {}", partial.display())))?;
+            .map_err(io(format!("syncing {}", partial.path.display())))?;
         drop(file);
-        tokio::fs::rename(&partial, path)
+        // Checked again: the target may have changed while the video came.
+        check_target(path)?;
+        tokio::fs::rename(&partial.path, path)
             .await
             .map_err(io(format!("moving the download to {}", path.display())))?;
+        partial.kept();
         Ok(written)
+    }
+
+    /// Streams the first video of a succeeded task's result into `writer` (standard output,
+    /// a buffer), with the same status checks as [`NovitaClient::download_video`].
+    pub async fn download_video_into<W>(
+        &self,
+        result: &TaskResultResponse,
+        writer: &mut W,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let url = video_url(result)?;
+        self.download(url, writer, progress).await
     }
 
     /// Downloads the first video of a succeeded task's result to `path`.
@@ -201,36 +213,129 @@ impl NovitaClient {
         path: impl AsRef<Path>,
         progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, Error> {
-        let task = result.task.clone().unwrap_or_default();
-        let task_id = task.task_id.clone().unwrap_or_default();
-        // Only a task that succeeded has its video: a link on a failed or running task's
-        // result is not one.
-        match task.status {
-            Some(TaskStatus::Succeed) => {}
-            Some(status) if status.is_terminal() => {
-                return Err(Error::TaskFailed {
-                    task_id,
-                    status,
-                    reason: task.reason.unwrap_or_default(),
-                    result: Box::new(result.clone()),
-                })
-            }
-            status => return Err(Error::NotFinished { task_id, status }),
-        }
-        let url = result
-            .videos
-            .iter()
-            .find_map(|v| v.video_url.as_deref())
-            .ok_or(Error::NoVideo { task_id })?;
+        let url = video_url(result)?;
         self.download_to_file(url, path, progress).await
     }
 }
 
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path
+/// The video link of a result, if the task succeeded and has one.
+fn video_url(result: &TaskResultResponse) -> Result<&str, Error> {
+    let task = result.task.clone().unwrap_or_default();
+    let task_id = task.task_id.clone().unwrap_or_default();
+    // Only a task that succeeded has its video: a link on a failed or running task's
+    // result is not one.
+    match task.status {
+        Some(TaskStatus::Succeed) => {}
+        Some(status) if status.is_terminal() => {
+            return Err(Error::TaskFailed {
+                task_id,
+                status,
+                reason: task.reason.unwrap_or_default(),
+                result: Box::new(result.clone()),
+            })
+        }
+        status => return Err(Error::NotFinished { task_id, status }),
+    }
+    result
+        .videos
+        .iter()
+        .find_map(|v| v.video_url.as_deref())
+        .ok_or(Error::NoVideo { task_id })
+}
+
+/// Refuses a target that is not a new or a regular file: writing "to" a link, a pipe or a
+/// device would replace it with a regular file, and a directory cannot be a video.
+fn check_target(path: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => Ok(()),
+        Ok(meta) => Err(Error::Io {
+            context: format!(
+                "{} is a {}, not a file to write the video to; nothing was written",
+                path.display(),
+                kind_of(&meta.file_type())
+            ),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io {
+            context: format!("reading {}", path.display()),
+            source,
+        }),
+    }
+}
+
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        return "directory";
+    }
+    if kind.is_symlink() {
+        return "symbolic link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "named pipe";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "device";
+        }
+    }
+    "special file"
+}
+
+/// The partial file of a download: removed when dropped, unless [`Partial::kept`].
+struct Partial {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Partial {
+    fn kept(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A new, exclusively created `.<name>.<random>.part` beside `path`.
+async fn create_partial(path: &Path) -> Result<(tokio::fs::File, Partial), Error> {
+    let name = path
         .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".part");
-    path.with_file_name(name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "video".into());
+    let mut attempts = 0;
+    loop {
+        let tag: u32 = rand::random();
+        let partial = path.with_file_name(format!(".{name}.{tag:08x}.part"));
+        let created = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .await;
+        match created {
+            Ok(file) => {
+                let guard = Partial {
+                    path: partial,
+                    keep: false,
+                };
+                return Ok((file, guard));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 8 => {
+                attempts += 1;
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    context: format!("creating {}", partial.display()),
+                    source,
+                })
+            }
+        }
+    }
 }

@@ -627,3 +627,35 @@ async fn server_text_reaches_the_terminal_escaped_never_raw() {
         );
     }
 }
+
+#[tokio::test]
+async fn out_dash_writes_the_video_itself_to_stdout_and_nothing_else() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
+            &server,
+            "TASK_STATUS_SUCCEED",
+            "",
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v.mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(5000), "video/mp4"))
+        .mount(&server)
+        .await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_novita"))
+        .args(["download", "t-42", "--out", "-"])
+        .env("NOVITA_BASE_URL", server.uri())
+        .env("NOVITA_API_KEY", "cli-key")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.stdout, mp4_bytes(5000));
+}

@@ -339,3 +339,92 @@ fn a_base_url_with_credentials_a_query_or_a_fragment_is_refused() {
         .build()
         .is_ok());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn out_never_replaces_a_link_a_pipe_a_device_or_a_directory() {
+    use std::os::unix::fs::FileTypeExt;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(1000), "video/mp4"))
+        .mount(&server)
+        .await;
+    let url = format!("{}/v.mp4", server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("kept.txt");
+    std::fs::write(&kept, b"precious").unwrap();
+    let link = dir.path().join("link.mp4");
+    std::os::unix::fs::symlink(&kept, &link).unwrap();
+    let fifo = dir.path().join("pipe.mp4");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let subdir = dir.path().join("videos");
+    std::fs::create_dir(&subdir).unwrap();
+    let client = client_for(&server);
+    for (target, kind) in [
+        (&link, "symbolic link"),
+        (&fifo, "named pipe"),
+        (&std::path::PathBuf::from("/dev/null"), "device"),
+        (&subdir, "directory"),
+    ] {
+        let error = client
+            .download_to_file(&url, target, |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains(kind), "{kind}: {error}");
+    }
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&kept).unwrap(), b"precious");
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // Nothing was left beside them: no `videos.part`, no hidden partial file.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+}
+
+#[tokio::test]
+async fn an_existing_part_file_is_left_alone_and_a_failed_download_leaves_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ok.mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(1000), "video/mp4"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/gone.mp4"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("v.mp4");
+    let theirs = dir.path().join("v.mp4.part");
+    std::fs::write(&theirs, b"someone else's").unwrap();
+    let client = client_for(&server);
+    let failed = client
+        .download_to_file(&format!("{}/gone.mp4", server.uri()), &out, |_, _| {})
+        .await;
+    assert!(matches!(failed, Err(Error::Download { .. })), "{failed:?}");
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"someone else's");
+    let written = client
+        .download_to_file(&format!("{}/ok.mp4", server.uri()), &out, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap().len() as u64, written);
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"someone else's");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no partial file left"
+    );
+}

@@ -131,16 +131,35 @@ pub async fn finish(
         bar.set_message("downloading");
         bar
     });
-    let written = client
-        .download_video(result, file, |done, total| {
-            if let Some(bar) = &bar {
-                if let Some(total) = total {
-                    bar.set_length(total);
-                }
-                bar.set_position(done);
+    let progress = |done, total| {
+        if let Some(bar) = &bar {
+            if let Some(total) = total {
+                bar.set_length(total);
             }
-        })
-        .await?;
+            bar.set_position(done);
+        }
+    };
+    // `--out -`: the video itself is the output, so nothing else goes to stdout.
+    if file.as_os_str() == "-" {
+        let mut stdout = tokio::io::stdout();
+        client
+            .download_video_into(result, &mut stdout, progress)
+            .await?;
+        tokio::io::AsyncWriteExt::flush(&mut stdout)
+            .await
+            .map_err(|e| Failure::local_file(format!("writing the video to stdout: {e}")))?;
+        return Ok(());
+    }
+    // Ctrl-C drops the download, and with it its partial file: nothing is left behind.
+    let written = tokio::select! {
+        written = client.download_video(result, file, progress) => written?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(Failure::local_file(format!(
+                "interrupted: nothing was written to {}",
+                file.display()
+            )))
+        }
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
