@@ -120,8 +120,8 @@ async fn api_errors_exit_3_and_failed_tasks_exit_4() {
     assert_eq!(first["task"]["status"], "TASK_STATUS_FAILED");
 }
 
-#[tokio::test]
-async fn wait_and_download_write_the_video() {
+/// A server whose task `t-42` has succeeded with `video` at `/v.mp4`.
+async fn finished_task_with_video(video: Vec<u8>) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v3/async/task-result"))
@@ -134,9 +134,15 @@ async fn wait_and_download_write_the_video() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v.mp4"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(1000), "video/mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(video, "video/mp4"))
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn wait_and_download_write_the_video() {
+    let server = finished_task_with_video(mp4_bytes(1000)).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.mp4");
     let run = novita(&server, &["wait", "t-42", "--out", file.to_str().unwrap()]).await;
@@ -630,21 +636,7 @@ async fn server_text_reaches_the_terminal_escaped_never_raw() {
 
 #[tokio::test]
 async fn out_dash_writes_the_video_itself_to_stdout_and_nothing_else() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v3/async/task-result"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
-            &server,
-            "TASK_STATUS_SUCCEED",
-            "",
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v.mp4"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4_bytes(5000), "video/mp4"))
-        .mount(&server)
-        .await;
+    let server = finished_task_with_video(mp4_bytes(5000)).await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_novita"))
         .args(["download", "t-42", "--out", "-"])
         .env("NOVITA_BASE_URL", server.uri())
