@@ -3,6 +3,7 @@
 
 use conformance::{
     harness::{spec, Harness},
+    media::{data_uri, png},
     verdict::{self, Verdict},
 };
 use novita_video::SubmitOperation;
@@ -237,23 +238,6 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_and_kli
         }
     }
     assert!(checked > 100, "{checked} cases");
-}
-
-/// The start of a PNG of `width` x `height`: all a reader needs to learn its size.
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    png
-}
-
-fn data_uri(mime: &str, bytes: &[u8]) -> String {
-    use base64::Engine;
-    format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
 }
 
 /// Every property with `x-novita-media`, as (JSON pointer into a body, field name, limits).

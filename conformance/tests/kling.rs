@@ -5,7 +5,10 @@
 
 use std::io::Cursor;
 
-use conformance::harness::Harness;
+use conformance::{
+    harness::Harness,
+    media::{data_uri, png},
+};
 use novita_mock::Config;
 use novita_video::{NovitaClient, SubmitOperation, WaitOptions};
 use reqwest::Method;
@@ -72,17 +75,6 @@ fn expected(command: &str, body: &Value, reference_seconds: u32) -> Expected {
     }
 }
 
-/// A PNG header of `width` x `height`: enough for the mock to read the image's shape.
-fn png_data_uri(width: u32, height: u32) -> String {
-    use base64::Engine;
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    let payload = base64::engine::general_purpose::STANDARD.encode(png);
-    format!("data:image/png;base64,{payload}")
-}
-
 fn read(bytes: &[u8]) -> (Expected, f64) {
     let reader =
         mp4::Mp4Reader::read_header(Cursor::new(bytes), bytes.len() as u64).expect("a valid MP4");
@@ -138,17 +130,13 @@ async fn every_kling_example_gives_a_video_of_the_asked_length_frame_and_sound()
     // A reference motion video from the mock itself: 7 seconds of standard 16:9.
     let t2v = SubmitOperation::find("kling-v3.0-std-t2v").unwrap();
     let reference = video_of(&h, t2v, json!({"prompt": "a dancer", "duration": 7})).await;
-    let reference_uri = {
-        use base64::Engine;
-        let payload = base64::engine::general_purpose::STANDARD.encode(&reference);
-        format!("data:video/mp4;base64,{payload}")
-    };
+    let reference_uri = data_uri("video/mp4", &reference);
+    let spec = conformance::harness::spec();
     let mut checked = 0;
     for operation in SubmitOperation::all()
         .iter()
         .filter(|op| op.command().starts_with("kling-"))
     {
-        let spec = conformance::harness::spec();
         let examples = &spec.document()["paths"][operation.path()]["post"]["requestBody"]
             ["content"]["application/json"]["examples"];
         for (name, example) in examples.as_object().expect("examples") {
@@ -156,7 +144,7 @@ async fn every_kling_example_gives_a_video_of_the_asked_length_frame_and_sound()
             // Inline inputs, so that the mock reads them without a network.
             for field in ["image", "end_image"] {
                 if body.get(field).is_some() {
-                    body[field] = json!(png_data_uri(1600, 900));
+                    body[field] = json!(data_uri("image/png", &png(1600, 900)));
                 }
             }
             if body.get("video").is_some() {
