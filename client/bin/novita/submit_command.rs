@@ -106,8 +106,7 @@ fn refuse_unknown_fields(
     operation: &SubmitOperation,
     body: &Map<String, Value>,
 ) -> Result<(), Failure> {
-    let unknown =
-        fields::unknown_fields(operation.request_schema(), &Value::Object(body.clone()), "");
+    let unknown = fields::unknown_fields(operation.request_schema(), body);
     let Some((path, closest)) = unknown.first() else {
         return Ok(());
     };
