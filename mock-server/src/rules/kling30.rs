@@ -107,6 +107,9 @@ const DEFAULT_SECONDS: u32 = 5;
 /// Motion control with orientation `video` lasts as long as the reference, at most this.
 const MOTION_MAX_SECONDS: u32 = 30;
 const ASPECT_RATIOS: &[&str] = &["16:9", "9:16", "1:1"];
+/// Motion control's tiers, set by `model_name`.
+const MODEL_NAMES: &[&str] = &["kling-v3-0-std", "kling-v3-0-pro"];
+const ORIENTATIONS: &[&str] = &["image", "video"];
 const LISTED_DURATIONS: &[i64] = &[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 const PROMPT: Field = Field::required("prompt", text_up_to(2500));
@@ -209,13 +212,10 @@ const MOTION_CONTROL: &[Field] = &[
     Field::required("image", Rule::Image(&IMAGE)),
     Field::required("video", URL),
     OPTIONAL_PROMPT,
-    Field::required(
-        "model_name",
-        Rule::OneOf(&["kling-v3-0-std", "kling-v3-0-pro"]),
-    ),
+    Field::required("model_name", Rule::OneOf(MODEL_NAMES)),
     NEGATIVE_PROMPT,
     Field::optional("keep_original_sound", Rule::Boolean),
-    Field::required("character_orientation", Rule::OneOf(&["image", "video"])),
+    Field::required("character_orientation", Rule::OneOf(ORIENTATIONS)),
 ];
 
 /// A job of `seconds` at the tier's pace, 30 fps.
@@ -262,14 +262,14 @@ fn i2v(endpoint: Endpoint, tier: Tier, f: &Fields<'_>) -> Checked<Job> {
 /// video's ratio and length (at most 30 s), read at the first download like a video edit's
 /// input; until then, and when it cannot be read, 5 seconds at 16:9.
 fn motion_control(f: &Fields<'_>) -> Checked<Job> {
-    let tier = match f.one_of("model_name", &["kling-v3-0-std", "kling-v3-0-pro"])? {
+    let tier = match f.one_of("model_name", MODEL_NAMES)? {
         Some("kling-v3-0-pro") => Tier::Pro,
         _ => Tier::Standard,
     };
     let (width, height) = tier.landscape();
     let sound = f.boolean("keep_original_sound")?.unwrap_or(true);
     let endpoint = Endpoint::KlingMotionControl;
-    if f.one_of("character_orientation", &["image", "video"])? == Some("image") {
+    if f.one_of("character_orientation", ORIENTATIONS)? == Some("image") {
         let framing = Framing::new(f.string("image", 0, None)?, width, height);
         return Ok(job(endpoint, tier, framing, DEFAULT_SECONDS, sound));
     }
