@@ -73,8 +73,13 @@ where
     }
 }
 
-fn api_error(status: reqwest::StatusCode, body: ErrorBody, retry_after: Option<Duration>) -> Error {
-    Error::Api(Box::new(ApiError {
+/// Novita's error body with the answer's status and `Retry-After`, as the typed error's data.
+pub(crate) fn api_error(
+    status: reqwest::StatusCode,
+    body: ErrorBody,
+    retry_after: Option<Duration>,
+) -> ApiError {
+    ApiError {
         status,
         code: Some(body.code),
         reason: body.reason,
@@ -82,7 +87,7 @@ fn api_error(status: reqwest::StatusCode, body: ErrorBody, retry_after: Option<D
         metadata: body.metadata.into_iter().collect(),
         task_id: None,
         retry_after,
-    }))
+    }
 }
 
 async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> Error {
@@ -91,7 +96,7 @@ async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> 
         P::ErrorResponse(value) => {
             let status = value.status();
             let retry_after = parse_retry_after(value.headers()).or(meta.retry_after);
-            api_error(status, value.into_inner(), retry_after)
+            Error::Api(Box::new(api_error(status, value.into_inner(), retry_after)))
         }
         P::InvalidResponsePayload(bytes, source) => match meta.status {
             Some(status) if !status.is_success() => Error::UnexpectedBody {
@@ -113,7 +118,9 @@ async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> 
             let retry_after = parse_retry_after(response.headers()).or(meta.retry_after);
             let body = response.bytes().await.unwrap_or_default();
             match serde_json::from_slice::<ErrorBody>(&body) {
-                Ok(error) if !status.is_success() => api_error(status, error, retry_after),
+                Ok(error) if !status.is_success() => {
+                    Error::Api(Box::new(api_error(status, error, retry_after)))
+                }
                 _ => Error::UnexpectedBody {
                     status,
                     body_start: body_start(&body),

@@ -40,15 +40,7 @@ impl ProbeAnswer {
     /// is one.
     pub fn novita_error(&self) -> Option<ApiError> {
         let body: ErrorBody = serde_json::from_slice(&self.body).ok()?;
-        Some(ApiError {
-            status: self.status,
-            code: Some(body.code),
-            reason: body.reason,
-            message: body.message,
-            metadata: body.metadata.into_iter().collect(),
-            task_id: None,
-            retry_after: None,
-        })
+        Some(crate::observe::api_error(self.status, body, None))
     }
 }
 
