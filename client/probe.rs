@@ -72,21 +72,7 @@ impl NovitaClient {
         let http = progenitor_client::ClientInfo::client(&self.api);
         let mut response = match http.post(url).json(body).send().await {
             Ok(response) => response,
-            Err(source) if source.is_connect() || source.is_builder() => {
-                let error = Error::Transport {
-                    timed_out: false,
-                    source,
-                    task_id: None,
-                };
-                return Err(self.name_timeout(error, operation.operation_id()));
-            }
-            Err(source) => {
-                return Err(Error::SubmissionOutcomeUnknown {
-                    operation: operation.operation_id(),
-                    timed_out_after: source.is_timeout().then_some(self.timeout),
-                    source,
-                })
-            }
+            Err(source) => return Err(self.sending_failed(source, operation.operation_id())),
         };
         let status = response.status();
         let mut kept = Vec::new();

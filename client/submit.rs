@@ -95,16 +95,34 @@ impl NovitaClient {
                 operation: R::OPERATION,
             }),
             Ok(accepted) => Ok(accepted.task_id),
-            // The request may have reached Novita: a task may exist, so say so.
-            Err(Error::Transport { source, .. }) if !source.is_connect() => {
-                Err(Error::SubmissionOutcomeUnknown {
-                    operation: R::OPERATION,
-                    timed_out_after: source.is_timeout().then_some(self.timeout),
-                    source,
-                })
-            }
-            // A connection that could not be opened in time: nothing was sent.
-            Err(error) => Err(self.name_timeout(error, R::OPERATION)),
+            Err(error) => Err(self.submission_error(error, R::OPERATION)),
+        }
+    }
+
+    /// A submission's error as it bears on billing: see [`NovitaClient::sending_failed`].
+    fn submission_error(&self, error: Error, operation: &'static str) -> Error {
+        match error {
+            Error::Transport { source, .. } => self.sending_failed(source, operation),
+            error => self.name_timeout(error, operation),
+        }
+    }
+
+    /// A submission's transport error, as it bears on billing: a request that may have reached
+    /// Novita is [`Error::SubmissionOutcomeUnknown`] (a task may exist); one that was never
+    /// sent (no connection, or it could not be built) is a transport error or a timeout.
+    pub(crate) fn sending_failed(&self, source: reqwest::Error, operation: &'static str) -> Error {
+        if source.is_connect() || source.is_builder() {
+            let error = Error::Transport {
+                timed_out: false,
+                source,
+                task_id: None,
+            };
+            return self.name_timeout(error, operation);
+        }
+        Error::SubmissionOutcomeUnknown {
+            operation,
+            timed_out_after: source.is_timeout().then_some(self.timeout),
+            source,
         }
     }
 
@@ -124,7 +142,7 @@ impl NovitaClient {
     pub async fn submit_unchecked<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
         let accepted = observe(request.send_raw(&self.api))
             .await
-            .map_err(|e| self.name_timeout(e, R::OPERATION))?;
+            .map_err(|e| self.submission_error(e, R::OPERATION))?;
         if accepted.task_id.trim().is_empty() {
             return Err(Error::EmptyTaskId {
                 operation: R::OPERATION,

@@ -315,3 +315,34 @@ async fn novitas_error_body_is_read_on_statuses_the_spec_does_not_list() {
         result_error(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>")).await;
     assert!(matches!(error, Error::UnexpectedBody { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn an_unchecked_submission_without_an_answer_also_says_a_task_may_exist() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"task_id": "late"}))
+                .set_delay(Duration::from_secs(5)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let error = client.submit_unchecked(&request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::SubmissionOutcomeUnknown {
+                operation: "submit_wan_t2v",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
