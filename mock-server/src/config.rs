@@ -180,7 +180,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if !(MIN_SPEED..=MAX_SPEED).contains(&self.speed) {
             return Err(format!(
-                "speed must be a number from {MIN_SPEED} to {MAX_SPEED} (got {})",
+                "speed (--speed) must be a number from {MIN_SPEED} to {MAX_SPEED} (got {})",
                 self.speed
             ));
         }

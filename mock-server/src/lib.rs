@@ -142,6 +142,7 @@ pub struct Bound {
     pub url: String,
     replays: sim::replay::Replays,
     saved: Option<snapshot::Saved>,
+    http: net_guard::Outbound,
 }
 
 impl Bound {
@@ -161,6 +162,8 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         Some(path) => snapshot::Saved::load(path).map_err(invalid)?,
         None => None,
     };
+    let http = net_guard::Outbound::new(config.allow_link_local_webhooks)
+        .map_err(std::io::Error::other)?;
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let url = config
@@ -174,6 +177,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         url,
         replays,
         saved,
+        http,
     })
 }
 
@@ -190,7 +194,13 @@ pub async fn serve(
         url: public_url,
         replays,
         saved,
+        http,
     } = bound;
+    tracing::info!(
+        trust = ?http.trust(),
+        "https webhooks and image fetches are verified against {}",
+        http.trust()
+    );
     config.secure_for(listener.local_addr()?);
     for (endpoint, tasks) in replays.counts() {
         tracing::info!(
@@ -205,7 +215,7 @@ pub async fn serve(
     };
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let state_path = config.state.clone();
-    let state = state::AppState::with_replays(config, public_url, replays);
+    let state = state::AppState::with_parts(config, public_url, replays, http);
     webhooks::delivery::start_driver(&state);
     if let Some(saved) = saved {
         let path = saved.path().display().to_string();

@@ -114,6 +114,7 @@ pub struct Outbound {
     /// Webhook deliveries: no redirect followed.
     deliveries: reqwest::Client,
     guarded: bool,
+    trust: Trust,
 }
 
 /// Follows up to [`MAX_REDIRECTS`] hops, refusing (when `guarded`) any hop whose IP literal the
@@ -130,9 +131,42 @@ fn checked_redirects(guarded: bool) -> reqwest::redirect::Policy {
     })
 }
 
+/// Which certificate authorities the mock's `https://` requests (webhooks, image fetches)
+/// trust: the system's when it has any, else the Mozilla roots built into the binary, so that
+/// the mock starts on `scratch` or distroless images and on runners without a CA bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// The system's CA certificates, through the platform verifier (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` point it elsewhere).
+    System,
+    /// No system certificate was found: the Mozilla root set of `webpki-root-certs`.
+    Bundled,
+}
+
+impl fmt::Display for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Trust::System => "the system's CA certificates",
+            Trust::Bundled => {
+                "the Mozilla roots built into the mock (no system CA certificates were found)"
+            }
+        })
+    }
+}
+
+/// The Mozilla root set compiled into the binary.
+fn bundled_roots() -> Vec<reqwest::Certificate> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok())
+        .collect()
+}
+
 impl Outbound {
-    pub fn new(allow_link_local: bool) -> Self {
-        let client = |redirects: reqwest::redirect::Policy| {
+    /// Builds both clients. Fails (a message, never a panic) only if the HTTP client cannot be
+    /// built even with the bundled roots.
+    pub fn new(allow_link_local: bool) -> Result<Self, String> {
+        let client = |redirects: reqwest::redirect::Policy, trust: Trust| {
             let builder = reqwest::Client::builder()
                 .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
                 .redirect(redirects)
@@ -142,15 +176,27 @@ impl Outbound {
             } else {
                 builder.dns_resolver(Arc::new(GuardedResolver))
             };
-            builder
-                .build()
-                .expect("an HTTP client with default settings builds")
+            match trust {
+                Trust::System => builder.build(),
+                Trust::Bundled => builder.tls_certs_only(bundled_roots()).build(),
+            }
         };
-        Outbound {
-            fetches: client(checked_redirects(!allow_link_local)),
-            deliveries: client(reqwest::redirect::Policy::none()),
-            guarded: !allow_link_local,
-        }
+        let both = |trust: Trust| -> Result<Self, reqwest::Error> {
+            Ok(Outbound {
+                fetches: client(checked_redirects(!allow_link_local), trust)?,
+                deliveries: client(reqwest::redirect::Policy::none(), trust)?,
+                guarded: !allow_link_local,
+                trust,
+            })
+        };
+        both(Trust::System)
+            .or_else(|_| both(Trust::Bundled))
+            .map_err(|e| format!("cannot set up outgoing HTTP (webhooks, image fetches): {e}"))
+    }
+
+    /// Which roots `https://` requests are verified against.
+    pub fn trust(&self) -> Trust {
+        self.trust
     }
 
     fn check(&self, url: &str) -> Result<(), Refused> {
@@ -259,7 +305,7 @@ mod tests {
         // Linux connects 0.0.0.0 to this host: without the check the redirect reaches `target`.
         let hidden = format!("http://0.0.0.0:{}/x.png", target.address().port());
         let redirector = redirecting_to(&hidden).await;
-        let http = Outbound::new(false);
+        let http = Outbound::new(false).unwrap();
         let error = http
             .get(&format!("{}/x.png", redirector.uri()))
             .unwrap()
@@ -284,6 +330,7 @@ mod tests {
         let hidden = format!("http://0.0.0.0:{}/hook", target.address().port());
         let redirector = redirecting_to(&hidden).await;
         let answer = Outbound::new(false)
+            .unwrap()
             .post(&redirector.uri())
             .unwrap()
             .send()

@@ -401,7 +401,8 @@ mod tests {
                 ..crate::Config::for_tests()
             },
             "http://mock".into(),
-        );
+        )
+        .unwrap();
         let now = state.clock.now();
         for work in [1, 30] {
             let task = Arc::new(test_task(
@@ -419,7 +420,8 @@ mod tests {
         assert!(parse(saved.as_bytes()).is_ok(), "the seed is a good file");
         crate::fuzzing::text_parser("state file", &[saved], |text| {
             if let Ok(file) = parse(text.as_bytes()) {
-                let fresh = AppState::new(crate::Config::for_tests(), "http://mock".into());
+                let fresh =
+                    AppState::new(crate::Config::for_tests(), "http://mock".into()).unwrap();
                 let _ = Saved {
                     path: PathBuf::new(),
                     file,
@@ -432,7 +434,7 @@ mod tests {
     #[tokio::test]
     async fn a_task_holding_more_than_a_mock_makes_is_refused() {
         use crate::sim::tasks::test_task;
-        let state = AppState::new(crate::Config::for_tests(), "http://mock".into());
+        let state = AppState::new(crate::Config::for_tests(), "http://mock".into()).unwrap();
         let now = state.clock.now();
         state.tasks.insert(
             Arc::new(test_task(

@@ -50,13 +50,26 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// The state of a new mock. Nothing runs its webhook attempts until
-    /// `webhooks::delivery::start_driver` is called on it.
-    pub fn new(config: Config, public_url: String) -> Self {
-        AppState::with_replays(config, public_url, Replays::default())
+    /// `webhooks::delivery::start_driver` is called on it. Fails only if the outgoing HTTP
+    /// client cannot be built.
+    pub fn new(config: Config, public_url: String) -> Result<Self, String> {
+        let http = Outbound::new(config.allow_link_local_webhooks)?;
+        Ok(AppState::with_parts(
+            config,
+            public_url,
+            Replays::default(),
+            http,
+        ))
     }
 
-    /// The state of a new mock that replays `replays`.
-    pub fn with_replays(config: Config, public_url: String, replays: Replays) -> Self {
+    /// The state of a new mock that replays `replays` and sends its webhooks and image
+    /// fetches through `http`.
+    pub fn with_parts(
+        config: Config,
+        public_url: String,
+        replays: Replays,
+        http: Outbound,
+    ) -> Self {
         let scheduler = Arc::new(Scheduler::default());
         let state = AppState {
             inner: Arc::new(Inner {
@@ -69,7 +82,7 @@ impl AppState {
                 scheduler,
                 outcomes: OutcomeQueue::default(),
                 videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
-                http: Outbound::new(config.allow_link_local_webhooks),
+                http,
                 docs_last_endpoint: std::sync::Mutex::new(Endpoint::WanT2v),
                 replays,
                 config,

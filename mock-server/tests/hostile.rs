@@ -20,7 +20,7 @@ fn speeds_the_clock_cannot_hold_stop_the_start() {
         assert_eq!(output.status.code(), Some(2), "--speed {speed}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("speed must be a number from 0.001 to 1000000"),
+            stderr.contains("speed (--speed) must be a number from 0.001 to 1000000"),
             "--speed {speed}: {stderr}"
         );
     }

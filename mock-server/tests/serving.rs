@@ -6,7 +6,6 @@
 mod common;
 
 use std::{
-    io::{BufRead, BufReader},
     process::{Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -15,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use common::{start, KEY};
+use common::{listening_url, start, Running, KEY};
 use novita_mock::Config;
 use serde_json::json;
 use tokio::{
@@ -287,31 +286,6 @@ async fn shutdown_gives_a_retry_due_within_the_grace_its_attempt() {
     mock.server.shutdown().await.unwrap();
     let received = receiver.received_requests().await.unwrap();
     assert_eq!(received.len(), 2, "the first attempt and its retry");
-}
-
-/// A child process killed when the test ends, however it ends.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Reads the child's standard output up to its `listening on` line; returns the URL and the
-/// lines still to come.
-fn listening_url(
-    child: &mut std::process::Child,
-) -> (String, std::io::Lines<BufReader<std::process::ChildStdout>>) {
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(url) = line.strip_prefix("novita-mock listening on ") {
-            return (url.trim().to_string(), lines);
-        }
-    }
-    panic!("the mock never said it was listening");
 }
 
 #[tokio::test]

@@ -246,7 +246,9 @@ async fn send_webhook_fires_a_test_event_with_retries() {
         ..Config::default()
     };
     let url = format!("{}/hook", receiver.uri());
-    let (delivery, attempts) = novita_mock::send_test_event(&url, true, config).await;
+    let (delivery, attempts) = novita_mock::send_test_event(&url, true, config)
+        .await
+        .unwrap();
     assert_eq!(delivery, novita_mock::Delivery::Delivered);
     assert_eq!(attempts.len(), 2);
     let events = received_events(&receiver).await;

@@ -226,7 +226,7 @@ mod tests {
     #[tokio::test]
     async fn the_submit_future_stays_small() {
         // axum boxes and moves this future on every submission: rare paths stay out of it.
-        let state = AppState::new(crate::Config::for_tests(), "http://mock".into());
+        let state = AppState::new(crate::Config::for_tests(), "http://mock".into()).unwrap();
         let future = submit(
             State(state),
             Endpoint::WanT2v,

@@ -98,7 +98,7 @@ mod tests {
             .mount(&server)
             .await;
         let port = server.address().port();
-        let http = Outbound::new(false);
+        let http = Outbound::new(false).unwrap();
         let loopback = format!("http://127.0.0.1:{port}/x.png");
         assert_eq!(image_size(&loopback, &http).await, Some((200, 100)));
         // Linux connects 0.0.0.0 to this host: without the guard this would reach the server.
@@ -122,11 +122,13 @@ mod tests {
             "data:video/mp4;base64,{}",
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, mp4)
         );
-        let shape = video_shape(&uri, &Outbound::new(false)).await.unwrap();
+        let shape = video_shape(&uri, &Outbound::new(false).unwrap())
+            .await
+            .unwrap();
         assert_eq!((shape.width, shape.height), (320, 240));
         assert!((shape.seconds - 3.0).abs() < 0.01, "{shape:?}");
         assert_eq!(
-            video_shape("data:video/mp4;base64,AAAA", &Outbound::new(false)).await,
+            video_shape("data:video/mp4;base64,AAAA", &Outbound::new(false).unwrap()).await,
             None
         );
     }

@@ -20,14 +20,19 @@ use crate::{
 
 /// Sends one test-mode `ASYNC_TASK_RESULT` event for a made-up Wan 2.1 text-to-video task;
 /// `failed` picks the FAILED event. Retries like a real delivery (the waits in real time,
-/// divided by `config.speed`). Returns the delivery outcome and every attempt.
-pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delivery, Vec<Attempt>) {
+/// divided by `config.speed`). Returns the delivery outcome and every attempt, or why the
+/// outgoing HTTP client could not be set up.
+pub async fn send_test_event(
+    url: &str,
+    failed: bool,
+    config: Config,
+) -> Result<(Delivery, Vec<Attempt>), String> {
     let status = if failed { FAILED } else { SUCCEED };
     let public_url = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.addr));
-    let state = AppState::new(config, public_url);
+    let state = AppState::new(config, public_url)?;
     super::delivery::start_driver(&state);
     let task = Task::new(
         NewTask {
@@ -71,5 +76,5 @@ pub async fn send_test_event(url: &str, failed: bool, config: Config) -> (Delive
         let wait = delivery::backoff(state.config.webhook_backoff_ms, number);
         tokio::time::sleep(clock::scale(wait, 1.0 / state.config.speed)).await;
     }
-    task.delivery()
+    Ok(task.delivery())
 }

@@ -175,3 +175,31 @@ pub fn hooked(server: &wiremock::MockServer, prompt: &str) -> Value {
 mod test_images;
 #[allow(unused_imports)] // not every test file builds images
 pub use test_images::png_header;
+
+/// A child process killed when the test ends, however it ends.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads the child's standard output up to its `listening on` line; returns the URL and the
+/// lines still to come.
+pub fn listening_url(
+    child: &mut std::process::Child,
+) -> (
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("novita-mock listening on ") {
+            return (url.trim().to_string(), lines);
+        }
+    }
+    panic!("the mock never said it was listening");
+}

@@ -55,7 +55,7 @@ fn cached_bytes(store: &VideoStore) -> (usize, usize, usize) {
 #[tokio::test]
 async fn a_video_larger_than_the_cache_is_served_but_not_kept() {
     let store = VideoStore::new(1024 * 1024);
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let big = store
         .video_for(&task_with(fixed(3840, 2160, 2)), &http)
         .await
@@ -71,7 +71,7 @@ async fn a_video_larger_than_the_cache_is_served_but_not_kept() {
 
 #[tokio::test]
 async fn the_cache_never_counts_more_than_its_limit() {
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let one = render(&VideoSpec {
         width: 320,
         height: 240,
@@ -97,7 +97,7 @@ async fn the_cache_never_counts_more_than_its_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renders_run_at_most_two_at_once() {
     let store = Arc::new(VideoStore::new(64 * 1024 * 1024));
-    let http = Arc::new(Outbound::new(false));
+    let http = Arc::new(Outbound::new(false).unwrap());
     let downloads: Vec<_> = (0..8)
         .map(|seed| {
             let (store, http) = (store.clone(), http.clone());
@@ -124,7 +124,7 @@ async fn an_input_image_is_fetched_once_per_task() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(png_header(900, 1600)))
         .mount(&server)
         .await;
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let store = VideoStore::new(64 * 1024 * 1024);
     let task = task_with(from_image(format!("{}/portrait.png", server.uri())));
     let requests = || async { server.received_requests().await.unwrap().len() };
@@ -139,7 +139,7 @@ async fn an_input_image_is_fetched_once_per_task() {
 
 #[tokio::test]
 async fn the_spec_map_keeps_the_newest_tasks() {
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let store = VideoStore::new(1024 * 1024);
     // An address the guard refuses: nothing is fetched, the fallback is kept.
     let first = task_with(from_image("http://0.0.0.0:9/x.png".to_string()));
@@ -156,7 +156,7 @@ async fn the_spec_map_keeps_the_newest_tasks() {
 
 #[tokio::test]
 async fn extreme_image_shapes_give_frames_within_the_limits() {
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     for (width, height) in [(1, 100_000_000), (1, (1 << 31) - 1), (u32::MAX, 1), (1, 1)] {
         let task = task_with(from_image(data_uri(
             "image/png",
@@ -176,7 +176,7 @@ async fn extreme_image_shapes_give_frames_within_the_limits() {
 
 #[tokio::test]
 async fn inline_images_are_resolved_to_the_frame_the_download_would_use() {
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let uri = data_uri("image/png", &png_header(900, 1600));
     let task = task_with(from_image(uri));
     let mut job = task.job.clone();
@@ -212,7 +212,7 @@ async fn inline_images_are_resolved_to_the_frame_the_download_would_use() {
 
 #[tokio::test]
 async fn inline_videos_are_resolved_and_dropped() {
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let clip = render(&VideoSpec {
         width: 720,
         height: 1280,
@@ -277,7 +277,7 @@ fn fuzz_image_shapes() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let http = Outbound::new(false);
+    let http = Outbound::new(false).unwrap();
     let extreme = prop_oneof![
         Just(0u32),
         Just(1),
