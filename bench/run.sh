@@ -14,6 +14,12 @@ if ! command -v prism >/dev/null; then
     npm install --global --no-audit --no-fund --loglevel=error "@stoplight/prism-cli@5"
 fi
 
+# podman for the container image's row (the same settings as CI: .ci/containers.conf).
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+fi
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/.ci/containers.conf}"
+
 cargo build --release --quiet -p novita-mock -p novita-proxy -p bench --bins
 echo "=== fuzz: ${FUZZ_CASES:=20000} cases per input"
 PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --test fuzz

@@ -7,6 +7,7 @@
 //! default 100000), `BENCH_LOAD_TASKS` (webhook load test, default 10000),
 //! `BENCH_SOAK_SECONDS` (the soak at default settings, default 25).
 
+mod container;
 mod large;
 mod load;
 mod proxy_load;
@@ -187,10 +188,20 @@ fn print_load(server: &str, workload: &str, result: &LoadResult) {
 
 #[tokio::main]
 async fn main() {
-    // `BENCH_ONLY=kling-4k target/release/bench` runs just the 4K video row.
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("kling-4k") {
-        uhd_video::run(&reqwest::Client::new()).await.print();
-        return;
+    // `BENCH_ONLY=kling-4k target/release/bench` runs just the 4K video row;
+    // `BENCH_ONLY=container`, just the container image's row.
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("kling-4k") => {
+            uhd_video::run(&reqwest::Client::new()).await.print();
+            return;
+        }
+        Ok("container") => {
+            if let Some(figures) = container::run(&reqwest::Client::new()).await {
+                figures.print();
+            }
+            return;
+        }
+        _ => {}
     }
     let seconds = env_number("BENCH_SECONDS", 10);
     let memory_tasks = env_number("BENCH_TASKS", 100_000) as usize;
@@ -309,6 +320,11 @@ async fn main() {
 
     let uhd = uhd_video::run(&http).await;
     uhd.print();
+
+    let image = container::run(&http).await;
+    if let Some(figures) = &image {
+        figures.print();
+    }
 
     let waits = waiting::run().await;
     println!();
@@ -535,6 +551,7 @@ async fn main() {
     report.insert("proxy".into(), json!(proxied));
     report.insert("waiting".into(), json!(waits));
     report.insert("kling_4k_video".into(), json!(uhd));
+    report.insert("container_image".into(), json!(image));
     report.insert("load_with_webhooks".into(), json!(load_check));
     report.insert("receiver_outage".into(), json!(outage));
     report.insert("goals".into(), json!(goals));

@@ -150,13 +150,7 @@ impl Server {
     }
 
     fn proc_status_mib(&self, field: &str) -> f64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
+        status_mib(self.pid(), field)
     }
 }
 
@@ -182,4 +176,15 @@ mod probe {
         let mut head = [0u8; 12];
         stream.read_exact(&mut head).is_ok() && &head == b"HTTP/1.1 200"
     }
+}
+
+/// A memory figure of process `pid` from `/proc/PID/status` (`VmRSS:`, `VmHWM:`), in MiB; 0
+/// when it cannot be read.
+pub fn status_mib(pid: impl std::fmt::Display, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
