@@ -221,6 +221,14 @@ pub enum Error {
     /// A webhook body is not JSON of the documented envelope.
     #[error("webhook body is not a Novita event: {source}")]
     Webhook { source: serde_json::Error },
+
+    /// A webhook event not to be trusted ([`crate::NovitaClient::confirm_webhook`]): why, and
+    /// the task it named.
+    #[error("webhook event refused{}: {why}", for_task(task_id))]
+    WebhookRefused {
+        task_id: Option<String>,
+        why: crate::WebhookRefusal,
+    },
 }
 
 fn join(violations: &[Violation]) -> String {
@@ -297,6 +305,7 @@ impl Error {
             | Error::NoVideo { task_id }
             | Error::NotFinished { task_id, .. } => Some(task_id),
             Error::WrongTask { asked, .. } => Some(asked),
+            Error::WebhookRefused { task_id, .. } => task_id.as_deref(),
             _ => None,
         }
     }

@@ -9,11 +9,14 @@
 //!   task id;
 //! - retries that never create a second paid task ([`NovitaClient::submit`]);
 //! - [`NovitaClient::wait`], which paces its polls by the task's `eta` and `progress_percent`;
-//! - streaming downloads and webhook parsing ([`parse_webhook`]);
+//! - streaming downloads, webhook parsing ([`parse_webhook`]) and trust: a webhook is confirmed
+//!   by fetching its task with the client's own key ([`NovitaClient::confirm_webhook`]), and,
+//!   with the `receiver` feature, an axum handler that does it all ([`receiver`]);
 //! - [`NovitaClient::probe`], which sends a body unchecked, to ask a service whether it serves
 //!   an operation (`novita endpoints --probe`).
 
 mod client;
+mod confirm;
 mod download;
 mod error;
 mod lenient_types;
@@ -21,6 +24,8 @@ mod media;
 mod observe;
 mod operations;
 mod probe;
+#[cfg(feature = "receiver")]
+pub mod receiver;
 mod retry;
 mod submit;
 mod validate;
@@ -43,6 +48,7 @@ pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 pub mod types {
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
+pub use confirm::{WebhookRefusal, WEBHOOK_BODY_LIMIT};
 pub use lenient_types::{NumericString, TaskStatus};
 pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
