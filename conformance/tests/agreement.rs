@@ -350,7 +350,19 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                     data_uri("image/gif", b"GIF89a\x00\x02\x00\x02\x00\x00"),
                     false,
                 ),
-                ("not an image", data_uri("video/mp4", b"not an image"), true),
+                // Image data only, as the pages list image formats alone; a field that also
+                // takes a video (a Wan 2.7 reference) leaves other data to the service. Bytes
+                // whose size cannot be read (a cut header) are not judged by either.
+                (
+                    "a video",
+                    data_uri("video/mp4", b"\0\0\0\x18ftypmp42"),
+                    limits["also_video"] == true,
+                ),
+                (
+                    "not base64",
+                    "data:image/png;base64,@@@@".to_string(),
+                    limits["also_video"] == true,
+                ),
                 ("a URL", "https://example.com/a.png".to_string(), true),
             ];
             // Some pages give no largest side (Kling 3.0): then only the smallest is checked.
