@@ -125,16 +125,30 @@ mod tests {
 
     #[test]
     fn backoff_grows_but_stays_under_the_cap() {
+        // Full jitter draws each delay from [0, ceiling], the ceiling doubling per attempt up to
+        // `max_delay`. Of 200 draws, the largest passes the previous attempt's ceiling (half of
+        // this one's) unless all 200 fall in the lower half: odds of 2^-200. A zero or constant
+        // backoff fails here.
         let policy = RetryPolicy::default();
+        let mut previous_ceiling = Duration::ZERO;
         for attempt in 1..20 {
-            let delay = policy.backoff(attempt, None);
             let ceiling =
                 (policy.base_delay * 2u32.pow((attempt - 1).min(16))).min(policy.max_delay);
+            let draws: Vec<Duration> = (0..200).map(|_| policy.backoff(attempt, None)).collect();
+            let largest = *draws.iter().max().unwrap();
             assert!(
-                delay <= ceiling,
-                "attempt {attempt}: {delay:?} > {ceiling:?}"
+                largest <= ceiling,
+                "attempt {attempt}: {largest:?} > {ceiling:?}"
             );
+            if ceiling > previous_ceiling {
+                assert!(
+                    largest > previous_ceiling,
+                    "attempt {attempt}: no draw above {previous_ceiling:?} (largest {largest:?})"
+                );
+            }
+            previous_ceiling = ceiling;
         }
+        assert_eq!(previous_ceiling, policy.max_delay, "the cap is reached");
     }
 
     #[test]
@@ -148,5 +162,61 @@ mod tests {
             policy.backoff(1, Some(Duration::from_secs(3600))),
             policy.max_retry_after
         );
+    }
+
+    /// A real refused connection's error, as a submission gets it.
+    async fn refused(http: &reqwest::Client, port: u16) -> Error {
+        let source = http
+            .post(format!("http://127.0.0.1:{port}/v3/async/wan-t2v"))
+            .send()
+            .await
+            .expect_err("nothing listens there");
+        assert!(source.is_connect(), "{source:?}");
+        Error::Transport {
+            source,
+            timed_out: false,
+            task_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_submission_is_sent_as_many_times_as_the_policy_allows() {
+        // A port that was free a moment ago: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let http = reqwest::Client::new();
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            max_retry_after: Duration::from_millis(2),
+        };
+        for (kind, expected) in [(Idempotency::Submit, 3), (Idempotency::Read, 3)] {
+            let mut attempts = 0;
+            let error = with_retries(&policy, kind, || {
+                attempts += 1;
+                let http = http.clone();
+                async move { Err::<(), _>(refused(&http, port).await) }
+            })
+            .await
+            .unwrap_err();
+            assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+            assert_eq!(attempts, expected, "{kind:?}");
+        }
+        let never = RetryPolicy {
+            max_attempts: 1,
+            ..policy
+        };
+        let mut attempts = 0;
+        let _ = with_retries(&never, Idempotency::Submit, || {
+            attempts += 1;
+            let http = http.clone();
+            async move { Err::<(), _>(refused(&http, port).await) }
+        })
+        .await;
+        assert_eq!(attempts, 1);
     }
 }

@@ -149,6 +149,19 @@ fn nsfw_result_as_null_empty_or_filled() {
             json!({"images": [{"image_url": "u", "image_url_ttl": "3600", "image_type": "jpeg", "nsfw_detection_result": nsfw}]}),
         );
         assert_eq!(result.images.len(), 1);
+        let image = serde_json::to_value(&result.images[0]).unwrap();
+        assert_eq!(image["image_url"], "u");
+        assert_eq!(image["image_type"], "jpeg");
+        // What was sent is what decoded: none, an empty result, or the filled-in one.
+        let safety = &image["nsfw_detection_result"];
+        match nsfw.as_object() {
+            None => assert!(safety.is_null(), "{image}"),
+            Some(sent) if sent.is_empty() => assert_eq!(safety, &json!({}), "{image}"),
+            Some(_) => {
+                assert_eq!(safety["valid"], true, "{image}");
+                assert_eq!(safety["confidence"].as_f64(), Some(0.0), "{image}");
+            }
+        }
     }
 }
 

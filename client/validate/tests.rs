@@ -12,14 +12,39 @@ fn fields(schema: &str, body: Value) -> Vec<String> {
 }
 
 #[test]
-fn every_submit_schema_is_present() {
-    for name in [
-        "WanT2vRequest",
-        "WanI2vRequest",
-        "Wan26I2vRequest",
-        "Wan27I2vRequest",
-    ] {
-        assert!(schemas().contains_key(name), "{name} missing");
+fn every_submit_schema_is_present_and_checked() {
+    let operations = crate::SubmitOperation::all();
+    assert_eq!(operations.len(), 14, "the operations of the spec");
+    let mut names: Vec<&str> = operations.iter().map(|op| op.schema_name()).collect();
+    let mut present: Vec<&str> = schemas().keys().map(String::as_str).collect();
+    names.sort_unstable();
+    present.sort_unstable();
+    assert_eq!(names, present, "one request schema per submit operation");
+    for operation in operations {
+        let name = operation.schema_name();
+        // `{}` is refused: each operation needs a field (what `novita endpoints --probe` uses).
+        assert!(!violations(name, &json!({})).is_empty(), "{name}: {{}}");
+        // Every property, given a value of another type, is named once (rules across fields
+        // may add their own, named `a/b`).
+        let properties = request_schema(name)["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} has properties"));
+        let mut body = Map::new();
+        for (field, property) in properties {
+            let wrong = match property["type"].as_str() {
+                Some("string") => json!(5),
+                _ => json!("not of this type"),
+            };
+            body.insert(field.clone(), wrong);
+        }
+        let mut named: Vec<String> = fields(name, Value::Object(body))
+            .into_iter()
+            .filter(|field| !field.contains('/'))
+            .collect();
+        named.sort_unstable();
+        let mut expected: Vec<&String> = properties.keys().collect();
+        expected.sort_unstable();
+        assert_eq!(named.iter().collect::<Vec<_>>(), expected, "{name}");
     }
 }
 

@@ -30,7 +30,9 @@ pub struct Harness {
     pub base_url: String,
     pub api_key: String,
     pub http: reqwest::Client,
-    mock: Option<(RunningMock, ContractProxy)>,
+    mock: Option<RunningMock>,
+    /// Between the client and the target, checking every answer against the spec.
+    proxy: ContractProxy,
 }
 
 /// Retries fast enough for tests, same rules as the defaults.
@@ -55,14 +57,7 @@ impl Harness {
 
     pub async fn mock_with(config: Config) -> Harness {
         let mock = novita_mock::spawn(config).await.expect("the mock starts");
-        let options = ProxyOptions {
-            upstream: mock.url().to_string(),
-            check_requests: false,
-            ..ProxyOptions::default()
-        };
-        let proxy = ContractProxy::start(options, false)
-            .await
-            .expect("the contract proxy starts");
+        let proxy = checking_proxy(mock.url()).await;
         let client = NovitaClient::builder()
             .api_key(MOCK_KEY)
             .base_url(proxy.url())
@@ -75,13 +70,14 @@ impl Harness {
             base_url: proxy.url().to_string(),
             api_key: MOCK_KEY.to_string(),
             http: reqwest::Client::new(),
-            mock: Some((mock, proxy)),
+            mock: Some(mock),
+            proxy,
         }
     }
 
-    /// The live target, or `None` (with a printed notice) when it is not configured or the
-    /// scenario needs the mock's control API.
-    pub fn live(scenario: &str, needs_control_api: bool) -> Option<Harness> {
+    /// The live target behind the same contract proxy, or `None` (with a printed notice) when
+    /// it is not configured or the scenario needs the mock's control API.
+    pub async fn live(scenario: &str, needs_control_api: bool) -> Option<Harness> {
         let base = std::env::var("NOVITA_BASE_URL")
             .ok()
             .filter(|v| !v.trim().is_empty());
@@ -96,17 +92,19 @@ impl Harness {
             eprintln!("SKIPPED live run of `{scenario}`: it needs the mock's control API");
             return None;
         }
+        let proxy = checking_proxy(base_url.trim_end_matches('/')).await;
         let client = NovitaClient::builder()
             .api_key(&api_key)
-            .base_url(&base_url)
+            .base_url(proxy.url())
             .build()
             .expect("client builds");
         Some(Harness {
             client,
-            base_url,
+            base_url: proxy.url().to_string(),
             api_key,
             http: reqwest::Client::new(),
             mock: None,
+            proxy,
         })
     }
 
@@ -116,7 +114,7 @@ impl Harness {
 
     /// The mock's own URL (the control API, videos); panics on a live target.
     pub fn mock_url(&self) -> &str {
-        self.mock.as_ref().expect("a mock target").0.url()
+        self.mock.as_ref().expect("a mock target").url()
     }
 
     /// Calls the mock's control API and returns the JSON answer.
@@ -142,17 +140,14 @@ impl Harness {
             .await;
     }
 
-    /// Every answer the mock sent through the proxy keeps what the spec documents for its
+    /// Every answer the target sent through the proxy keeps what the spec documents for its
     /// status, as the proxy checks it (the schema of a JSON body, JSON where the spec says
     /// so, a status the spec lists). Returns how many exchanges were checked.
     ///
     /// One departure is the mock's by design: a fault can answer with a 5xx the spec does not
     /// list (the HTML 503 page of a proxy in front of Novita). Those are let through.
     pub fn assert_answers_match_spec(&self) -> usize {
-        let Some((_, proxy)) = &self.mock else {
-            return 0;
-        };
-        let report = proxy.contract().report();
+        let report = self.proxy.contract().report();
         let spec = spec();
         let drift: Vec<&Drift> = report
             .drift
@@ -166,6 +161,19 @@ impl Harness {
         );
         report.exchanges as usize
     }
+}
+
+/// The contract proxy in front of `upstream`, its request checks off (scenarios send invalid
+/// bodies on purpose).
+async fn checking_proxy(upstream: &str) -> ContractProxy {
+    let options = ProxyOptions {
+        upstream: upstream.to_string(),
+        check_requests: false,
+        ..ProxyOptions::default()
+    };
+    ContractProxy::start(options, false)
+        .await
+        .expect("the contract proxy starts")
 }
 
 /// A finding on a 5xx answer whose status the spec does not list for its operation.

@@ -1,247 +1,42 @@
 //! Differential property test: bodies for every submit operation, generated from the spec's own
-//! request schemas, valid or broken in exactly one rule, are judged by the client's check and by
-//! the in-process mock. Both must give the same verdict (accepted, or refused naming the same
-//! field), and the one the broken rule calls for. The seed is fixed, so a run is repeatable; a
-//! failure prints the shrunk choices and the body. Disagreements found before are kept below as
-//! a regression list.
+//! request schemas, are judged by the client's check and by the in-process mock. Both must give
+//! the same verdict (accepted, or refused naming the same field), and the one the case calls for.
+//!
+//! The cases are aimed: walking each request schema gives every target the spec offers (a field
+//! and a way to break it, or to leave it valid at an edge; a rule across fields and a way to
+//! break it), and each target is tried on several bodies that are otherwise random but valid.
+//! So every class is reached on every field that has it, however the random draws fall:
+//! missing required fields, nulls, wrong types, fractions for integers, integers past either
+//! bound, integers outside an integer enum, strings outside an enum, strings one character too
+//! short or too long, arrays at and over `maxItems` and under `minItems`, items of the wrong type,
+//! unknown fields at the top and inside nested objects and items, integral floats, and across
+//! fields: every pair of individually valid values outside `allowed_pairs` (and every listed
+//! pair, and pairs with a side left out), both and neither for `exactly_one_of`, both for
+//! `at_most_one_of`. The seed is fixed, so a run is repeatable; a failure prints the shrunk
+//! body. Disagreements found before are kept below as a regression list.
 
 use std::sync::OnceLock;
 
 use conformance::{
     harness::Harness,
+    targets::{all_targets, body_for, field_name, Break, Choices, Step, Target},
     verdict::{self, Verdict},
 };
+use novita_mock::Config;
 use novita_video::SubmitOperation;
 use proptest::{
     collection::vec,
     prelude::*,
-    test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner},
+    test_runner::{Config as RunConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner},
 };
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-/// Cases per run: enough to reach every field of every operation, well under a minute.
-const CASES: u32 = 4000;
+/// Bodies tried per target: each a different random valid body around the break.
+const BODIES_PER_TARGET: u32 = 8;
 const SEED: [u8; 32] = *b"novita-video differential test!!";
 
-/// Reads decisions from a list of numbers: shrinking the list towards zeros makes the body
-/// simpler, so a failure shrinks to a small example.
-struct Choices<'a> {
-    numbers: &'a [u32],
-    next: usize,
-}
-
-impl Choices<'_> {
-    fn pick(&mut self, count: usize) -> usize {
-        let n = self.numbers.get(self.next).copied().unwrap_or(0);
-        self.next += 1;
-        if count == 0 {
-            0
-        } else {
-            n as usize % count
-        }
-    }
-
-    fn coin(&mut self) -> bool {
-        self.pick(2) == 1
-    }
-}
-
-/// A valid value for `schema`.
-fn valid(schema: &Value, c: &mut Choices) -> Value {
-    if let Some(values) = schema["enum"].as_array() {
-        return values[c.pick(values.len())].clone();
-    }
-    match schema["type"].as_str() {
-        Some("integer") => {
-            let min = schema["minimum"].as_i64().unwrap_or(-5);
-            let max = schema["maximum"].as_i64().unwrap_or(min + 100);
-            let edges = [min, max, min + (max - min) / 2];
-            json!(edges[c.pick(edges.len())])
-        }
-        Some("number") => {
-            let min = schema["minimum"].as_f64().unwrap_or(0.0);
-            let max = schema["maximum"].as_f64().unwrap_or(min + 10.0);
-            let edges = [min, max, (min + max) / 2.0];
-            json!(edges[c.pick(edges.len())])
-        }
-        Some("boolean") => json!(c.coin()),
-        Some("string") => {
-            let min = schema["minLength"].as_u64().unwrap_or(0) as usize;
-            let max = schema["maxLength"]
-                .as_u64()
-                .map_or(min + 40, |m| m as usize);
-            if schema.get("pattern").is_some() || schema.get("x-novita-media").is_some() {
-                return json!("https://example.com/input.png");
-            }
-            let lengths = [min.max(1).min(max), max, min];
-            let length = lengths[c.pick(lengths.len())];
-            json!("é".repeat(length))
-        }
-        Some("array") => {
-            let min = schema["minItems"].as_u64().unwrap_or(0) as usize;
-            let max = schema["maxItems"].as_u64().map_or(min + 2, |m| m as usize);
-            let count = min + c.pick(max.min(min + 2) - min + 1);
-            Value::Array((0..count).map(|_| valid(&schema["items"], c)).collect())
-        }
-        Some("object") | None if schema.get("properties").is_some() => valid_object(schema, c),
-        _ => json!({}),
-    }
-}
-
-fn valid_object(schema: &Value, c: &mut Choices) -> Value {
-    let required: Vec<&str> = names(&schema["required"]);
-    let mut body = Map::new();
-    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
-        if name == "extra" {
-            continue; // covered by the webhook agreement test
-        }
-        if required.contains(&name.as_str()) || c.coin() {
-            body.insert(name.clone(), valid(property, c));
-        }
-    }
-    for rule in schema["x-novita-rules"].as_array().into_iter().flatten() {
-        let fields = names(&rule["fields"]);
-        match rule["rule"].as_str() {
-            Some("allowed_pairs") => {
-                let pairs = rule["pairs"].as_array().expect("pairs");
-                let pair = &pairs[c.pick(pairs.len())];
-                for (index, field) in fields.iter().enumerate() {
-                    body.insert(field.to_string(), pair[index].clone());
-                }
-            }
-            Some("exactly_one_of") => {
-                let keep = c.pick(fields.len());
-                for (index, field) in fields.iter().enumerate() {
-                    if index == keep {
-                        let value = valid(&schema["properties"][*field], c);
-                        body.insert(field.to_string(), value);
-                    } else {
-                        body.remove(*field);
-                    }
-                }
-            }
-            Some("at_most_one_of") => {
-                // Keep the last one given, so that a field another rule needs stays.
-                let given: Vec<&str> = fields
-                    .iter()
-                    .copied()
-                    .filter(|f| body.contains_key(*f))
-                    .collect();
-                for field in given.iter().rev().skip(1) {
-                    body.remove(*field);
-                }
-            }
-            _ => {}
-        }
-    }
-    Value::Object(body)
-}
-
-fn names(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
-/// Every field present in `body` with its schema, as (JSON pointer, field name, schema).
-fn present<'a>(
-    schema: &'a Value,
-    body: &Value,
-    pointer: &str,
-    name: &str,
-    out: &mut Vec<(String, String, &'a Value, bool)>,
-) {
-    let required = names(&schema["required"]);
-    for (key, property) in schema["properties"].as_object().into_iter().flatten() {
-        let Some(value) = body.get(key) else { continue };
-        let child = if name.is_empty() {
-            key.clone()
-        } else {
-            format!("{name}.{key}")
-        };
-        let child_pointer = format!("{pointer}/{key}");
-        let crossed = schema["x-novita-rules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|rule| names(&rule["fields"]).contains(&key.as_str()));
-        out.push((
-            child_pointer.clone(),
-            child.clone(),
-            property,
-            crossed || !required.contains(&key.as_str()),
-        ));
-        if value.is_object() {
-            present(property, value, &child_pointer, &child, out);
-        }
-        if let Some(first) = value.get(0) {
-            let item_name = format!("{child}[0]");
-            present(
-                &property["items"],
-                first,
-                &format!("{child_pointer}/0"),
-                &item_name,
-                out,
-            );
-        }
-    }
-}
-
-/// Breaks one rule of one present field, or none; returns the field that must be named.
-fn break_one(schema: &Value, body: &mut Value, c: &mut Choices) -> Result<(), String> {
-    let mut fields = Vec::new();
-    present(schema, body, "", "", &mut fields);
-    if fields.is_empty() || c.pick(4) == 0 {
-        if c.coin() {
-            body["an_unknown_field"] = json!("ignored by both"); // still valid
-        }
-        return Ok(());
-    }
-    let (pointer, field, property, optional) = fields[c.pick(fields.len())].clone();
-    let (parent, key) = pointer.rsplit_once('/').expect("a pointer");
-    let slot = body
-        .pointer_mut(parent)
-        .and_then(Value::as_object_mut)
-        .expect("parent");
-    let kind = property["type"].as_str().unwrap_or("object");
-    let broken = match (c.pick(6), kind) {
-        (0, _) if !optional => {
-            slot.remove(key);
-            return Err(field);
-        }
-        (1, _) => Value::Null,
-        (2, "integer") => json!(property["minimum"].as_f64().unwrap_or(0.0) + 0.5),
-        (2, "string") => json!(7),
-        (3, "integer") | (3, "number") => {
-            match (property["minimum"].as_f64(), property["maximum"].as_f64()) {
-                (_, Some(max)) => json!(max + 1.0),
-                (Some(min), None) => json!(min - 1.0),
-                _ => json!("not a number"),
-            }
-        }
-        (3, "string") => match (property["enum"].as_array(), property["maxLength"].as_u64()) {
-            (Some(_), _) => json!("NOT-AN-OPTION"),
-            (None, Some(max)) => json!("x".repeat(max as usize + 1)),
-            _ => json!(["a list"]),
-        },
-        (4, "integer") => {
-            // An integral float is still the integer: valid for both.
-            let current = slot[key].as_i64().unwrap_or(0);
-            slot.insert(key.to_string(), json!(current as f64));
-            return Ok(());
-        }
-        (_, "boolean") => json!("true"),
-        (_, "array") => json!("a list, not"),
-        (_, "object") => json!([]),
-        (_, _) => json!({"an": "object"}),
-    };
-    slot.insert(key.to_string(), broken);
-    Err(field)
-}
-
-/// The mock in-process, on a runtime of its own that outlives the proptest runner.
+/// The mock in-process, on a runtime of its own that outlives the proptest runner. Its clock
+/// is paused: the tasks accepted bodies create stay queued and cost nothing.
 fn mock() -> &'static (tokio::runtime::Runtime, Harness) {
     static MOCK: OnceLock<(tokio::runtime::Runtime, Harness)> = OnceLock::new();
     MOCK.get_or_init(|| {
@@ -250,7 +45,10 @@ fn mock() -> &'static (tokio::runtime::Runtime, Harness) {
             .enable_all()
             .build()
             .expect("a runtime");
-        let harness = runtime.block_on(Harness::mock());
+        let harness = runtime.block_on(Harness::mock_with(Config {
+            paused: true,
+            ..Config::for_tests()
+        }));
         (runtime, harness)
     })
 }
@@ -260,11 +58,7 @@ fn mock_verdict(operation: &SubmitOperation, body: &Value) -> Verdict {
     runtime.block_on(verdict::mock(h, operation, body))
 }
 
-fn judge(
-    operation: &SubmitOperation,
-    body: &Value,
-    expected: &Result<(), String>,
-) -> Result<(), String> {
+fn judge(operation: &SubmitOperation, body: &Value, expected: &Verdict) -> Result<(), String> {
     let client = verdict::client(operation, body);
     let mock = mock_verdict(operation, body);
     if &client == expected && &mock == expected {
@@ -279,29 +73,133 @@ fn judge(
 
 #[test]
 fn client_and_mock_agree_on_generated_bodies() {
-    let config = Config {
-        cases: CASES,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &SEED));
-    let operations = SubmitOperation::all();
-    let strategy = (0..operations.len(), vec(any::<u32>(), 64));
-    let outcome = runner.run(&strategy, |(index, numbers)| {
-        let operation = &operations[index];
-        let mut choices = Choices {
-            numbers: &numbers,
-            next: 0,
+    let all = all_targets();
+    let mut failures = Vec::new();
+    for (index, (operation, target)) in all.iter().enumerate() {
+        let config = RunConfig {
+            cases: BODIES_PER_TARGET,
+            failure_persistence: None,
+            ..RunConfig::default()
         };
+        let mut seed = SEED;
+        seed[..8].copy_from_slice(&(index as u64).to_le_bytes());
+        let mut runner =
+            TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
         let schema = operation.request_schema();
-        let mut body = valid(schema, &mut choices);
-        let expected = break_one(schema, &mut body, &mut choices);
-        judge(operation, &body, &expected).map_err(TestCaseError::fail)
-    });
-    if let Err(failure) = outcome {
-        panic!("client and mock disagree (shrunk):\n{failure}");
+        let outcome = runner.run(&vec(any::<u32>(), 64), |numbers| {
+            let mut choices = Choices::new(&numbers);
+            let body = body_for(schema, target, &mut choices);
+            judge(operation, &body, &target.expected).map_err(TestCaseError::fail)
+        });
+        if let Err(failure) = outcome {
+            failures.push(format!(
+                "{} {}: {failure}",
+                operation.command(),
+                target.describe()
+            ));
+        }
     }
+    println!(
+        "{} targets over {} operations, {} bodies each",
+        all.len(),
+        SubmitOperation::all().len(),
+        BODIES_PER_TARGET
+    );
+    assert!(
+        failures.is_empty(),
+        "client and mock disagree with the spec on {} of {} targets (shrunk):\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// What the walk finds is what the test claims to reach: every class on every operation that
+/// has a field for it, and the pair rules' every combination.
+#[test]
+fn the_targets_cover_every_class_on_every_operation() {
+    let all = all_targets();
+    let count = |command: &str, class: &str| {
+        all.iter()
+            .filter(|(op, t)| op.command() == command && format!("{:?}", t.how).starts_with(class))
+            .count()
+    };
+    assert_eq!(SubmitOperation::all().len(), 14);
+    for operation in SubmitOperation::all() {
+        for class in ["Nothing", "UnknownField", "Null", "WrongType"] {
+            assert!(
+                count(operation.command(), class) > 0,
+                "{} {class}",
+                operation.command()
+            );
+        }
+    }
+    // Wan 2.1: 16 width/height combinations, 4 listed; nested unknown fields in `loras[0]`.
+    for command in ["wan-t2v", "wan-i2v"] {
+        let pairs: Vec<&Target> = all
+            .iter()
+            .filter(|(op, t)| op.command() == command && matches!(t.how, Break::Pair(_)))
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(pairs.len(), 16, "{command}");
+        assert_eq!(pairs.iter().filter(|t| t.expected.is_err()).count(), 12);
+        assert!(pairs
+            .iter()
+            .any(|t| matches!(&t.how, Break::Pair(v) if v == &[json!(480), json!(480)])));
+        for class in [
+            "Missing",
+            "Fraction",
+            "IntegralFloat",
+            "BelowMinimum",
+            "AboveMaximum",
+            "OutsideEnum",
+            "TooShort",
+            "TooLong",
+            "AtMaxItems",
+            "OverMaxItems",
+            "PairWithout",
+        ] {
+            assert!(count(command, class) > 0, "{command} {class}");
+        }
+        let nested = |t: &Target| t.path.first() == Some(&Step::Key("loras".into()));
+        assert!(all.iter().any(|(op, t)| op.command() == command
+            && nested(t)
+            && matches!(t.how, Break::UnknownField)));
+    }
+    // Integer enums with a gap inside their range, and one without a range.
+    let outside = |command: &str, field: &str| {
+        all.iter()
+            .find(|(op, t)| {
+                op.command() == command
+                    && field_name(&t.path) == field
+                    && matches!(t.how, Break::OutsideEnum(_))
+            })
+            .map(|(_, t)| t.how.clone())
+    };
+    assert!(
+        matches!(outside("wan2.7-videoedit", "duration"), Some(Break::OutsideEnum(v)) if v == 1)
+    );
+    assert!(
+        matches!(outside("wan2.6-i2v", "parameters.duration"), Some(Break::OutsideEnum(v)) if v == 6)
+    );
+    assert!(matches!(outside("wan-t2v", "width"), Some(Break::OutsideEnum(v)) if v == 481));
+    // Across fields: exactly_one_of both and neither, at_most_one_of both.
+    for command in ["wan2.7-i2v", "kling-v3.0-pro-t2v", "kling-v3.0-pro-i2v"] {
+        for class in ["All", "Neither", "Only"] {
+            assert!(count(command, class) > 0, "{command} {class}");
+        }
+    }
+    for command in ["kling-v3.0-std-i2v", "kling-v3.0-4k-i2v"] {
+        let both = all.iter().any(|(op, t)| {
+            op.command() == command && matches!(t.how, Break::All) && t.expected.is_err()
+        });
+        assert!(both, "{command}");
+    }
+    // Arrays under minItems and at and over maxItems; nested objects' unknown fields.
+    assert!(count("wan2.7-r2v", "UnderMinItems") > 0 && count("wan2.7-r2v", "AtMaxItems") > 0);
+    assert!(all.iter().any(|(op, t)| op.command() == "wan2.6-i2v"
+        && field_name(&t.path) == "parameters"
+        && matches!(t.how, Break::UnknownField)));
 }
 
 /// Disagreements found before, settled (see openapi/README.md, "Choices the pages leave open"): each must

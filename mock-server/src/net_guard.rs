@@ -275,6 +275,7 @@ mod tests {
             .await
             .unwrap()
             .collect();
+        assert!(!addrs.is_empty(), "localhost resolves");
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 

@@ -61,6 +61,7 @@ const IMAGE: ImageLimits = ImageLimits {
     max_side: None,
     max_bytes: 10 * 1024 * 1024,
     max_aspect_ratio: Some(2.5),
+    also_video: false,
 };
 
 /// The output tiers. Novita states no pixels: standard is 720p, pro 1080p and 4K 2160p, as

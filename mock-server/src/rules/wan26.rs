@@ -24,6 +24,7 @@ const IMAGE: ImageLimits = ImageLimits {
     max_side: Some(2000),
     max_bytes: 10 * 1024 * 1024,
     max_aspect_ratio: None,
+    also_video: false,
 };
 
 const RESOLUTIONS: &[&str] = &["720P", "1080P"];

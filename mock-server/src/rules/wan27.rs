@@ -42,6 +42,7 @@ const IMAGE: ImageLimits = ImageLimits {
     max_side: Some(8000),
     max_bytes: 20 * 1024 * 1024,
     max_aspect_ratio: Some(8.0),
+    also_video: false,
 };
 
 /// Video-editing reference images (no ratio rule given).
@@ -144,9 +145,15 @@ const T2V: &[Field] = &[
     Field::optional("seed", SEED),
 ];
 
+/// A reference is an image or a video (`type: reference_video`): inline data that is no image
+/// passes, an inline image is held to the frame limits.
+const REFERENCE_MEDIA: ImageLimits = ImageLimits {
+    also_video: true,
+    ..IMAGE
+};
+
 const R2V_MEDIA: &[Field] = &[
-    // A reference video inline passes the image check untouched.
-    Field::required("url", Rule::Image(&IMAGE)),
+    Field::required("url", Rule::Image(&REFERENCE_MEDIA)),
     Field::required(
         "type",
         Rule::OneOf(&["reference_image", "reference_video", "first_frame"]),

@@ -16,6 +16,8 @@ const CHUNK_BYTES: usize = CHUNK_CHARS / 4 * 3;
 /// The base64 payload of a `data:<type>;base64,<payload>` URI.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DataUri<'a> {
+    /// What the URI says it holds (`image/png`), parameters included; may be empty.
+    pub media_type: &'a str,
     payload: &'a [u8],
 }
 
@@ -32,8 +34,9 @@ pub(crate) struct InlineImage {
 impl<'a> DataUri<'a> {
     /// The payload of `text` when it is a base64 `data:` URI (surrounding white space ignored).
     pub fn parse(text: &'a str) -> Option<Self> {
-        let (_, payload) = text.strip_prefix("data:")?.split_once(";base64,")?;
+        let (media_type, payload) = text.strip_prefix("data:")?.split_once(";base64,")?;
         Some(DataUri {
+            media_type,
             payload: payload.trim().as_bytes(),
         })
     }

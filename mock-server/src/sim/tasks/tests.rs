@@ -43,14 +43,33 @@ fn lifecycle_follows_the_clock() {
 
 #[test]
 fn progress_rises_and_eta_falls_monotonically() {
+    // Queued for the first second, processing until 5 s, then succeeded: each sample is in one
+    // of those phases, in that order, and while processing, progress rises and eta falls.
     let task = task(None);
     let mut last = (0, Duration::MAX);
-    for ms in (0..5000).step_by(37) {
-        if let Phase::Processing { progress, eta } = task.phase(at(ms as f64 / 1000.0)) {
-            assert!(progress >= last.0 && eta <= last.1);
-            last = (progress, eta);
+    let (mut queued, mut processing, mut succeeded) = (0, 0, 0);
+    for ms in (0..6000).step_by(37) {
+        match task.phase(at(ms as f64 / 1000.0)) {
+            Phase::Queued { .. } => {
+                assert_eq!((processing, succeeded), (0, 0), "queued again at {ms} ms");
+                queued += 1;
+            }
+            Phase::Processing { progress, eta } => {
+                assert_eq!(succeeded, 0, "processing again at {ms} ms");
+                assert!(
+                    progress >= last.0 && eta <= last.1,
+                    "at {ms} ms: {progress}% and {eta:?} after {last:?}"
+                );
+                last = (progress, eta);
+                processing += 1;
+            }
+            Phase::Succeeded { .. } => succeeded += 1,
+            other => panic!("at {ms} ms: {other:?}"),
         }
     }
+    // 1 s of 37 ms steps queued, 4 s processing, the last second succeeded.
+    assert_eq!((queued, processing, succeeded), (28, 108, 27));
+    assert!(last.0 >= 95, "progress near the end: {last:?}");
 }
 
 #[test]
