@@ -573,7 +573,7 @@ async fn a_misspelled_body_field_is_refused_with_the_field_it_was_meant_to_be() 
         ),
         (
             r#"{"prompt":"fox","colour":"red"}"#,
-            "`colour` is not a field of wan2.7-t2v; nothing was sent",
+            "refused before sending: `colour` is not a field of wan2.7-t2v",
         ),
     ] {
         std::fs::write(&body, text).unwrap();
