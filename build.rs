@@ -80,7 +80,8 @@ fn main() {
         // Response types the service is loose about get hand-written types that accept every
         // form it is known to send (see client/lenient_types.rs).
         .with_replacement("TaskStatus", "crate::TaskStatus", std::iter::empty())
-        .with_replacement("NumericString", "crate::NumericString", std::iter::empty());
+        .with_replacement("NumericString", "crate::NumericString", std::iter::empty())
+        .with_replacement("LooseNumber", "crate::LooseNumber", std::iter::empty());
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&openapi)
         .expect("progenitor could not generate the client");

@@ -43,7 +43,7 @@ pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 pub mod types {
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
-pub use lenient_types::{NumericString, TaskStatus};
+pub use lenient_types::{LooseNumber, NumericString, TaskStatus};
 pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
 pub use retry::RetryPolicy;

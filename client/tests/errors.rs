@@ -146,7 +146,8 @@ async fn result_reads_retry_429_and_5xx_then_succeed() {
         .mount(&server)
         .await;
     let result = client_for(&server).task_result("t-1").await.unwrap();
-    assert_eq!(result.task.unwrap().progress_percent, Some(10.0));
+    let progress = result.task.unwrap().progress_percent.unwrap();
+    assert_eq!(progress.as_f64(), Some(10.0));
 }
 
 #[tokio::test]
