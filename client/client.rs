@@ -10,7 +10,12 @@ use std::{fmt, time::Duration};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 
-use crate::{error::Error, generated, retry::RetryPolicy};
+use crate::{
+    error::Error,
+    generated,
+    observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES},
+    retry::RetryPolicy,
+};
 
 /// Novita's production API.
 ///
@@ -79,7 +84,11 @@ impl fmt::Debug for NovitaClient {
             .field("download_idle_timeout", &self.download_idle_timeout)
             .field("poll_retry", &self.poll_retry)
             .field("submit_retry", &self.submit_retry)
-            .finish()
+            .field(
+                "max_answer_bytes",
+                &progenitor_client::ClientInfo::inner(&self.api).max_answer_bytes,
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,6 +107,7 @@ impl fmt::Debug for NovitaClient {
 ///     .user_agent("my-service/1.0")
 ///     .poll_retry(RetryPolicy { max_attempts: 8, ..RetryPolicy::default() })
 ///     .submit_retry(RetryPolicy::never())
+///     .max_answer_bytes(1 << 20)
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
@@ -112,6 +122,7 @@ pub struct ClientBuilder {
     user_agent: String,
     poll_retry: RetryPolicy,
     submit_retry: RetryPolicy,
+    max_answer_bytes: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -125,7 +136,8 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("poll_retry", &self.poll_retry)
             .field("submit_retry", &self.submit_retry)
-            .finish()
+            .field("max_answer_bytes", &self.max_answer_bytes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -148,6 +160,7 @@ impl Default for ClientBuilder {
                 max_attempts: 3,
                 ..RetryPolicy::default()
             },
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 }
@@ -250,6 +263,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest API answer read (a submission's, a task result's, an error's), in bytes
+    /// (default [`DEFAULT_MAX_ANSWER_BYTES`], 4 MiB). Answers are read chunk by chunk and a
+    /// longer one is refused as soon as it passes the limit, without reading it all:
+    /// [`Error::AnswerTooLarge`], or for a submission [`Error::SubmissionAnswerUnreadable`] (a
+    /// task may exist). Video downloads are streamed to their writer and not bound by it.
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").max_answer_bytes(64 * 1024);
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn max_answer_bytes(mut self, limit: usize) -> Self {
+        self.max_answer_bytes = limit;
+        self
+    }
+
     /// Builds the client.
     ///
     /// ```
@@ -295,10 +323,16 @@ impl ClientBuilder {
                 .user_agent(self.user_agent.clone())
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
+                // A redirect would turn a submission into a GET or send it to another host:
+                // it is reported (`Error::Redirected`), never followed.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))
         };
-        let api = generated::Client::new_with_client(&base_url, http(headers)?);
+        let limits = AnswerLimits {
+            max_answer_bytes: self.max_answer_bytes,
+        };
+        let api = generated::Client::new_with_client(&base_url, http(headers)?, limits);
         // Downloads can be long: only the connection and each read are bounded.
         let download_http = reqwest::Client::builder()
             .user_agent(self.user_agent.clone())

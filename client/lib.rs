@@ -44,6 +44,7 @@ pub mod types {
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
 pub use lenient_types::{LooseNumber, NumericString, TaskStatus};
+pub use observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES};
 pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
 pub use retry::RetryPolicy;

@@ -347,3 +347,114 @@ async fn an_unchecked_submission_without_an_answer_also_says_a_task_may_exist() 
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_redirected_submission_is_refused_never_followed_and_may_have_made_a_task() {
+    // 301, 302 and 303 turned the POST into a GET on the other origin and took its answer as
+    // the new task's; 307 and 308 sent the body there again.
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "elsewhere"})))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    for status in [301, 302, 303, 307, 308] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).insert_header(
+                "location",
+                format!("{}/v3/async/wan-t2v?signature=secret", elsewhere.uri()).as_str(),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let error = client_for(&server).submit(&request()).await.unwrap_err();
+        match &error {
+            Error::Redirected {
+                status: got,
+                location,
+                operation,
+                ..
+            } => {
+                assert_eq!(got.as_u16(), status);
+                assert_eq!(
+                    location.as_deref(),
+                    Some(format!("{}/v3/async/wan-t2v?…", elsewhere.uri()).as_str())
+                );
+                assert_eq!(*operation, Some("submit_wan_t2v"));
+            }
+            other => panic!("{status}: expected Redirected, got {other:?}"),
+        }
+        let text = error.to_string();
+        assert!(
+            text.contains("may or may not have created a task"),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
+        let received = server.received_requests().await.unwrap();
+        assert!(
+            received.iter().all(|r| r.method.as_str() == "POST"),
+            "{status}: no GET"
+        );
+        server.verify().await;
+    }
+    elsewhere.verify().await;
+}
+
+#[tokio::test]
+async fn a_redirected_task_result_is_an_error_naming_the_task() {
+    let error = result_error(
+        ResponseTemplate::new(302).insert_header("location", "https://elsewhere.test/x"),
+    )
+    .await;
+    assert!(
+        matches!(&error, Error::Redirected { operation: None, location: Some(l), .. } if l == "https://elsewhere.test/x"),
+        "{error:?}"
+    );
+    assert_eq!(error.task_id(), Some("t-9"));
+    assert!(!error.to_string().contains("created a task"), "{error}");
+}
+
+#[tokio::test]
+async fn a_submission_answer_that_does_not_decode_says_a_task_may_exist_with_any_id_it_names() {
+    // A 200 with junk was a decode error that said nothing of the task it may have created.
+    for (body, salvaged) in [
+        (r#"{"task_id": 12345}"#, Some("12345")),
+        (r#"{"task_id": "t-7", "extra": {"#, Some("t-7")),
+        (r#"{"id": "t-8"}"#, None),
+        ("<html>welcome</html>", None),
+        (r#"{"task_id": ""}x"#, None),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let error = client_for(&server).submit(&request()).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::SubmissionAnswerUnreadable { status, operation: "submit_wan_t2v", .. } if status.as_u16() == 200),
+            "{body}: {error:?}"
+        );
+        assert_eq!(error.task_id(), salvaged, "{body}");
+        let text = error.to_string();
+        assert!(text.contains("a task may exist"), "{body}: {text}");
+        match salvaged {
+            Some(id) => assert!(text.contains(&format!("it names task_id {id}")), "{text}"),
+            None => assert!(text.contains("no task id could be read"), "{text}"),
+        }
+        server.verify().await;
+    }
+    // A 2xx the spec does not give, such as 202 with the documented body, may be a task too.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"task_id": "t-9"})))
+        .mount(&server)
+        .await;
+    let error = client_for(&server).submit(&request()).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::SubmissionAnswerUnreadable { status, .. } if status.as_u16() == 202),
+        "{error:?}"
+    );
+    assert_eq!(error.task_id(), Some("t-9"));
+}

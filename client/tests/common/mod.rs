@@ -105,6 +105,31 @@ pub async fn drip_server(head: String, body: Vec<u8>, piece: usize, gap: Duratio
     url
 }
 
+/// A loopback HTTP server that answers every request with `head`, then `start`, then `filler`
+/// bytes without end, until the client hangs up: a body that no client can read whole.
+pub async fn endless_server(head: String, start: Vec<u8>, filler: u8) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (head, start) = (head.clone(), start.clone());
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                if socket.write_all(head.as_bytes()).await.is_err()
+                    || socket.write_all(&start).await.is_err()
+                {
+                    return;
+                }
+                let filler = vec![filler; 64 * 1024];
+                while socket.write_all(&filler).await.is_ok() {}
+            });
+        }
+    });
+    url
+}
+
 /// The head of a 200 answer with this content type and length.
 pub fn ok_head(content_type: &str, length: usize) -> String {
     format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {length}\r\n\r\n")
