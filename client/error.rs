@@ -192,6 +192,16 @@ pub enum Error {
         task_id: Option<String>,
     },
 
+    /// The service asked to wait longer before a retry (`Retry-After`) than
+    /// [`ClientBuilder::max_retry_after`](crate::ClientBuilder::max_retry_after): the client
+    /// gave up instead of waiting. `source` is the answer that asked.
+    #[error("Novita asked to retry after {}, longer than the {} the client waits (max_retry_after), so it gave up: {source}", seconds(retry_after), seconds(limit))]
+    RetryAfterTooLong {
+        retry_after: Duration,
+        limit: Duration,
+        source: Box<Error>,
+    },
+
     /// A submission was accepted (2xx) but its answer names no task: the `task_id` is empty or
     /// blank. A task may exist and may be billed; the client does not poll `task_id=`.
     #[error("{operation} was accepted but its answer has an empty task_id; a task may exist and may be billed")]
@@ -301,6 +311,7 @@ impl Error {
             | Error::Redirected { status, .. } => Some(*status),
             Error::Decode { status, .. } => *status,
             Error::Transport { source, .. } => source.status(),
+            Error::RetryAfterTooLong { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -318,6 +329,7 @@ impl Error {
         match self {
             Error::Api(api) => Some(&api.reason),
             Error::TaskFailed { reason, .. } => Some(reason),
+            Error::RetryAfterTooLong { source, .. } => source.reason(),
             _ => None,
         }
     }
@@ -338,6 +350,7 @@ impl Error {
             | Error::SubmissionAnswerUnreadable { task_id, .. }
             | Error::AnswerTooLarge { task_id, .. }
             | Error::Redirected { task_id, .. } => task_id.as_deref(),
+            Error::RetryAfterTooLong { source, .. } => source.task_id(),
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
             | Error::NoVideo { task_id }

@@ -35,7 +35,7 @@ pub mod generated {
 
 pub use client::{
     ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
-    DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 /// The request and response types of the spec. The request of a retired operation is a
@@ -47,7 +47,7 @@ pub use lenient_types::{LooseNumber, NumericString, TaskStatus};
 pub use observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES};
 pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
-pub use retry::RetryPolicy;
+pub use retry::{RetryNotice, RetryPolicy};
 pub use submit::SubmitRequest;
 pub use wait::{WaitOptions, WaitProgress, MAX_ETA};
 pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};

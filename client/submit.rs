@@ -86,9 +86,11 @@ impl NovitaClient {
         &self,
         request: &R,
     ) -> Result<String, Error> {
-        let sent = with_retries(&self.submit_retry, Idempotency::Submit, || {
-            observe(request.send_raw(&self.api))
-        })
+        let sent = with_retries(
+            &self.retrying(&self.submit_retry),
+            Idempotency::Submit,
+            || observe(request.send_raw(&self.api)),
+        )
         .await;
         match sent {
             Ok(accepted) if accepted.task_id.trim().is_empty() => Err(Error::EmptyTaskId {

@@ -132,7 +132,7 @@ impl NovitaClient {
     /// # Ok(()) }
     /// ```
     pub async fn task_result(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
-        with_retries(&self.poll_retry, Idempotency::Read, || {
+        with_retries(&self.retrying(&self.poll_retry), Idempotency::Read, || {
             self.task_result_once(task_id)
         })
         .await

@@ -651,3 +651,37 @@ async fn out_dash_writes_the_video_itself_to_stdout_and_nothing_else() {
     );
     assert_eq!(output.stdout, mp4_bytes(5000));
 }
+
+#[tokio::test]
+async fn a_long_retry_after_is_told_on_one_line_and_past_max_retry_after_ends_the_command() {
+    // A 429 with `Retry-After: 99999` was waited for (cut to a minute) without a word.
+    let server = MockServer::start().await;
+    let rate_limited = |seconds: &str| {
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", seconds)
+            .set_body_json(json!({"code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "slow down", "metadata": {}}))
+    };
+    Mock::given(method("GET"))
+        .respond_with(rate_limited("0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(rate_limited("99999"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let run = novita(&server, &["--max-retry-after", "600", "result", "t-42"]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "novita: Novita asked to retry after 0 s; waiting 0 s",
+            "novita: Novita asked to retry after 99999s, longer than the 600s the client waits (max_retry_after), so it gave up: Novita answered HTTP 429: RATE_LIMIT_EXCEEDED: slow down (task t-42)",
+        ],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}

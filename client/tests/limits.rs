@@ -1,12 +1,16 @@
-//! What the client refuses to read: answers past its size limit. Each against a loopback
-//! server that misbehaves so.
+//! What the client refuses to read or wait for: answers past its size limit, and a
+//! `Retry-After` past its patience. Each against a loopback server that misbehaves so.
 
 mod common;
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use common::{endless_server, task_body, KEY};
-use novita_video::{types::Wan27T2vRequest, Error, NovitaClient};
+use common::{client_for, endless_server, task_body, KEY};
+use novita_video::{types::Wan27T2vRequest, Error, NovitaClient, RetryNotice};
+use serde_json::json;
 use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
 
 fn request() -> Wan27T2vRequest {
@@ -118,4 +122,112 @@ async fn an_answer_within_the_limit_is_read_as_before() {
         .await;
     let result = small_answers(&server.uri()).task_result("t-1").await;
     assert!(result.is_ok(), "{result:?}");
+}
+
+/// A 429 of Novita's with this `Retry-After`.
+fn rate_limited(retry_after: &str) -> ResponseTemplate {
+    ResponseTemplate::new(429)
+        .insert_header("retry-after", retry_after)
+        .set_body_json(json!({
+            "code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "slow down", "metadata": {}
+        }))
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_limit_ends_the_retries_with_a_typed_error() {
+    // `Retry-After: 99999` was cut down to a minute, silently, and waited for.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(rate_limited("99999"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let seen = notices.clone();
+    let client = NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .poll_retry(common::fast_retry(4))
+        .max_retry_after(Duration::from_secs(300))
+        .on_retry(move |n: &RetryNotice| seen.lock().unwrap().push(n.clone()))
+        .build()
+        .unwrap();
+    let error = client.task_result("t-1").await.unwrap_err();
+    match &error {
+        Error::RetryAfterTooLong {
+            retry_after,
+            limit,
+            source,
+        } => {
+            assert_eq!(*retry_after, Duration::from_secs(99_999));
+            assert_eq!(*limit, Duration::from_secs(300));
+            assert_eq!(source.reason(), Some("RATE_LIMIT_EXCEEDED"));
+        }
+        other => panic!("expected RetryAfterTooLong, got {other:?}"),
+    }
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(error.task_id(), Some("t-1"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("Novita asked to retry after 99999s, longer than the 300s"),
+        "{error}"
+    );
+    assert!(notices.lock().unwrap().is_empty(), "no wait, so no notice");
+    server.verify().await;
+
+    // A submission's 429 proves no task was created: the same error, and nothing sent again.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(rate_limited("3600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client_for(&server).submit(&request()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::RetryAfterTooLong { retry_after, .. } if retry_after.as_secs() == 3600),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_within_the_limit_is_waited_for_as_asked_and_told() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(rate_limited("0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_raw("<html>busy</html>", "text/html"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(task_body(
+            "TASK_STATUS_PROCESSING",
+            10.0,
+            1.0,
+        )))
+        .mount(&server)
+        .await;
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let seen = notices.clone();
+    let client = NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .poll_retry(common::fast_retry(4))
+        .on_retry(move |n: &RetryNotice| seen.lock().unwrap().push(n.clone()))
+        .build()
+        .unwrap();
+    client.task_result("t-1").await.unwrap();
+    let notices = notices.lock().unwrap();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert_eq!(notices[0].attempt, 1);
+    assert_eq!(notices[0].status.map(|s| s.as_u16()), Some(429));
+    assert_eq!(notices[0].retry_after, Some(Duration::ZERO));
+    assert_eq!(notices[0].wait, Duration::ZERO);
+    assert_eq!(notices[1].attempt, 2);
+    assert_eq!(notices[1].status.map(|s| s.as_u16()), Some(503));
+    assert_eq!(notices[1].retry_after, None, "a backoff of the policy's");
 }

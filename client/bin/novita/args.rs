@@ -35,6 +35,10 @@ pub struct Global {
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Wait for a Retry-After of at most this many seconds before a retry; give up on a
+    /// longer one.
+    #[arg(long, value_name = "SECONDS", global = true, default_value_t = 60)]
+    pub max_retry_after: u64,
 }
 
 /// What to do once the task is submitted.

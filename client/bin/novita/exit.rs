@@ -1,7 +1,8 @@
 //! Exit codes, and the failure that carries one.
 //!
 //! 0 success; 2 bad command line or a request that breaks a documented rule (nothing sent);
-//! 3 Novita answered with an error; 4 the task failed; 5 gave up waiting (for the task, or
+//! 3 Novita answered with an error (also when it asked for a longer `Retry-After` than
+//! `--max-retry-after`); 4 the task failed; 5 gave up waiting (for the task, or
 //! for an answer: `--timeout`); 6 network or unexpected answer; 7 the download (an error
 //! status, an answer that is not a video) or a local file failed; 8 `novita endpoints --probe`
 //! found an operation that did not answer as its documented status predicts (or could not
@@ -64,23 +65,29 @@ impl Failure {
     }
 }
 
+/// The exit code of an error.
+fn code(error: &Error) -> u8 {
+    match error {
+        Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
+        Error::Api(_) => API,
+        Error::TaskFailed { .. } => TASK_FAILED,
+        Error::WaitTimeout { .. } | Error::Timeout { .. } | Error::NotFinished { .. } => {
+            WAIT_TIMEOUT
+        }
+        Error::Download { .. }
+        | Error::NotAVideo { .. }
+        | Error::Io { .. }
+        | Error::NoVideo { .. } => LOCAL_FILE,
+        // The client gave up on the answer that asked for the long wait: that answer's code.
+        Error::RetryAfterTooLong { source, .. } => code(source),
+        _ => NETWORK,
+    }
+}
+
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let code = match &error {
-            Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
-            Error::Api(_) => API,
-            Error::TaskFailed { .. } => TASK_FAILED,
-            Error::WaitTimeout { .. } | Error::Timeout { .. } | Error::NotFinished { .. } => {
-                WAIT_TIMEOUT
-            }
-            Error::Download { .. }
-            | Error::NotAVideo { .. }
-            | Error::Io { .. }
-            | Error::NoVideo { .. } => LOCAL_FILE,
-            _ => NETWORK,
-        };
         Failure {
-            code,
+            code: code(&error),
             message: error.to_string(),
             json_printed: false,
         }

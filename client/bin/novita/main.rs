@@ -50,9 +50,20 @@ async fn main() -> ExitCode {
     }
 }
 
-/// A client builder with the global flags.
+/// A client builder with the global flags. Each `Retry-After` waited for is one line on
+/// stderr.
 fn builder(global: &Global) -> ClientBuilder {
-    let mut builder = NovitaClient::builder();
+    let mut builder = NovitaClient::builder()
+        .max_retry_after(Duration::from_secs(global.max_retry_after))
+        .on_retry(|notice| {
+            if let Some(asked) = notice.retry_after {
+                eprintln!(
+                    "novita: Novita asked to retry after {} s; waiting {} s",
+                    asked.as_secs_f64(),
+                    notice.wait.as_secs_f64()
+                );
+            }
+        });
     if let Some(key) = &global.api_key {
         builder = builder.api_key(key);
     }

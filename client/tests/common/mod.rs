@@ -18,7 +18,6 @@ pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
         max_attempts,
         base_delay: Duration::from_millis(2),
         max_delay: Duration::from_millis(10),
-        max_retry_after: Duration::from_millis(50),
     }
 }
 
