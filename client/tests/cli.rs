@@ -116,8 +116,67 @@ async fn api_errors_exit_3_and_failed_tasks_exit_4() {
     let run = novita(&server, &["--json", "wait", "t-42"]).await;
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("ILLEGAL_PROMPT"));
-    let first: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(first["task"]["status"], "TASK_STATUS_FAILED");
+    // One document: the error, with the failed task's result (there were two, result first).
+    let document = one_json_document(&run.stdout);
+    assert_eq!(document["exit_code"], 4);
+    assert_eq!(document["task_id"], "t-42");
+    assert!(
+        document["error"]
+            .as_str()
+            .unwrap()
+            .contains("ILLEGAL_PROMPT"),
+        "{document}"
+    );
+    assert_eq!(document["result"]["task"]["status"], "TASK_STATUS_FAILED");
+}
+
+/// Stdout as exactly one JSON document (serde_json refuses anything after the first).
+fn one_json_document(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}): {stdout}"))
+}
+
+#[tokio::test]
+async fn json_gives_one_document_for_every_outcome_command_line_errors_included() {
+    // A command line clap refused printed no JSON at all.
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"prompt\": ").unwrap();
+    let broken = broken.to_str().unwrap();
+    let cases: [(&[&str], i32, &str); 6] = [
+        (
+            &["--json", "submit", "wan-t2v", "--steps", "many"],
+            2,
+            "--steps",
+        ),
+        (&["--json", "no-such-command"], 2, "no-such-command"),
+        (&["--json", "submit"], 2, "requires a subcommand"),
+        (&["result", "--json"], 2, "not provided: <TASK_ID>"),
+        (
+            &["--json", "submit", "wan2.7-t2v", "--body", broken],
+            2,
+            "not JSON",
+        ),
+        (
+            &["--json", "t2v", "--prompt", "a fox", "--duration", "99"],
+            2,
+            "duration",
+        ),
+    ];
+    for (args, code, named) in cases {
+        let run = novita(&server, args).await;
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        let document = one_json_document(&run.stdout);
+        assert_eq!(document["exit_code"], code, "{args:?}");
+        let error = document["error"].as_str().unwrap_or_default();
+        assert!(error.contains(named), "{args:?}: {named} in {document}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // Help is still help.
+    let run = novita(&server, &["--json", "--help"]).await;
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Usage"), "{}", run.stdout);
 }
 
 /// A server whose task `t-42` has succeeded with `video` at `/v.mp4`.

@@ -22,8 +22,13 @@ pub const PROBE_MISMATCH: u8 = 8;
 pub struct Failure {
     pub code: u8,
     pub message: String,
-    /// The command's JSON document is on stdout already (with `--json`): no second one.
+    /// Stdout holds the command's output already (with `--json`, the listing of `endpoints`;
+    /// the video of `--out -`): no error document follows it.
     pub json_printed: bool,
+    /// The task the failure is about, when known.
+    pub task_id: Option<String>,
+    /// The failed task's result, which the error document carries.
+    pub result: Option<serde_json::Value>,
 }
 
 impl Failure {
@@ -33,6 +38,8 @@ impl Failure {
             code: USAGE,
             message: message.into(),
             json_printed: false,
+            task_id: None,
+            result: None,
         }
     }
 
@@ -42,6 +49,8 @@ impl Failure {
             code: LOCAL_FILE,
             message: message.into(),
             json_printed: false,
+            task_id: None,
+            result: None,
         }
     }
 
@@ -51,6 +60,8 @@ impl Failure {
             code: NETWORK,
             message: message.into(),
             json_printed: false,
+            task_id: None,
+            result: None,
         }
     }
 
@@ -61,7 +72,23 @@ impl Failure {
             code: PROBE_MISMATCH,
             message: message.into(),
             json_printed,
+            task_id: None,
+            result: None,
         }
+    }
+}
+
+impl Failure {
+    /// The one JSON document `--json` prints on stdout for this failure.
+    pub fn json(&self) -> serde_json::Value {
+        let mut document = serde_json::json!({"error": self.message, "exit_code": self.code});
+        if let Some(task_id) = &self.task_id {
+            document["task_id"] = task_id.as_str().into();
+        }
+        if let Some(result) = &self.result {
+            document["result"] = result.clone();
+        }
+        document
     }
 }
 
@@ -86,10 +113,16 @@ fn code(error: &Error) -> u8 {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
+        let result = match &error {
+            Error::TaskFailed { result, .. } => serde_json::to_value(result).ok(),
+            _ => None,
+        };
         Failure {
             code: code(&error),
             message: error.to_string(),
             json_printed: false,
+            task_id: error.task_id().map(str::to_string),
+            result,
         }
     }
 }
