@@ -7,7 +7,9 @@
 //! - bodies checked against the spec's documented rules before anything is sent;
 //! - one error type, [`Error`], that keeps the HTTP status, Novita's `reason`/`message` and the
 //!   task id;
-//! - retries that never create a second paid task ([`NovitaClient::submit`]);
+//! - retries that never create a second paid task ([`NovitaClient::submit`]), a `Retry-After`
+//!   waited for only up to [`ClientBuilder::max_retry_after`], and no redirect followed;
+//! - answers read within [`ClientBuilder::max_answer_bytes`], and none that makes it panic;
 //! - [`NovitaClient::wait`], which paces its polls by the task's `eta` and `progress_percent`;
 //! - streaming downloads and webhook parsing ([`parse_webhook`]);
 //! - [`NovitaClient::probe`], which sends a body unchecked, to ask a service whether it serves
