@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{
     cli::{novita, novita_at},
-    drip_server, mp4_bytes, ok_head,
+    drip_server, mp4_bytes, ok_head, rate_limited,
 };
 use serde_json::{json, Value};
 use wiremock::{
@@ -715,11 +715,6 @@ async fn out_dash_writes_the_video_itself_to_stdout_and_nothing_else() {
 async fn a_long_retry_after_is_told_on_one_line_and_past_max_retry_after_ends_the_command() {
     // A 429 with `Retry-After: 99999` was waited for (cut to a minute) without a word.
     let server = MockServer::start().await;
-    let rate_limited = |seconds: &str| {
-        ResponseTemplate::new(429)
-            .insert_header("retry-after", seconds)
-            .set_body_json(json!({"code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "slow down", "metadata": {}}))
-    };
     Mock::given(method("GET"))
         .respond_with(rate_limited("0"))
         .up_to_n_times(1)

@@ -17,8 +17,7 @@ use std::{
 
 use common::KEY;
 use novita_video::{
-    types::{TaskResultResponse, Wan27T2vRequest},
-    Error, NovitaClient, SubmitOperation, WaitOptions, MAX_ETA,
+    types::TaskResultResponse, Error, NovitaClient, SubmitOperation, WaitOptions, MAX_ETA,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -184,25 +183,22 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<String> {
 
 /// A loopback server that answers every request with `answer` and closes the connection.
 async fn serve(answer: Vec<u8>) -> (String, Arc<Seen>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Seen::default());
     let counts = seen.clone();
     let answer = Arc::new(answer);
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let (answer, counts) = (answer.clone(), counts.clone());
-            tokio::spawn(async move {
-                match read_request(&mut socket).await.as_deref() {
-                    Some("POST") => counts.posts.fetch_add(1, Ordering::SeqCst),
-                    Some("GET") => counts.gets.fetch_add(1, Ordering::SeqCst),
-                    _ => return,
-                };
-                let _ = socket.write_all(&answer).await;
-                let _ = socket.shutdown().await;
-            });
+    let url = common::loopback(move |mut socket| {
+        let (answer, counts) = (answer.clone(), counts.clone());
+        async move {
+            match read_request(&mut socket).await.as_deref() {
+                Some("POST") => counts.posts.fetch_add(1, Ordering::SeqCst),
+                Some("GET") => counts.gets.fetch_add(1, Ordering::SeqCst),
+                _ => return,
+            };
+            let _ = socket.write_all(&answer).await;
+            let _ = socket.shutdown().await;
         }
-    });
+    })
+    .await;
     (url, seen)
 }
 
@@ -410,15 +406,22 @@ fn client(url: &str) -> NovitaClient {
         .unwrap()
 }
 
-/// An error is typed, and its text and fields can be read.
-fn readable(error: &Error) {
-    assert!(!error.to_string().is_empty());
-    let _ = (
-        format!("{error:?}"),
-        error.status(),
-        error.reason(),
-        error.task_id(),
-    );
+/// The value of a call that succeeded; of one that failed, `None` once its error is read
+/// (its text, its fields): an error is typed.
+fn typed<T>(outcome: Result<T, Error>) -> Option<T> {
+    match outcome {
+        Ok(value) => Some(value),
+        Err(error) => {
+            assert!(!error.to_string().is_empty());
+            let _ = (
+                format!("{error:?}"),
+                error.status(),
+                error.reason(),
+                error.task_id(),
+            );
+            None
+        }
+    }
 }
 
 /// A finished task whose video is at `url`.
@@ -433,20 +436,13 @@ fn finished_with_video(url: &str) -> TaskResultResponse {
 async fn every_call_ends_typed(answer: Answer) {
     let (url, seen) = serve(answer.bytes()).await;
     let client = client(&url);
-    let request: Wan27T2vRequest = Wan27T2vRequest::builder()
-        .prompt("a fox")
-        .try_into()
-        .unwrap();
 
-    match client.submit(&request).await {
-        Ok(task_id) => {
-            assert_eq!(
-                answer.status, 200,
-                "only the documented status creates a task"
-            );
-            assert!(!task_id.trim().is_empty());
-        }
-        Err(error) => readable(&error),
+    if let Some(task_id) = typed(client.submit(&common::wan27_t2v()).await) {
+        assert_eq!(
+            answer.status, 200,
+            "only the documented status creates a task"
+        );
+        assert!(!task_id.trim().is_empty());
     }
     let (posts, gets) = seen.take();
     assert_eq!(gets, 0, "a submission is never turned into a GET");
@@ -460,16 +456,13 @@ async fn every_call_ends_typed(answer: Answer) {
         );
     }
 
-    match client.task_result("t-1").await {
-        Ok(result) => {
-            assert_eq!(answer.status, 200);
-            let answered = result.task.and_then(|t| t.task_id);
-            assert!(
-                answered.is_none_or(|id| id == "t-1"),
-                "another task's result taken"
-            );
-        }
-        Err(error) => readable(&error),
+    if let Some(result) = typed(client.task_result("t-1").await) {
+        assert_eq!(answer.status, 200);
+        let answered = result.task.and_then(|t| t.task_id);
+        assert!(
+            answered.is_none_or(|id| id == "t-1"),
+            "another task's result taken"
+        );
     }
 
     let options = WaitOptions::default()
@@ -479,35 +472,28 @@ async fn every_call_ends_typed(answer: Answer) {
             assert!(p.progress_percent.is_none_or(f64::is_finite), "{p:?}");
             assert!(p.eta.is_none_or(|eta| eta <= MAX_ETA), "{p:?}");
         });
-    if let Err(error) = client.wait("t-1", options).await {
-        readable(&error);
-    }
+    typed(client.wait("t-1", options).await);
     assert_eq!(seen.take().0, 0, "waiting submits nothing");
 
     let t2v = SubmitOperation::find("wan2.7-t2v").unwrap();
-    match client.probe(t2v, &json!({})).await {
-        Ok(probed) => assert!(probed.body().len() <= novita_video::PROBE_BODY_LIMIT),
-        Err(error) => readable(&error),
+    if let Some(probed) = typed(client.probe(t2v, &json!({})).await) {
+        assert!(probed.body().len() <= novita_video::PROBE_BODY_LIMIT);
     }
 
     let video_url = format!("{url}/v.mp4");
     let mut buffer = Vec::new();
-    match client.download(&video_url, &mut buffer, |_, _| {}).await {
-        Ok(written) => {
-            assert_eq!(written as usize, buffer.len());
-            assert!(buffer.len() >= 8, "a video starts with a box");
-        }
-        Err(error) => readable(&error),
+    if let Some(written) = typed(client.download(&video_url, &mut buffer, |_, _| {}).await) {
+        assert_eq!(written as usize, buffer.len());
+        assert!(buffer.len() >= 8, "a video starts with a box");
     }
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.mp4");
-    match client
+    let downloaded = client
         .download_video(&finished_with_video(&video_url), &target, |_, _| {})
-        .await
-    {
-        Ok(written) => assert_eq!(std::fs::metadata(&target).unwrap().len(), written),
-        Err(error) => {
-            readable(&error);
+        .await;
+    match typed(downloaded) {
+        Some(written) => assert_eq!(std::fs::metadata(&target).unwrap().len(), written),
+        None => {
             let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
             assert!(left.is_empty(), "a failed download leaves {left:?}");
         }

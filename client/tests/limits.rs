@@ -3,22 +3,11 @@
 
 mod common;
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use common::{client_for, endless_server, task_body, KEY};
-use novita_video::{types::Wan27T2vRequest, Error, NovitaClient, RetryNotice};
-use serde_json::json;
+use common::{client_for, endless_server, noting_client, rate_limited, task_body, wan27_t2v, KEY};
+use novita_video::{Error, NovitaClient};
 use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
-
-fn request() -> Wan27T2vRequest {
-    Wan27T2vRequest::builder()
-        .prompt("a fox")
-        .try_into()
-        .unwrap()
-}
 
 /// A client whose answers may be 64 KiB at most. The request timeout only bounds the test: a
 /// client that read on would run into it instead of the limit.
@@ -90,7 +79,7 @@ async fn a_submission_answer_without_end_says_a_task_may_exist_and_names_it() {
         b'x',
     )
     .await;
-    let error = small_answers(&url).submit(&request()).await.unwrap_err();
+    let error = small_answers(&url).submit(&wan27_t2v()).await.unwrap_err();
     match &error {
         Error::SubmissionAnswerUnreadable {
             operation,
@@ -124,15 +113,6 @@ async fn an_answer_within_the_limit_is_read_as_before() {
     assert!(result.is_ok(), "{result:?}");
 }
 
-/// A 429 of Novita's with this `Retry-After`.
-fn rate_limited(retry_after: &str) -> ResponseTemplate {
-    ResponseTemplate::new(429)
-        .insert_header("retry-after", retry_after)
-        .set_body_json(json!({
-            "code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "slow down", "metadata": {}
-        }))
-}
-
 #[tokio::test]
 async fn a_retry_after_past_the_limit_ends_the_retries_with_a_typed_error() {
     // `Retry-After: 99999` was cut down to a minute, silently, and waited for.
@@ -142,16 +122,7 @@ async fn a_retry_after_past_the_limit_ends_the_retries_with_a_typed_error() {
         .expect(1)
         .mount(&server)
         .await;
-    let notices = Arc::new(Mutex::new(Vec::new()));
-    let seen = notices.clone();
-    let client = NovitaClient::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .poll_retry(common::fast_retry(4))
-        .max_retry_after(Duration::from_secs(300))
-        .on_retry(move |n: &RetryNotice| seen.lock().unwrap().push(n.clone()))
-        .build()
-        .unwrap();
+    let (client, notices) = noting_client(&server, Duration::from_secs(300));
     let error = client.task_result("t-1").await.unwrap_err();
     match &error {
         Error::RetryAfterTooLong {
@@ -183,51 +154,9 @@ async fn a_retry_after_past_the_limit_ends_the_retries_with_a_typed_error() {
         .expect(1)
         .mount(&server)
         .await;
-    let error = client_for(&server).submit(&request()).await.unwrap_err();
+    let error = client_for(&server).submit(&wan27_t2v()).await.unwrap_err();
     assert!(
         matches!(error, Error::RetryAfterTooLong { retry_after, .. } if retry_after.as_secs() == 3600),
         "{error:?}"
     );
-}
-
-#[tokio::test]
-async fn a_retry_after_within_the_limit_is_waited_for_as_asked_and_told() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(rate_limited("0"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(503).set_body_raw("<html>busy</html>", "text/html"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(task_body(
-            "TASK_STATUS_PROCESSING",
-            10.0,
-            1.0,
-        )))
-        .mount(&server)
-        .await;
-    let notices = Arc::new(Mutex::new(Vec::new()));
-    let seen = notices.clone();
-    let client = NovitaClient::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .poll_retry(common::fast_retry(4))
-        .on_retry(move |n: &RetryNotice| seen.lock().unwrap().push(n.clone()))
-        .build()
-        .unwrap();
-    client.task_result("t-1").await.unwrap();
-    let notices = notices.lock().unwrap();
-    assert_eq!(notices.len(), 2, "{notices:?}");
-    assert_eq!(notices[0].attempt, 1);
-    assert_eq!(notices[0].status.map(|s| s.as_u16()), Some(429));
-    assert_eq!(notices[0].retry_after, Some(Duration::ZERO));
-    assert_eq!(notices[0].wait, Duration::ZERO);
-    assert_eq!(notices[1].attempt, 2);
-    assert_eq!(notices[1].status.map(|s| s.as_u16()), Some(503));
-    assert_eq!(notices[1].retry_after, None, "a backoff of the policy's");
 }
