@@ -76,11 +76,18 @@ fn main() {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
+        // The limits the hook in client/observe.rs reads every answer within.
+        .with_inner_type(
+            "crate::AnswerLimits"
+                .parse()
+                .expect("a Rust path is a token stream"),
+        )
         .with_derive("PartialEq")
         // Response types the service is loose about get hand-written types that accept every
         // form it is known to send (see client/lenient_types.rs).
         .with_replacement("TaskStatus", "crate::TaskStatus", std::iter::empty())
-        .with_replacement("NumericString", "crate::NumericString", std::iter::empty());
+        .with_replacement("NumericString", "crate::NumericString", std::iter::empty())
+        .with_replacement("LooseNumber", "crate::LooseNumber", std::iter::empty());
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&openapi)
         .expect("progenitor could not generate the client");

@@ -6,11 +6,16 @@
 //! Neither type shows the API key in its `Debug` output: both are written by hand below, so that
 //! a `{:?}` in a log line cannot leak it.
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 
-use crate::{error::Error, generated, retry::RetryPolicy};
+use crate::{
+    error::Error,
+    generated,
+    observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES},
+    retry::{OnRetry, RetryNotice, RetryPolicy, Retrying},
+};
 
 /// Novita's production API.
 ///
@@ -60,6 +65,10 @@ pub struct NovitaClient {
     pub(crate) download_http: reqwest::Client,
     pub(crate) poll_retry: RetryPolicy,
     pub(crate) submit_retry: RetryPolicy,
+    /// The longest `Retry-After` waited for; a longer one ends the retries.
+    pub(crate) max_retry_after: Duration,
+    /// Told before each wait for a retry.
+    pub(crate) on_retry: Option<OnRetry>,
     /// The limits the HTTP clients were built with, named again in timeout errors.
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
@@ -79,7 +88,12 @@ impl fmt::Debug for NovitaClient {
             .field("download_idle_timeout", &self.download_idle_timeout)
             .field("poll_retry", &self.poll_retry)
             .field("submit_retry", &self.submit_retry)
-            .finish()
+            .field("max_retry_after", &self.max_retry_after)
+            .field(
+                "max_answer_bytes",
+                &progenitor_client::ClientInfo::inner(&self.api).max_answer_bytes,
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,6 +112,9 @@ impl fmt::Debug for NovitaClient {
 ///     .user_agent("my-service/1.0")
 ///     .poll_retry(RetryPolicy { max_attempts: 8, ..RetryPolicy::default() })
 ///     .submit_retry(RetryPolicy::never())
+///     .max_retry_after(Duration::from_secs(120))
+///     .on_retry(|notice| eprintln!("retrying in {:?}", notice.wait))
+///     .max_answer_bytes(1 << 20)
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
@@ -112,6 +129,9 @@ pub struct ClientBuilder {
     user_agent: String,
     poll_retry: RetryPolicy,
     submit_retry: RetryPolicy,
+    max_retry_after: Duration,
+    on_retry: Option<OnRetry>,
+    max_answer_bytes: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -125,7 +145,9 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("poll_retry", &self.poll_retry)
             .field("submit_retry", &self.submit_retry)
-            .finish()
+            .field("max_retry_after", &self.max_retry_after)
+            .field("max_answer_bytes", &self.max_answer_bytes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,6 +155,8 @@ impl fmt::Debug for ClientBuilder {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default limit of a video download's silence: the longest wait for its next bytes.
 pub const DEFAULT_DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` waited for by default; see [`ClientBuilder::max_retry_after`].
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 impl Default for ClientBuilder {
     fn default() -> Self {
@@ -148,6 +172,9 @@ impl Default for ClientBuilder {
                 max_attempts: 3,
                 ..RetryPolicy::default()
             },
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            on_retry: None,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 }
@@ -250,6 +277,53 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest `Retry-After` the client waits for before a retry (default 60 s). A retry
+    /// waits exactly as long as the service asks, never less; when it asks for longer than
+    /// this, the client gives up at once with [`Error::RetryAfterTooLong`] rather than wait.
+    /// Only requests that are safe to send again are retried (see
+    /// [`ClientBuilder::submit_retry`]).
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").max_retry_after(std::time::Duration::from_secs(600));
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn max_retry_after(mut self, limit: Duration) -> Self {
+        self.max_retry_after = limit;
+        self
+    }
+
+    /// Called before every wait for a retry, with what failed and how long the client waits
+    /// ([`RetryNotice`]): a service that asks for a long `Retry-After` is not waited for
+    /// silently. The `novita` command prints one line for each `Retry-After`.
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").on_retry(|notice| {
+    ///     if let Some(asked) = notice.retry_after {
+    ///         eprintln!("asked to retry after {asked:?}; waiting {:?}", notice.wait);
+    ///     }
+    /// });
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn on_retry(mut self, callback: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Arc::new(callback));
+        self
+    }
+
+    /// The longest API answer read (a submission's, a task result's, an error's), in bytes
+    /// (default [`DEFAULT_MAX_ANSWER_BYTES`], 4 MiB). Answers are read chunk by chunk and a
+    /// longer one is refused as soon as it passes the limit, without reading it all:
+    /// [`Error::AnswerTooLarge`], or for a submission [`Error::SubmissionAnswerUnreadable`] (a
+    /// task may exist). Video downloads are streamed to their writer and not bound by it.
+    ///
+    /// ```
+    /// let builder = novita_video::NovitaClient::builder().api_key("k").max_answer_bytes(64 * 1024);
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn max_answer_bytes(mut self, limit: usize) -> Self {
+        self.max_answer_bytes = limit;
+        self
+    }
+
     /// Builds the client.
     ///
     /// ```
@@ -295,10 +369,16 @@ impl ClientBuilder {
                 .user_agent(self.user_agent.clone())
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
+                // A redirect would turn a submission into a GET or send it to another host:
+                // it is reported (`Error::Redirected`), never followed.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))
         };
-        let api = generated::Client::new_with_client(&base_url, http(headers)?);
+        let limits = AnswerLimits {
+            max_answer_bytes: self.max_answer_bytes,
+        };
+        let api = generated::Client::new_with_client(&base_url, http(headers)?, limits);
         // Downloads can be long: only the connection and each read are bounded.
         let download_http = reqwest::Client::builder()
             .user_agent(self.user_agent.clone())
@@ -311,6 +391,8 @@ impl ClientBuilder {
             download_http,
             poll_retry: self.poll_retry,
             submit_retry: self.submit_retry,
+            max_retry_after: self.max_retry_after,
+            on_retry: self.on_retry,
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             download_idle_timeout: self.download_idle_timeout,
@@ -383,6 +465,15 @@ impl NovitaClient {
     /// ```
     pub fn api(&self) -> &generated::Client {
         &self.api
+    }
+
+    /// How requests retried with `policy` (one of the client's) are retried.
+    pub(crate) fn retrying<'a>(&'a self, policy: &'a RetryPolicy) -> Retrying<'a> {
+        Retrying {
+            policy,
+            max_retry_after: self.max_retry_after,
+            on_retry: self.on_retry.as_ref(),
+        }
     }
 
     /// A transport error that is a timeout, as [`Error::Timeout`] of `what` with the limit it

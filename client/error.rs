@@ -113,7 +113,8 @@ pub enum Error {
         task_id: Option<String>,
     },
 
-    /// A success status whose body does not have the documented shape.
+    /// A success status whose body does not have the documented shape (for a submission:
+    /// [`Error::SubmissionAnswerUnreadable`]).
     #[error("could not decode the answer (HTTP {}){}: {source}; body starts with {body_start:?}", status.map_or(0, |s| s.as_u16()), for_task(task_id))]
     Decode {
         status: Option<StatusCode>,
@@ -150,6 +151,55 @@ pub enum Error {
         operation: &'static str,
         source: reqwest::Error,
         timed_out_after: Option<Duration>,
+    },
+
+    /// A submission was accepted (2xx) but its answer could not be read: it is not the
+    /// documented JSON (`problem` says how), or it is larger than
+    /// [`ClientBuilder::max_answer_bytes`](crate::ClientBuilder::max_answer_bytes). A task may
+    /// exist and may be billed: look for it before submitting again. `task_id` is the id the
+    /// answer's first bytes name (`"task_id": ...`), when they name one.
+    #[error("{operation} was accepted (HTTP {}) but its answer could not be read ({problem}); a task may exist and may be billed{}; the answer starts with {body_start:?}", status.as_u16(), task_id.as_ref().map_or("; no task id could be read from it".to_string(), |id| format!("; it names task_id {id}")))]
+    SubmissionAnswerUnreadable {
+        operation: &'static str,
+        status: StatusCode,
+        problem: String,
+        body_start: String,
+        task_id: Option<String>,
+    },
+
+    /// An API answer (a task result, an error) is larger than
+    /// [`ClientBuilder::max_answer_bytes`](crate::ClientBuilder::max_answer_bytes): it was read
+    /// no further. A submission's is [`Error::SubmissionAnswerUnreadable`].
+    #[error("the answer (HTTP {}) is larger than the limit of {limit} bytes for an API answer (max_answer_bytes) and was not read further{}", status.as_u16(), for_task(task_id))]
+    AnswerTooLarge {
+        status: StatusCode,
+        limit: usize,
+        /// The first bytes, as text.
+        body_start: String,
+        task_id: Option<String>,
+    },
+
+    /// The service answered an API request with a redirect (3xx), which the client never
+    /// follows: it would turn a submission into a GET, or send it to another host. For a
+    /// submission (`operation`), the service may have created a task before redirecting, or
+    /// not: look for it before submitting again. `location` is the `Location` header up to its
+    /// query, which may carry a signature.
+    #[error("HTTP {} redirect{}, which the client does not follow{}{}", status.as_u16(), location.as_ref().map_or(" with no Location".to_string(), |l| format!(" to {l}")), operation.map(|op| format!("; {op} may or may not have created a task: look for it before submitting again")).unwrap_or_default(), for_task(task_id))]
+    Redirected {
+        status: StatusCode,
+        location: Option<String>,
+        operation: Option<&'static str>,
+        task_id: Option<String>,
+    },
+
+    /// The service asked to wait longer before a retry (`Retry-After`) than
+    /// [`ClientBuilder::max_retry_after`](crate::ClientBuilder::max_retry_after): the client
+    /// gave up instead of waiting. `source` is the answer that asked.
+    #[error("Novita asked to retry after {}, longer than the {} the client waits (max_retry_after), so it gave up: {source}", seconds(retry_after), seconds(limit))]
+    RetryAfterTooLong {
+        retry_after: Duration,
+        limit: Duration,
+        source: Box<Error>,
     },
 
     /// A submission was accepted (2xx) but its answer names no task: the `task_id` is empty or
@@ -263,9 +313,13 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::UnexpectedBody { status, .. }
             | Error::Download { status, .. }
-            | Error::NotAVideo { status, .. } => Some(*status),
+            | Error::NotAVideo { status, .. }
+            | Error::SubmissionAnswerUnreadable { status, .. }
+            | Error::AnswerTooLarge { status, .. }
+            | Error::Redirected { status, .. } => Some(*status),
             Error::Decode { status, .. } => *status,
             Error::Transport { source, .. } => source.status(),
+            Error::RetryAfterTooLong { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -283,6 +337,7 @@ impl Error {
         match self {
             Error::Api(api) => Some(&api.reason),
             Error::TaskFailed { reason, .. } => Some(reason),
+            Error::RetryAfterTooLong { source, .. } => source.reason(),
             _ => None,
         }
     }
@@ -299,7 +354,11 @@ impl Error {
             Error::UnexpectedBody { task_id, .. }
             | Error::Decode { task_id, .. }
             | Error::Transport { task_id, .. }
-            | Error::Timeout { task_id, .. } => task_id.as_deref(),
+            | Error::Timeout { task_id, .. }
+            | Error::SubmissionAnswerUnreadable { task_id, .. }
+            | Error::AnswerTooLarge { task_id, .. }
+            | Error::Redirected { task_id, .. } => task_id.as_deref(),
+            Error::RetryAfterTooLong { source, .. } => source.task_id(),
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
             | Error::NoVideo { task_id }
@@ -324,7 +383,9 @@ impl Error {
             Error::UnexpectedBody { task_id, .. }
             | Error::Decode { task_id, .. }
             | Error::Transport { task_id, .. }
-            | Error::Timeout { task_id, .. } => *task_id = Some(id.to_string()),
+            | Error::Timeout { task_id, .. }
+            | Error::AnswerTooLarge { task_id, .. }
+            | Error::Redirected { task_id, .. } => *task_id = Some(id.to_string()),
             _ => {}
         }
         self

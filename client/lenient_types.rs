@@ -1,5 +1,6 @@
 //! Hand-written types for the response fields Novita is loose about. The generated code uses
-//! them in place of the spec's `TaskStatus` and `NumericString` schemas (see `build.rs`).
+//! them in place of the spec's `TaskStatus`, `NumericString` and `LooseNumber` schemas (see
+//! `build.rs`).
 
 use std::fmt;
 
@@ -179,5 +180,74 @@ impl<'de> Deserialize<'de> for NumericString {
             Wire::Text(text) => NumericString::Text(text),
             Wire::Number(number) => NumericString::Number(number),
         })
+    }
+}
+
+/// A number that only informs, which an answer may carry with the wrong type: a task's `eta`
+/// and `progress_percent`. A JSON number is that number, a string that holds one (`"42.5"`) is
+/// read as it, and anything else (`"soon"`, `true`, an object) is not known: one odd field
+/// does not fail the whole answer. A number serializes as the float it reads as (as the spec's
+/// `number` did before), any other value as it came, so that an answer printed back shows what
+/// was sent.
+///
+/// ```
+/// use novita_video::LooseNumber;
+/// let eta: LooseNumber = serde_json::from_str("12.5").unwrap();
+/// assert_eq!(eta.as_f64(), Some(12.5));
+/// let eta: LooseNumber = serde_json::from_str("\"12.5\"").unwrap();
+/// assert_eq!(eta.as_f64(), Some(12.5));
+/// let eta: LooseNumber = serde_json::from_str("\"soon\"").unwrap();
+/// assert_eq!(eta.as_f64(), None);
+/// assert_eq!(serde_json::to_string(&eta).unwrap(), "\"soon\"");
+/// let progress: LooseNumber = serde_json::from_str("100").unwrap();
+/// assert_eq!(serde_json::to_string(&progress).unwrap(), "100.0");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LooseNumber(serde_json::Value);
+
+impl LooseNumber {
+    /// The value as a finite number, if it is one (or a string that holds one).
+    ///
+    /// ```
+    /// let odd: novita_video::LooseNumber = serde_json::from_str("{\"value\": 1}").unwrap();
+    /// assert_eq!(odd.as_f64(), None);
+    /// ```
+    pub fn as_f64(&self) -> Option<f64> {
+        let number = match &self.0 {
+            serde_json::Value::Number(number) => number.as_f64(),
+            serde_json::Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        };
+        number.filter(|n| n.is_finite())
+    }
+
+    /// The value as it came.
+    pub fn raw(&self) -> &serde_json::Value {
+        &self.0
+    }
+}
+
+impl From<f64> for LooseNumber {
+    /// A number (a NaN or an infinity, which JSON cannot hold, is not known).
+    fn from(value: f64) -> Self {
+        LooseNumber(serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into))
+    }
+}
+
+impl Serialize for LooseNumber {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            serde_json::Value::Number(number) => match number.as_f64() {
+                Some(float) => serializer.serialize_f64(float),
+                None => number.serialize(serializer),
+            },
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LooseNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(LooseNumber)
     }
 }

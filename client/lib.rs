@@ -7,7 +7,9 @@
 //! - bodies checked against the spec's documented rules before anything is sent;
 //! - one error type, [`Error`], that keeps the HTTP status, Novita's `reason`/`message` and the
 //!   task id;
-//! - retries that never create a second paid task ([`NovitaClient::submit`]);
+//! - retries that never create a second paid task ([`NovitaClient::submit`]), a `Retry-After`
+//!   waited for only up to [`ClientBuilder::max_retry_after`], and no redirect followed;
+//! - answers read within [`ClientBuilder::max_answer_bytes`], and none that makes it panic;
 //! - [`NovitaClient::wait`], which paces its polls by the task's `eta` and `progress_percent`;
 //! - streaming downloads, webhook parsing ([`parse_webhook`]) and trust: a webhook is confirmed
 //!   by fetching its task with the client's own key ([`NovitaClient::confirm_webhook`]), and,
@@ -40,7 +42,7 @@ pub mod generated {
 
 pub use client::{
     ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
-    DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 /// The request and response types of the spec. The request of a retired operation is a
@@ -49,10 +51,11 @@ pub mod types {
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
 pub use confirm::{WebhookRefusal, WEBHOOK_BODY_LIMIT};
-pub use lenient_types::{NumericString, TaskStatus};
+pub use lenient_types::{LooseNumber, NumericString, TaskStatus};
+pub use observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES};
 pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
-pub use retry::RetryPolicy;
+pub use retry::{RetryNotice, RetryPolicy};
 pub use submit::SubmitRequest;
 pub use wait::{WaitOptions, WaitProgress, MAX_ETA};
 pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};

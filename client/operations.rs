@@ -8,7 +8,7 @@ use crate::{
     error::{Error, Violation},
     generated::{types, Client},
     submit::{Sent, SubmitRequest},
-    validate::{check_body, normalize_integers, request_schema},
+    validate::{check_body, normalize_integers, request_schema, unknown_fields},
     NovitaClient,
 };
 
@@ -197,6 +197,9 @@ fn typed<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Error> {
 
 impl NovitaClient {
     /// Checks a JSON body against the rules of `operation`'s request schema, without sending.
+    /// As in JSON Schema, members the schema does not name break no rule here (the mock and
+    /// the contract proxy read the spec so); [`NovitaClient::checked_value`], the path that
+    /// sends, refuses them.
     ///
     /// ```
     /// use novita_video::{NovitaClient, SubmitOperation};
@@ -213,18 +216,36 @@ impl NovitaClient {
     /// [`NovitaClient::submit_checked`] sends without checking it again. Whole numbers written
     /// with a fraction (`480.0`) become integers, as the check reads them.
     ///
+    /// Besides the spec's rules ([`NovitaClient::check_value`]), a member the request schema
+    /// does not name is refused, with the closest name it does: the typed request would drop
+    /// it, and a misspelled `durration` would create a paid task with the default duration.
+    /// Objects whose schema lists no members are open and not judged.
+    ///
     /// ```
     /// use novita_video::{NovitaClient, SubmitOperation};
     /// let t2v = SubmitOperation::find("wan-t2v").unwrap();
     /// let checked = NovitaClient::checked_value(t2v, serde_json::json!({"prompt": "a fox", "width": 832.0}));
     /// assert_eq!(checked.unwrap().body()["width"], 832);
     /// assert!(NovitaClient::checked_value(t2v, serde_json::json!({"steps": 99})).is_err());
+    /// let typo = NovitaClient::checked_value(t2v, serde_json::json!({"prompt": "a fox", "sed": 1}));
+    /// assert_eq!(
+    ///     typo.unwrap_err().to_string(),
+    ///     "request refused before sending: `sed` is not a field of wan-t2v (did you mean `seed`?)"
+    /// );
     /// ```
     pub fn checked_value(
         operation: &'static SubmitOperation,
         body: Value,
     ) -> Result<CheckedBody, Error> {
-        Self::check_value(operation, &body)?;
+        let mut violations = unknown_fields(operation.request_schema(), &body, operation.command);
+        match Self::check_value(operation, &body) {
+            Ok(()) => {}
+            Err(Error::InvalidRequest { violations: broken }) => violations.extend(broken),
+            Err(other) => return Err(other),
+        }
+        if !violations.is_empty() {
+            return Err(Error::InvalidRequest { violations });
+        }
         let mut body = body;
         normalize_integers(operation.request_schema(), &mut body);
         Ok(CheckedBody { operation, body })
@@ -236,8 +257,8 @@ impl NovitaClient {
         submit_typed(self, checked.operation, checked.body).await
     }
 
-    /// Submits a JSON body to `operation`: checked once, like [`NovitaClient::check_value`],
-    /// then sent as the generated request type with the retries of [`NovitaClient::submit`].
+    /// Submits a JSON body to `operation`: checked once, like [`NovitaClient::checked_value`]
+    /// (unknown members are refused), then sent as the generated request type with the retries of [`NovitaClient::submit`].
     ///
     /// ```no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {

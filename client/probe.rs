@@ -50,6 +50,8 @@ impl NovitaClient {
     /// with the client's key, base URL and timeouts. Any answer, a 2xx or an error status, is a
     /// [`ProbeAnswer`]; a body the service takes may create, and bill, a task.
     ///
+    /// A redirect is an answer like any other: it is not followed.
+    ///
     /// A connection that could not be opened is [`Error::Transport`] (or [`Error::Timeout`]):
     /// nothing was sent. A request sent with no answer back is
     /// [`Error::SubmissionOutcomeUnknown`], as for a submission.

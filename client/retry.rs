@@ -1,12 +1,15 @@
 //! When to try a request again, and how long to wait first.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use rand::Rng;
+use reqwest::StatusCode;
 
 use crate::Error;
 
-/// Exponential backoff with full jitter; a `Retry-After` from the service wins over it.
+/// Exponential backoff with full jitter, for failures that come without a `Retry-After`. A
+/// `Retry-After` from the service is waited for as asked, up to the client's
+/// [`ClientBuilder::max_retry_after`](crate::ClientBuilder::max_retry_after).
 ///
 /// ```
 /// use std::time::Duration;
@@ -23,8 +26,6 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// No backoff is longer than this.
     pub max_delay: Duration,
-    /// A `Retry-After` longer than this is cut down to it.
-    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -33,7 +34,6 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
         }
     }
 }
@@ -51,11 +51,8 @@ impl RetryPolicy {
         }
     }
 
-    /// How long to wait before attempt number `attempt + 1` (`attempt` counts from 1).
-    pub(crate) fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(asked) = retry_after {
-            return asked.min(self.max_retry_after);
-        }
+    /// How long to back off before attempt number `attempt + 1` (`attempt` counts from 1).
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1).min(16);
         let ceiling = self
             .base_delay
@@ -64,6 +61,42 @@ impl RetryPolicy {
         let millis = ceiling.as_millis() as u64;
         Duration::from_millis(rand::rng().random_range(0..=millis))
     }
+}
+
+/// What the client tells [`ClientBuilder::on_retry`](crate::ClientBuilder::on_retry) before it
+/// waits to send a request again.
+///
+/// ```
+/// let client = novita_video::NovitaClient::builder()
+///     .api_key("k")
+///     .on_retry(|notice: &novita_video::RetryNotice| {
+///         eprintln!("attempt {} got {:?}; next in {:?}", notice.attempt, notice.status, notice.wait)
+///     })
+///     .build()
+///     .unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryNotice {
+    /// The attempt that failed, counting from 1.
+    pub attempt: u32,
+    /// The status of its answer, when there was one (429, 503, ...).
+    pub status: Option<StatusCode>,
+    /// The `Retry-After` the service asked for, when it sent one.
+    pub retry_after: Option<Duration>,
+    /// How long the client waits before the next attempt.
+    pub wait: Duration,
+}
+
+/// A client's [`RetryNotice`] callback.
+pub(crate) type OnRetry = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
+
+/// How one kind of request is retried: its policy, the longest `Retry-After` waited for, and
+/// who is told before each wait.
+pub(crate) struct Retrying<'a> {
+    pub policy: &'a RetryPolicy,
+    pub max_retry_after: Duration,
+    pub on_retry: Option<&'a OnRetry>,
 }
 
 /// Whether a failed request may be sent again.
@@ -95,9 +128,10 @@ fn may_retry(error: &Error, kind: Idempotency) -> bool {
 }
 
 /// Runs `attempt` until it succeeds, the policy's attempts are used up, or its error may not be
-/// retried for this kind of request. Returns the last error as it came.
+/// retried for this kind of request. Returns the last error as it came, or
+/// [`Error::RetryAfterTooLong`] when the service asks for a longer wait than allowed.
 pub(crate) async fn with_retries<T, F, Fut>(
-    policy: &RetryPolicy,
+    retrying: &Retrying<'_>,
     kind: Idempotency,
     mut attempt: F,
 ) -> Result<T, Error>
@@ -111,10 +145,30 @@ where
             Ok(value) => return Ok(value),
             Err(error) => error,
         };
-        if made >= policy.max_attempts || !may_retry(&error, kind) {
+        if made >= retrying.policy.max_attempts || !may_retry(&error, kind) {
             return Err(error);
         }
-        tokio::time::sleep(policy.backoff(made, error.retry_after())).await;
+        let retry_after = error.retry_after();
+        let wait = match retry_after {
+            Some(asked) if asked > retrying.max_retry_after => {
+                return Err(Error::RetryAfterTooLong {
+                    retry_after: asked,
+                    limit: retrying.max_retry_after,
+                    source: Box::new(error),
+                })
+            }
+            Some(asked) => asked,
+            None => retrying.policy.backoff(made),
+        };
+        if let Some(on_retry) = retrying.on_retry {
+            on_retry(&RetryNotice {
+                attempt: made,
+                status: error.status(),
+                retry_after,
+                wait,
+            });
+        }
+        tokio::time::sleep(wait).await;
         made += 1;
     }
 }
@@ -134,7 +188,7 @@ mod tests {
         for attempt in 1..20 {
             let ceiling =
                 (policy.base_delay * 2u32.pow((attempt - 1).min(16))).min(policy.max_delay);
-            let draws: Vec<Duration> = (0..200).map(|_| policy.backoff(attempt, None)).collect();
+            let draws: Vec<Duration> = (0..200).map(|_| policy.backoff(attempt)).collect();
             let largest = *draws.iter().max().unwrap();
             assert!(
                 largest <= ceiling,
@@ -151,17 +205,12 @@ mod tests {
         assert_eq!(previous_ceiling, policy.max_delay, "the cap is reached");
     }
 
-    #[test]
-    fn retry_after_wins_and_is_capped() {
-        let policy = RetryPolicy::default();
-        assert_eq!(
-            policy.backoff(1, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
-        assert_eq!(
-            policy.backoff(1, Some(Duration::from_secs(3600))),
-            policy.max_retry_after
-        );
+    fn retrying(policy: &RetryPolicy) -> Retrying<'_> {
+        Retrying {
+            policy,
+            max_retry_after: Duration::from_millis(2),
+            on_retry: None,
+        }
     }
 
     /// A real refused connection's error, as a submission gets it.
@@ -192,11 +241,10 @@ mod tests {
             max_attempts: 3,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
-            max_retry_after: Duration::from_millis(2),
         };
         for (kind, expected) in [(Idempotency::Submit, 3), (Idempotency::Read, 3)] {
             let mut attempts = 0;
-            let error = with_retries(&policy, kind, || {
+            let error = with_retries(&retrying(&policy), kind, || {
                 attempts += 1;
                 let http = http.clone();
                 async move { Err::<(), _>(refused(&http, port).await) }
@@ -211,7 +259,7 @@ mod tests {
             ..policy
         };
         let mut attempts = 0;
-        let _ = with_retries(&never, Idempotency::Submit, || {
+        let _ = with_retries(&retrying(&never), Idempotency::Submit, || {
             attempts += 1;
             let http = http.clone();
             async move { Err::<(), _>(refused(&http, port).await) }

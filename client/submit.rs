@@ -86,9 +86,11 @@ impl NovitaClient {
         &self,
         request: &R,
     ) -> Result<String, Error> {
-        let sent = with_retries(&self.submit_retry, Idempotency::Submit, || {
-            observe(request.send_raw(&self.api))
-        })
+        let sent = with_retries(
+            &self.retrying(&self.submit_retry),
+            Idempotency::Submit,
+            || observe(request.send_raw(&self.api)),
+        )
         .await;
         match sent {
             Ok(accepted) if accepted.task_id.trim().is_empty() => Err(Error::EmptyTaskId {
@@ -99,10 +101,54 @@ impl NovitaClient {
         }
     }
 
-    /// A submission's error as it bears on billing: see [`NovitaClient::sending_failed`].
+    /// A submission's error as it bears on billing: see [`NovitaClient::sending_failed`]. A
+    /// redirect, or a 2xx answer that cannot be read, may come from a task that was created.
     fn submission_error(&self, error: Error, operation: &'static str) -> Error {
+        let unreadable =
+            |status, problem: String, body_start: String| Error::SubmissionAnswerUnreadable {
+                operation,
+                status,
+                problem,
+                task_id: salvaged_task_id(&body_start),
+                body_start,
+            };
         match error {
             Error::Transport { source, .. } => self.sending_failed(source, operation),
+            Error::Redirected {
+                status, location, ..
+            } => Error::Redirected {
+                status,
+                location,
+                operation: Some(operation),
+                task_id: None,
+            },
+            Error::Decode {
+                status: Some(status),
+                body_start,
+                source,
+                ..
+            } if status.is_success() => unreadable(
+                status,
+                format!("not the documented JSON: {source}"),
+                body_start,
+            ),
+            Error::UnexpectedBody {
+                status, body_start, ..
+            } if status.is_success() => unreadable(
+                status,
+                "a status the spec does not give for a submission".into(),
+                body_start,
+            ),
+            Error::AnswerTooLarge {
+                status,
+                limit,
+                body_start,
+                ..
+            } if status.is_success() => unreadable(
+                status,
+                format!("larger than the limit of {limit} bytes, max_answer_bytes"),
+                body_start,
+            ),
             error => self.name_timeout(error, operation),
         }
     }
@@ -150,4 +196,22 @@ impl NovitaClient {
         }
         Ok(accepted.task_id)
     }
+}
+
+/// The `task_id` that the first bytes of an answer that did not decode still name, when they
+/// hold `"task_id": "<id>"` (or a number): what a caller can look for before submitting again.
+fn salvaged_task_id(body_start: &str) -> Option<String> {
+    const KEY: &str = "\"task_id\"";
+    let after_key = &body_start[body_start.find(KEY)? + KEY.len()..];
+    let value = after_key.trim_start().strip_prefix(':')?;
+    let id = match serde_json::Deserializer::from_str(value)
+        .into_iter::<serde_json::Value>()
+        .next()?
+        .ok()?
+    {
+        serde_json::Value::String(id) => id,
+        serde_json::Value::Number(id) => id.to_string(),
+        _ => return None,
+    };
+    (!id.trim().is_empty()).then_some(id)
 }

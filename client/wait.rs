@@ -10,7 +10,7 @@ use crate::{
     generated::types::TaskResultResponse,
     observe::observe,
     retry::{with_retries, Idempotency},
-    NovitaClient, TaskStatus,
+    LooseNumber, NovitaClient, TaskStatus,
 };
 use pacing::{next_delay, Observation, Pacing};
 
@@ -126,12 +126,13 @@ impl NovitaClient {
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
     /// let result = client.task_result("a-task-id").await?;
     /// if let Some(task) = result.task {
-    ///     println!("{:?} {:?}%", task.status, task.progress_percent);
+    ///     let percent = task.progress_percent.as_ref().and_then(|p| p.as_f64());
+    ///     println!("{:?} {percent:?}%", task.status);
     /// }
     /// # Ok(()) }
     /// ```
     pub async fn task_result(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
-        with_retries(&self.poll_retry, Idempotency::Read, || {
+        with_retries(&self.retrying(&self.poll_retry), Idempotency::Read, || {
             self.task_result_once(task_id)
         })
         .await
@@ -209,17 +210,20 @@ impl NovitaClient {
             polls += 1;
             let task = result.task.clone().unwrap_or_default();
             last_status = task.status.clone();
+            // A progress or an eta of the wrong type (`"soon"`) is not known.
+            let eta = task.eta.as_ref().and_then(LooseNumber::as_f64);
+            let progress_percent = task.progress_percent.as_ref().and_then(LooseNumber::as_f64);
             let now = Observation {
-                eta_seconds: task.eta,
-                progress_percent: task.progress_percent,
+                eta_seconds: eta,
+                progress_percent,
                 elapsed: started.elapsed(),
             };
             if let Some(callback) = options.on_progress.as_mut() {
                 callback(&WaitProgress {
                     task_id: task_id.to_string(),
                     status: task.status.clone(),
-                    progress_percent: task.progress_percent,
-                    eta: task.eta.and_then(bounded_eta),
+                    progress_percent,
+                    eta: eta.and_then(bounded_eta),
                     elapsed: now.elapsed,
                     polls,
                 });

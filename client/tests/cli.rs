@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{
     cli::{novita, novita_at},
-    drip_server, mp4_bytes, ok_head,
+    drip_server, mp4_bytes, ok_head, rate_limited,
 };
 use serde_json::{json, Value};
 use wiremock::{
@@ -116,8 +116,67 @@ async fn api_errors_exit_3_and_failed_tasks_exit_4() {
     let run = novita(&server, &["--json", "wait", "t-42"]).await;
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("ILLEGAL_PROMPT"));
-    let first: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(first["task"]["status"], "TASK_STATUS_FAILED");
+    // One document: the error, with the failed task's result (there were two, result first).
+    let document = one_json_document(&run.stdout);
+    assert_eq!(document["exit_code"], 4);
+    assert_eq!(document["task_id"], "t-42");
+    assert!(
+        document["error"]
+            .as_str()
+            .unwrap()
+            .contains("ILLEGAL_PROMPT"),
+        "{document}"
+    );
+    assert_eq!(document["result"]["task"]["status"], "TASK_STATUS_FAILED");
+}
+
+/// Stdout as exactly one JSON document (serde_json refuses anything after the first).
+fn one_json_document(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}): {stdout}"))
+}
+
+#[tokio::test]
+async fn json_gives_one_document_for_every_outcome_command_line_errors_included() {
+    // A command line clap refused printed no JSON at all.
+    let server = MockServer::start().await;
+    accepts_submissions(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"prompt\": ").unwrap();
+    let broken = broken.to_str().unwrap();
+    let cases: [(&[&str], i32, &str); 6] = [
+        (
+            &["--json", "submit", "wan-t2v", "--steps", "many"],
+            2,
+            "--steps",
+        ),
+        (&["--json", "no-such-command"], 2, "no-such-command"),
+        (&["--json", "submit"], 2, "requires a subcommand"),
+        (&["result", "--json"], 2, "not provided: <TASK_ID>"),
+        (
+            &["--json", "submit", "wan2.7-t2v", "--body", broken],
+            2,
+            "not JSON",
+        ),
+        (
+            &["--json", "t2v", "--prompt", "a fox", "--duration", "99"],
+            2,
+            "duration",
+        ),
+    ];
+    for (args, code, named) in cases {
+        let run = novita(&server, args).await;
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        let document = one_json_document(&run.stdout);
+        assert_eq!(document["exit_code"], code, "{args:?}");
+        let error = document["error"].as_str().unwrap_or_default();
+        assert!(error.contains(named), "{args:?}: {named} in {document}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // Help is still help.
+    let run = novita(&server, &["--json", "--help"]).await;
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Usage"), "{}", run.stdout);
 }
 
 /// A server whose task `t-42` has succeeded with `video` at `/v.mp4`.
@@ -573,7 +632,7 @@ async fn a_misspelled_body_field_is_refused_with_the_field_it_was_meant_to_be() 
         ),
         (
             r#"{"prompt":"fox","colour":"red"}"#,
-            "`colour` is not a field of wan2.7-t2v; nothing was sent",
+            "refused before sending: `colour` is not a field of wan2.7-t2v",
         ),
     ] {
         std::fs::write(&body, text).unwrap();
@@ -650,4 +709,33 @@ async fn out_dash_writes_the_video_itself_to_stdout_and_nothing_else() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(output.stdout, mp4_bytes(5000));
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_told_on_one_line_and_past_max_retry_after_ends_the_command() {
+    // A 429 with `Retry-After: 99999` was waited for (cut to a minute) without a word.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(rate_limited("0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(rate_limited("99999"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let run = novita(&server, &["--max-retry-after", "600", "result", "t-42"]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "novita: Novita asked to retry after 0 s; waiting 0 s",
+            "novita: Novita asked to retry after 99999s, longer than the 600s the client waits (max_retry_after), so it gave up: Novita answered HTTP 429: RATE_LIMIT_EXCEEDED: slow down (task t-42)",
+        ],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }

@@ -38,7 +38,7 @@ fn wan_example_reads_as_documented() {
     let result = decode(wan.clone());
     let task = result.task.unwrap();
     assert_eq!(task.status, Some(TaskStatus::Succeed));
-    assert_eq!(task.progress_percent, Some(100.0));
+    assert_eq!(task.progress_percent.unwrap().as_f64(), Some(100.0));
     assert!(result.extra.is_none());
     assert!(result.audios.is_empty());
     let video = &result.videos[0];

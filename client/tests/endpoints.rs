@@ -5,20 +5,16 @@
 
 mod common;
 
-use common::cli::{novita, novita_at, novita_with, Run, CLI_KEY};
+use common::{
+    cli::{novita, novita_at, novita_with, Run, CLI_KEY},
+    novita_error,
+};
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
 use wiremock::{
     matchers::{method, path},
     Mock, MockServer, ResponseTemplate,
 };
-
-/// Novita's error body.
-fn novita_error(status: u16, reason: &str, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(
-        json!({"code": status, "reason": reason, "message": message, "metadata": {}}),
-    )
-}
 
 /// A server that answers every submission 400 `INVALID_REQUEST_BODY`, as Novita does to `{}`,
 /// after the answers mounted for particular paths.

@@ -7,19 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client_for, fast_retry, task_body, KEY};
+use common::{client_for, fast_retry, noting_client, novita_error, rate_limited, task_body, KEY};
 use novita_video::{types::WanT2vRequest, Error, NovitaClient};
 use serde_json::json;
 use wiremock::{
     matchers::{method, path, query_param},
     Mock, MockServer, ResponseTemplate,
 };
-
-fn novita_error(status: u16, reason: &str, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({
-        "code": status, "reason": reason, "message": message, "metadata": {"field": "prompt"}
-    }))
-}
 
 fn request() -> WanT2vRequest {
     WanT2vRequest::builder().prompt("a fox").try_into().unwrap()
@@ -36,9 +30,27 @@ async fn result_error(template: ResponseTemplate) -> Error {
     client_for(&server).task_result("t-9").await.unwrap_err()
 }
 
+/// The error of a submission to a server that answers it with `template`, once: it is
+/// checked that nothing was sent again. The server is returned for more checks.
+async fn submit_error(template: ResponseTemplate) -> (Error, MockServer) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client_for(&server).submit(&request()).await.unwrap_err();
+    server.verify().await;
+    (error, server)
+}
+
 #[tokio::test]
 async fn novita_error_bodies_map_to_api_errors_with_the_task_id() {
-    let error = result_error(novita_error(404, "TASK_NOT_FOUND", "task not found")).await;
+    let error = result_error(ResponseTemplate::new(404).set_body_json(json!({
+        "code": 404, "reason": "TASK_NOT_FOUND", "message": "task not found",
+        "metadata": {"field": "prompt"}
+    })))
+    .await;
     let Error::Api(api) = &error else {
         panic!("{error:?}")
     };
@@ -64,13 +76,7 @@ async fn submission_errors_keep_status_reason_and_message() {
         (404, "API_NOT_FOUND"),
         (500, "CREATE_TASK_FAILED"),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(novita_error(status, reason, "detail"))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let error = client_for(&server).submit(&request()).await.unwrap_err();
+        let (error, _) = submit_error(novita_error(status, reason, "detail")).await;
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{error}");
         assert_eq!(error.reason(), Some(reason));
     }
@@ -79,13 +85,7 @@ async fn submission_errors_keep_status_reason_and_message() {
 #[tokio::test]
 async fn html_from_a_proxy_keeps_its_status() {
     let page = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>";
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_raw(page, "text/html"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let error = client_for(&server).submit(&request()).await.unwrap_err();
+    let (error, _) = submit_error(ResponseTemplate::new(503).set_body_raw(page, "text/html")).await;
     match &error {
         Error::UnexpectedBody {
             status, body_start, ..
@@ -120,12 +120,10 @@ async fn a_success_status_with_a_broken_body_is_a_decode_error() {
 }
 
 #[tokio::test]
-async fn result_reads_retry_429_and_5xx_then_succeed() {
+async fn result_reads_retry_429_and_5xx_then_succeed_and_tell_each_wait() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(
-            novita_error(429, "RATE_LIMIT_EXCEEDED", "slow down").insert_header("retry-after", "0"),
-        )
+        .respond_with(rate_limited("0"))
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
@@ -145,8 +143,25 @@ async fn result_reads_retry_429_and_5xx_then_succeed() {
         .expect(1)
         .mount(&server)
         .await;
-    let result = client_for(&server).task_result("t-1").await.unwrap();
-    assert_eq!(result.task.unwrap().progress_percent, Some(10.0));
+    let (client, notices) = noting_client(&server, novita_video::DEFAULT_MAX_RETRY_AFTER);
+    let result = client.task_result("t-1").await.unwrap();
+    let progress = result.task.unwrap().progress_percent.unwrap();
+    assert_eq!(progress.as_f64(), Some(10.0));
+    // Each wait is told first: the 429's `Retry-After` as asked, then the policy's backoffs.
+    let notices = notices.lock().unwrap();
+    let told: Vec<_> = notices
+        .iter()
+        .map(|n| (n.attempt, n.status.map(|s| s.as_u16()), n.retry_after))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            (1, Some(429), Some(Duration::ZERO)),
+            (2, Some(503), None),
+            (3, Some(503), None)
+        ]
+    );
+    assert_eq!(notices[0].wait, Duration::ZERO, "waited as asked");
 }
 
 #[tokio::test]
@@ -199,13 +214,7 @@ async fn submission_is_never_retried_after_5xx() {
         ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html"),
         ResponseTemplate::new(503).set_body_raw("<html>busy</html>", "text/html"),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(template)
-            .expect(1)
-            .mount(&server)
-            .await;
-        client_for(&server).submit(&request()).await.unwrap_err();
+        submit_error(template).await;
     }
 }
 
@@ -296,19 +305,13 @@ async fn novitas_error_body_is_read_on_statuses_the_spec_does_not_list() {
         (502, "BAD_GATEWAY"),
         (503, "SERVICE_UNAVAILABLE"),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(novita_error(status, reason, "said Novita"))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let error = client_for(&server).submit(&request()).await.unwrap_err();
+        // Never retried (`submit_error` checks): a submission that answered an error created
+        // no second task.
+        let (error, _) = submit_error(novita_error(status, reason, "said Novita")).await;
         assert!(matches!(error, Error::Api(_)), "{status}: {error:?}");
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(error.reason(), Some(reason));
         assert!(error.to_string().contains("said Novita"), "{error}");
-        // Never retried: a submission that answered an error created no second task.
-        server.verify().await;
     }
     // A body that is not Novita's stays an unexpected body.
     let error =
@@ -345,4 +348,99 @@ async fn an_unchecked_submission_without_an_answer_also_says_a_task_may_exist() 
         ),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn a_redirected_submission_is_refused_never_followed_and_may_have_made_a_task() {
+    // 301, 302 and 303 turned the POST into a GET on the other origin and took its answer as
+    // the new task's; 307 and 308 sent the body there again.
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "elsewhere"})))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    for status in [301, 302, 303, 307, 308] {
+        let location = format!("{}/v3/async/wan-t2v?signature=secret", elsewhere.uri());
+        let (error, server) = submit_error(
+            ResponseTemplate::new(status).insert_header("location", location.as_str()),
+        )
+        .await;
+        match &error {
+            Error::Redirected {
+                status: got,
+                location,
+                operation,
+                ..
+            } => {
+                assert_eq!(got.as_u16(), status);
+                assert_eq!(
+                    location.as_deref(),
+                    Some(format!("{}/v3/async/wan-t2v?…", elsewhere.uri()).as_str())
+                );
+                assert_eq!(*operation, Some("submit_wan_t2v"));
+            }
+            other => panic!("{status}: expected Redirected, got {other:?}"),
+        }
+        let text = error.to_string();
+        assert!(
+            text.contains("may or may not have created a task"),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
+        let received = server.received_requests().await.unwrap();
+        assert!(
+            received.iter().all(|r| r.method.as_str() == "POST"),
+            "{status}: no GET"
+        );
+    }
+    elsewhere.verify().await;
+}
+
+#[tokio::test]
+async fn a_redirected_task_result_is_an_error_naming_the_task() {
+    let error = result_error(
+        ResponseTemplate::new(302).insert_header("location", "https://elsewhere.test/x"),
+    )
+    .await;
+    assert!(
+        matches!(&error, Error::Redirected { operation: None, location: Some(l), .. } if l == "https://elsewhere.test/x"),
+        "{error:?}"
+    );
+    assert_eq!(error.task_id(), Some("t-9"));
+    assert!(!error.to_string().contains("created a task"), "{error}");
+}
+
+#[tokio::test]
+async fn a_submission_answer_that_does_not_decode_says_a_task_may_exist_with_any_id_it_names() {
+    // A 200 with junk was a decode error that said nothing of the task it may have created.
+    for (body, salvaged) in [
+        (r#"{"task_id": 12345}"#, Some("12345")),
+        (r#"{"task_id": "t-7", "extra": {"#, Some("t-7")),
+        (r#"{"id": "t-8"}"#, None),
+        ("<html>welcome</html>", None),
+        (r#"{"task_id": ""}x"#, None),
+    ] {
+        let (error, _) =
+            submit_error(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
+        assert!(
+            matches!(&error, Error::SubmissionAnswerUnreadable { status, operation: "submit_wan_t2v", .. } if status.as_u16() == 200),
+            "{body}: {error:?}"
+        );
+        assert_eq!(error.task_id(), salvaged, "{body}");
+        let text = error.to_string();
+        assert!(text.contains("a task may exist"), "{body}: {text}");
+        match salvaged {
+            Some(id) => assert!(text.contains(&format!("it names task_id {id}")), "{text}"),
+            None => assert!(text.contains("no task id could be read"), "{text}"),
+        }
+    }
+    // A 2xx the spec does not give, such as 202 with the documented body, may be a task too.
+    let (error, _) =
+        submit_error(ResponseTemplate::new(202).set_body_json(json!({"task_id": "t-9"}))).await;
+    assert!(
+        matches!(&error, Error::SubmissionAnswerUnreadable { status, .. } if status.as_u16() == 202),
+        "{error:?}"
+    );
+    assert_eq!(error.task_id(), Some("t-9"));
 }

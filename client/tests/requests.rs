@@ -357,3 +357,54 @@ async fn probe_sends_a_refused_body_as_it_is_once_and_keeps_any_answer() {
         refused
     );
 }
+
+#[tokio::test]
+async fn a_json_body_with_a_misspelled_field_is_refused_naming_the_field_it_was_meant_to_be() {
+    // `submit_value` turned `{"durration": 10}` into a typed request that drops it, and sent
+    // the rest: a paid task with the default duration.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-1"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = client_for(&server);
+    let t2v = novita_video::SubmitOperation::find("wan2.7-t2v").unwrap();
+    let refusal = |error: Error| match error {
+        Error::InvalidRequest { violations } => violations,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let violations = refusal(
+        client
+            .submit_value(t2v, json!({"prompt": "fox", "durration": 10}))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].field, "durration");
+    assert_eq!(
+        violations[0].rule,
+        "is not a field of wan2.7-t2v (did you mean `duration`?)"
+    );
+    let nested = refusal(
+        NovitaClient::checked_value(
+            t2v,
+            json!({"prompt": "fox", "extra": {"webhok": {"url": "https://e.x/h"}}}),
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(
+        nested[0].to_string(),
+        "`extra.webhok` is not a field of wan2.7-t2v (did you mean `webhook`?)"
+    );
+    let far = refusal(
+        NovitaClient::checked_value(t2v, json!({"prompt": "fox", "colour": "red"})).unwrap_err(),
+    );
+    assert_eq!(far[0].to_string(), "`colour` is not a field of wan2.7-t2v");
+    // The spec's own rules say nothing of unknown members: `check_value` reads them as the
+    // spec does, as the mock and the contract proxy do.
+    assert!(NovitaClient::check_value(t2v, &json!({"prompt": "fox", "colour": "red"})).is_ok());
+    // Open objects (Kling's shots, whose members the page does not give) are not judged.
+    let kling = novita_video::SubmitOperation::find("kling-v3.0-pro-t2v").unwrap();
+    assert!(NovitaClient::checked_value(kling, json!({"multi_prompt": [{"anything": 1}]})).is_ok());
+}

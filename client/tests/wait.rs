@@ -273,3 +273,48 @@ async fn a_submit_answer_with_an_empty_task_id_is_an_error_and_nothing_is_polled
         assert_eq!(requests.len(), 3, "and no submission retried");
     }
 }
+
+#[tokio::test]
+async fn a_progress_or_an_eta_of_the_wrong_type_is_read_as_unknown() {
+    // `"progress_percent": "abc"` or `"eta": "soon"` failed the whole answer (a decode error),
+    // so `wait` gave up on a task that was running fine.
+    let server = MockServer::start().await;
+    let mut odd = task_body("TASK_STATUS_PROCESSING", 0.0, 0.0);
+    odd["task"]["progress_percent"] = "abc".into();
+    odd["task"]["eta"] = "soon".into();
+    let mut nested = task_body("TASK_STATUS_PROCESSING", 0.0, 0.0);
+    nested["task"]["progress_percent"] = serde_json::json!({"value": [1, 2]});
+    nested["task"]["eta"] = serde_json::json!(null);
+    let mut as_text = task_body("TASK_STATUS_PROCESSING", 0.0, 0.0);
+    as_text["task"]["progress_percent"] = "42.5".into();
+    as_text["task"]["eta"] = " 3 ".into();
+    let mut done = task_body("TASK_STATUS_SUCCEED", 100.0, 0.0);
+    done["task"]["eta"] = true.into();
+    script(
+        &server,
+        &[(odd.clone(), 1), (nested, 1), (as_text, 1), (done, 1)],
+    )
+    .await;
+    let (seen, callback) = recorder();
+    let client = client_for(&server);
+    client
+        .wait("t-1", quick().on_progress(callback))
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let read: Vec<_> = seen.iter().map(|p| (p.progress_percent, p.eta)).collect();
+    assert_eq!(
+        read,
+        [
+            (None, None),
+            (None, None),
+            (Some(42.5), Some(Duration::from_secs(3))),
+            (Some(100.0), None)
+        ]
+    );
+    // The answer keeps what came, so that it prints back as the service sent it.
+    let result: novita_video::types::TaskResultResponse = serde_json::from_value(odd).unwrap();
+    let task = result.task.unwrap();
+    assert_eq!(serde_json::to_value(&task).unwrap()["eta"], "soon");
+    assert_eq!(task.progress_percent.unwrap().as_f64(), None);
+}

@@ -507,7 +507,7 @@ scenario!(error_reasons, control_api: true, |h| {
     let mut errors = serde_json::Map::new();
 
     // No key at all: only the raw generated client can send that.
-    let keyless = novita_video::generated::Client::new(&h.base_url);
+    let keyless = novita_video::generated::Client::new(&h.base_url, novita_video::AnswerLimits::default());
     match keyless.get_task_result().task_id("no-such-task").send().await {
         Err(novita_video::generated::Error::ErrorResponse(value)) => {
             errors.insert("missing_api_key".into(), json!({"status": value.status().as_u16(), "reason": value.into_inner().reason}));

@@ -32,9 +32,13 @@ pub struct Global {
     /// Base URL: the real service by default, or the mock (http://127.0.0.1:8080).
     #[arg(long, env = "NOVITA_BASE_URL", global = true)]
     pub base_url: Option<String>,
-    /// Print machine-readable JSON on stdout instead of text.
+    /// Print one machine-readable JSON document on stdout instead of text, also on failure.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Wait for a Retry-After of at most this many seconds before a retry; give up on a
+    /// longer one.
+    #[arg(long, value_name = "SECONDS", global = true, default_value_t = 60)]
+    pub max_retry_after: u64,
 }
 
 /// What to do once the task is submitted.

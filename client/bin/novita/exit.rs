@@ -1,7 +1,8 @@
 //! Exit codes, and the failure that carries one.
 //!
 //! 0 success; 2 bad command line or a request that breaks a documented rule (nothing sent);
-//! 3 Novita answered with an error; 4 the task failed; 5 gave up waiting (for the task, or
+//! 3 Novita answered with an error (also when it asked for a longer `Retry-After` than
+//! `--max-retry-after`); 4 the task failed; 5 gave up waiting (for the task, or
 //! for an answer: `--timeout`); 6 network or unexpected answer; 7 the download (an error
 //! status, an answer that is not a video) or a local file failed; 8 `novita endpoints --probe`
 //! found an operation that did not answer as its documented status predicts (or could not
@@ -21,8 +22,13 @@ pub const PROBE_MISMATCH: u8 = 8;
 pub struct Failure {
     pub code: u8,
     pub message: String,
-    /// The command's JSON document is on stdout already (with `--json`): no second one.
+    /// Stdout holds the command's output already (with `--json`, the listing of `endpoints`;
+    /// the video of `--out -`): no error document follows it.
     pub json_printed: bool,
+    /// The task the failure is about, when known.
+    pub task_id: Option<String>,
+    /// The failed task's result, which the error document carries.
+    pub result: Option<serde_json::Value>,
 }
 
 impl Failure {
@@ -32,6 +38,8 @@ impl Failure {
             code: USAGE,
             message: message.into(),
             json_printed: false,
+            task_id: None,
+            result: None,
         }
     }
 
@@ -41,6 +49,8 @@ impl Failure {
             code: LOCAL_FILE,
             message: message.into(),
             json_printed: false,
+            task_id: None,
+            result: None,
         }
     }
 
@@ -50,6 +60,8 @@ impl Failure {
             code: NETWORK,
             message: message.into(),
             json_printed: false,
+            task_id: None,
+            result: None,
         }
     }
 
@@ -60,29 +72,57 @@ impl Failure {
             code: PROBE_MISMATCH,
             message: message.into(),
             json_printed,
+            task_id: None,
+            result: None,
         }
+    }
+}
+
+impl Failure {
+    /// The one JSON document `--json` prints on stdout for this failure.
+    pub fn json(&self) -> serde_json::Value {
+        let mut document = serde_json::json!({"error": self.message, "exit_code": self.code});
+        if let Some(task_id) = &self.task_id {
+            document["task_id"] = task_id.as_str().into();
+        }
+        if let Some(result) = &self.result {
+            document["result"] = result.clone();
+        }
+        document
+    }
+}
+
+/// The exit code of an error.
+fn code(error: &Error) -> u8 {
+    match error {
+        Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
+        Error::Api(_) => API,
+        Error::TaskFailed { .. } => TASK_FAILED,
+        Error::WaitTimeout { .. } | Error::Timeout { .. } | Error::NotFinished { .. } => {
+            WAIT_TIMEOUT
+        }
+        Error::Download { .. }
+        | Error::NotAVideo { .. }
+        | Error::Io { .. }
+        | Error::NoVideo { .. } => LOCAL_FILE,
+        // The client gave up on the answer that asked for the long wait: that answer's code.
+        Error::RetryAfterTooLong { source, .. } => code(source),
+        _ => NETWORK,
     }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let code = match &error {
-            Error::InvalidRequest { .. } | Error::Config(_) => USAGE,
-            Error::Api(_) => API,
-            Error::TaskFailed { .. } => TASK_FAILED,
-            Error::WaitTimeout { .. } | Error::Timeout { .. } | Error::NotFinished { .. } => {
-                WAIT_TIMEOUT
-            }
-            Error::Download { .. }
-            | Error::NotAVideo { .. }
-            | Error::Io { .. }
-            | Error::NoVideo { .. } => LOCAL_FILE,
-            _ => NETWORK,
+        let result = match &error {
+            Error::TaskFailed { result, .. } => serde_json::to_value(result).ok(),
+            _ => None,
         };
         Failure {
-            code,
+            code: code(&error),
             message: error.to_string(),
             json_printed: false,
+            task_id: error.task_id().map(str::to_string),
+            result,
         }
     }
 }

@@ -295,64 +295,6 @@ pub fn set(body: &mut Map<String, Value>, path: &str, value: Value) {
     }
 }
 
-/// The members of `body` that `schema` does not name, each with the closest name it does
-/// (`durration` -> `duration`), as dotted paths. Objects whose schema lists no members (open
-/// objects) are not judged.
-pub fn unknown_fields(schema: &Value, body: &Map<String, Value>) -> Vec<(String, Option<String>)> {
-    let mut found = Vec::new();
-    unknown_members(schema, body, "", &mut found);
-    found
-}
-
-fn unknown_members(
-    schema: &Value,
-    members: &Map<String, Value>,
-    prefix: &str,
-    found: &mut Vec<(String, Option<String>)>,
-) {
-    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-        return;
-    };
-    for (name, value) in members {
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}.{name}")
-        };
-        match properties.get(name) {
-            Some(property) => unknown_in(property, value, &path, found),
-            None => {
-                let closest = properties
-                    .keys()
-                    .map(|known| (strsim::damerau_levenshtein(name, known), known))
-                    .filter(|(distance, _)| *distance <= 2)
-                    .min()
-                    .map(|(_, known)| known.clone());
-                found.push((path, closest));
-            }
-        }
-    }
-}
-
-fn unknown_in(
-    schema: &Value,
-    value: &Value,
-    path: &str,
-    found: &mut Vec<(String, Option<String>)>,
-) {
-    match value {
-        Value::Object(members) => unknown_members(schema, members, path, found),
-        Value::Array(items) => {
-            if let Some(item) = schema.get("items") {
-                for (index, value) in items.iter().enumerate() {
-                    unknown_in(item, value, &format!("{path}[{index}]"), found);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Whether the schema has a field at `path` (dotted).
 pub fn has_field(schema: &Value, path: &str) -> bool {
     let mut at = schema;

@@ -107,12 +107,8 @@ pub async fn wait(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    outcome.map_err(|error| {
-        if let (true, Error::TaskFailed { result, .. }) = (json, &error) {
-            out.result(result);
-        }
-        Failure::from(error)
-    })
+    // A failed task's result goes in the one error document of `--json`.
+    Ok(outcome?)
 }
 
 /// Prints the result, or downloads its video to `file` with a byte counter at a terminal.
@@ -139,15 +135,25 @@ pub async fn finish(
             bar.set_position(done);
         }
     };
-    // `--out -`: the video itself is the output, so nothing else goes to stdout.
+    // `--out -`: the video itself is the output, so nothing else goes to stdout, not even the
+    // error document of `--json`.
     if file.as_os_str() == "-" {
+        let stdout_is_the_video = |failure: Failure| Failure {
+            json_printed: true,
+            ..failure
+        };
         let mut stdout = tokio::io::stdout();
         client
             .download_video_into(result, &mut stdout, progress)
-            .await?;
+            .await
+            .map_err(|e| stdout_is_the_video(e.into()))?;
         tokio::io::AsyncWriteExt::flush(&mut stdout)
             .await
-            .map_err(|e| Failure::local_file(format!("writing the video to stdout: {e}")))?;
+            .map_err(|e| {
+                stdout_is_the_video(Failure::local_file(format!(
+                    "writing the video to stdout: {e}"
+                )))
+            })?;
         return Ok(());
     }
     // Ctrl-C drops the download, and with it its partial file: nothing is left behind.

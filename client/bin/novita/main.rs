@@ -30,19 +30,20 @@ use output::Output;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let json = wants_json(std::env::args_os().skip(1));
     let matches = Cli::command()
         .subcommand(submit_command::command())
         .subcommands(submit_command::shorthands())
-        .get_matches();
-    let json = matches.get_flag("json");
-    match run(&matches).await {
+        .try_get_matches();
+    let outcome = match matches {
+        Ok(matches) => run(&matches).await,
+        Err(error) => Err(command_line(error, json)),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if json && !failure.json_printed {
-                println!(
-                    "{}",
-                    serde_json::json!({"error": failure.message, "exit_code": failure.code})
-                );
+                println!("{}", failure.json());
             }
             eprintln!("novita: {}", printable::printable(&failure.message));
             ExitCode::from(failure.code)
@@ -50,9 +51,49 @@ async fn main() -> ExitCode {
     }
 }
 
-/// A client builder with the global flags.
+/// Whether `--json` is among the arguments, read before clap so that a command line clap
+/// refuses still gets its JSON document.
+fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// A command line clap refused, as a usage failure (exit 2). Help and version, and any refusal
+/// without `--json`, are printed by clap as it prints them, and the process ends there.
+fn command_line(error: clap::Error, json: bool) -> Failure {
+    use clap::error::ErrorKind;
+    if !json
+        || matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        )
+    {
+        error.exit();
+    }
+    // clap's message up to its usage lines, on one line.
+    let text = error.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    Failure::usage(message.join(" ").trim_start_matches("error: "))
+}
+
+/// A client builder with the global flags. Each `Retry-After` waited for is one line on
+/// stderr.
 fn builder(global: &Global) -> ClientBuilder {
-    let mut builder = NovitaClient::builder();
+    let mut builder = NovitaClient::builder()
+        .max_retry_after(Duration::from_secs(global.max_retry_after))
+        .on_retry(|notice| {
+            if let Some(asked) = notice.retry_after {
+                eprintln!(
+                    "novita: Novita asked to retry after {} s; waiting {} s",
+                    asked.as_secs_f64(),
+                    notice.wait.as_secs_f64()
+                );
+            }
+        });
     if let Some(key) = &global.api_key {
         builder = builder.api_key(key);
     }

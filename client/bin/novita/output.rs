@@ -29,7 +29,10 @@ impl Output {
             "{} {} {}%{}",
             task.task_id.unwrap_or_default(),
             task.status.map(|s| s.to_string()).unwrap_or_default(),
-            task.progress_percent.unwrap_or(0.0),
+            task.progress_percent
+                .as_ref()
+                .and_then(novita_video::LooseNumber::as_f64)
+                .unwrap_or(0.0),
             task.reason
                 .filter(|r| !r.is_empty())
                 .map(|r| format!(" ({r})"))

@@ -95,29 +95,8 @@ pub async fn run_operation(
         Some(file) => read_body(file)?,
         None => Map::new(),
     };
-    refuse_unknown_fields(operation, &body)?;
     fields::fill(&fields, matches, &mut body)?;
     send(client, out, operation, body, &follow).await
-}
-
-/// A field of `--body` the operation does not have is refused: the typed request would drop it,
-/// and a misspelled `durration` would create a paid task with the default duration.
-fn refuse_unknown_fields(
-    operation: &SubmitOperation,
-    body: &Map<String, Value>,
-) -> Result<(), Failure> {
-    let unknown = fields::unknown_fields(operation.request_schema(), body);
-    let Some((path, closest)) = unknown.first() else {
-        return Ok(());
-    };
-    let hint = closest
-        .as_ref()
-        .map(|name| format!(" (did you mean `{name}`?)"))
-        .unwrap_or_default();
-    Err(Failure::usage(format!(
-        "--body: `{path}` is not a field of {}{hint}; nothing was sent",
-        operation.command()
-    )))
 }
 
 fn read_body(file: &PathBuf) -> Result<Map<String, Value>, Failure> {

@@ -1,11 +1,14 @@
 //! Shared helpers of the client's integration tests.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use novita_video::{NovitaClient, RetryPolicy};
+use novita_video::{types::Wan27T2vRequest, NovitaClient, RetryNotice, RetryPolicy};
 use serde_json::Value;
-use wiremock::MockServer;
+use wiremock::{MockServer, ResponseTemplate};
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -18,7 +21,6 @@ pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
         max_attempts,
         base_delay: Duration::from_millis(2),
         max_delay: Duration::from_millis(10),
-        max_retry_after: Duration::from_millis(50),
     }
 }
 
@@ -72,37 +74,110 @@ pub fn mp4_bytes(len: usize) -> Vec<u8> {
     bytes
 }
 
+/// A loopback HTTP server that hands every connection it accepts to `answer`, each on its own
+/// task, and returns its base URL.
+pub async fn loopback<F, Fut>(answer: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(answer(socket));
+        }
+    });
+    url
+}
+
 /// A loopback HTTP server that answers every connection with `head` (status line and headers,
 /// sent at once), then `body` in pieces of `piece` bytes, one piece every `gap`. It stops
 /// writing when the client hangs up, at the end of the body, or after 30 s.
 pub async fn drip_server(head: String, body: Vec<u8>, piece: usize, gap: Duration) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let (head, body) = (head.clone(), body.clone());
-            tokio::spawn(async move {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-                let mut request = vec![0u8; 64 * 1024];
-                let _ = socket.read(&mut request).await;
-                if socket.write_all(head.as_bytes()).await.is_err() {
+    loopback(move |mut socket| {
+        let (head, body) = (head.clone(), body.clone());
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await;
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            for part in body.chunks(piece.max(1)) {
+                if tokio::time::Instant::now() > deadline
+                    || socket.write_all(part).await.is_err()
+                    || socket.flush().await.is_err()
+                {
                     return;
                 }
-                for part in body.chunks(piece.max(1)) {
-                    if tokio::time::Instant::now() > deadline
-                        || socket.write_all(part).await.is_err()
-                        || socket.flush().await.is_err()
-                    {
-                        return;
-                    }
-                    tokio::time::sleep(gap).await;
-                }
-                let _ = socket.shutdown().await;
-            });
+                tokio::time::sleep(gap).await;
+            }
+            let _ = socket.shutdown().await;
         }
-    });
-    url
+    })
+    .await
+}
+
+/// A loopback HTTP server that answers every request with `head`, then `start`, then `filler`
+/// bytes without end, until the client hangs up: a body that no client can read whole.
+pub async fn endless_server(head: String, start: Vec<u8>, filler: u8) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loopback(move |mut socket| {
+        let (head, start) = (head.clone(), start.clone());
+        async move {
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await;
+            if socket.write_all(head.as_bytes()).await.is_err()
+                || socket.write_all(&start).await.is_err()
+            {
+                return;
+            }
+            let filler = vec![filler; 64 * 1024];
+            while socket.write_all(&filler).await.is_ok() {}
+        }
+    })
+    .await
+}
+
+/// Novita's error body, with this status.
+pub fn novita_error(status: u16, reason: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(
+        serde_json::json!({"code": status, "reason": reason, "message": message, "metadata": {}}),
+    )
+}
+
+/// Novita's 429, with this `Retry-After`.
+pub fn rate_limited(retry_after: &str) -> ResponseTemplate {
+    novita_error(429, "RATE_LIMIT_EXCEEDED", "slow down").insert_header("retry-after", retry_after)
+}
+
+/// Notices a client gave before each wait for a retry.
+pub type Notices = Arc<Mutex<Vec<RetryNotice>>>;
+
+/// A client of `server`, retrying fast, that waits for a `Retry-After` of `max_retry_after` at
+/// most, and the notices it gives before each wait.
+pub fn noting_client(server: &MockServer, max_retry_after: Duration) -> (NovitaClient, Notices) {
+    let notices = Notices::default();
+    let seen = notices.clone();
+    let client = NovitaClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .poll_retry(fast_retry(4))
+        .max_retry_after(max_retry_after)
+        .on_retry(move |n: &RetryNotice| seen.lock().unwrap().push(n.clone()))
+        .build()
+        .expect("client builds");
+    (client, notices)
+}
+
+/// A Wan 2.7 text-to-video request with a prompt only.
+pub fn wan27_t2v() -> Wan27T2vRequest {
+    Wan27T2vRequest::builder()
+        .prompt("a fox")
+        .try_into()
+        .unwrap()
 }
 
 /// The head of a 200 answer with this content type and length.
