@@ -1,5 +1,5 @@
 //! A ready webhook receiver for axum (the `receiver` feature): it reads at most
-//! [`WEBHOOK_BODY_LIMIT`](crate::WEBHOOK_BODY_LIMIT) bytes, confirms the event by fetching its
+//! [`WEBHOOK_BODY_LIMIT`] bytes, confirms the event by fetching its
 //! task with the client's own key, drops what it has already handed on, and hands each
 //! confirmed final result to the application once, through a channel.
 //!
