@@ -10,7 +10,8 @@
 //! - retries that never create a second paid task ([`NovitaClient::submit`]), a `Retry-After`
 //!   waited for only up to [`ClientBuilder::max_retry_after`], and no redirect followed;
 //! - answers read within [`ClientBuilder::max_answer_bytes`], and none that makes it panic;
-//! - [`NovitaClient::wait`], which paces its polls by the task's `eta` and `progress_percent`;
+//! - [`NovitaClient::watch`], a stream of a task's progress paced by its `eta` and
+//!   `progress_percent`, and [`NovitaClient::wait`] on top of it;
 //! - streaming downloads, webhook parsing ([`parse_webhook`]) and trust: a webhook is confirmed
 //!   by fetching its task with the client's own key ([`NovitaClient::confirm_webhook`]), and,
 //!   with the `receiver` feature, an axum handler that does it all ([`receiver`]);
@@ -30,8 +31,10 @@ mod probe;
 pub mod receiver;
 mod retry;
 mod submit;
+mod task_result;
 mod validate;
 mod wait;
+mod watch;
 mod webhook;
 
 /// The client progenitor generated from `openapi/novita.yaml`.
@@ -57,7 +60,8 @@ pub use operations::{CheckedBody, SubmitOperation};
 pub use probe::{ProbeAnswer, PROBE_BODY_LIMIT};
 pub use retry::{RetryNotice, RetryPolicy};
 pub use submit::SubmitRequest;
-pub use wait::{WaitOptions, WaitProgress, MAX_ETA};
+pub use wait::WaitOptions;
+pub use watch::{TaskUpdate, WaitProgress, WatchOptions, MAX_ETA};
 pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};
 
 /// Compiles the Rust examples of README.md, so that they cannot drift from the API.

@@ -1,23 +1,18 @@
-//! Reading a task's result, and waiting until the task ends: the options, what each poll
-//! reports, the loop, and (in `pacing`) when it asks next.
+//! Waiting until a task ends: [`NovitaClient::watch`]'s polls, told to a callback, down to
+//! the task's outcome.
 
-mod pacing;
+use std::time::Duration;
 
-use std::time::{Duration, Instant};
+use futures_util::StreamExt;
 
 use crate::{
-    error::Error,
-    generated::types::TaskResultResponse,
-    observe::observe,
-    retry::{with_retries, Idempotency},
-    LooseNumber, NovitaClient, TaskStatus,
+    error::Error, generated::types::TaskResultResponse, NovitaClient, WaitProgress, WatchOptions,
 };
-use pacing::{next_delay, Observation, Pacing};
 
 /// Called by [`NovitaClient::wait`] after every poll.
 type ProgressCallback<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 
-/// How [`NovitaClient::wait`] paces itself and when it gives up.
+/// How [`NovitaClient::wait`] paces itself, when it gives up, and whom it tells of each poll.
 ///
 /// ```
 /// use std::time::Duration;
@@ -26,66 +21,34 @@ type ProgressCallback<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 ///     .timeout(Duration::from_secs(900))
 ///     .interval(Duration::from_millis(500), Duration::from_secs(15))
 ///     .on_progress(|p| println!("{:?}", p.progress_percent));
+/// assert_eq!(options.watch.timeout, Duration::from_secs(900));
 /// ```
+#[derive(Default)]
 pub struct WaitOptions<'a> {
-    /// Give up after this long (default 20 minutes). The task goes on at Novita.
-    pub timeout: Duration,
-    /// Never poll more often than this (default 250 ms).
-    pub min_interval: Duration,
-    /// Never sleep longer than this between polls (default 10 s).
-    pub max_interval: Duration,
+    /// The pacing and the deadline, as [`NovitaClient::watch`] takes them.
+    pub watch: WatchOptions,
     on_progress: Option<ProgressCallback<'a>>,
 }
 
-/// The longest `eta` a progress report gives: a longer one (Novita's answer can carry any
-/// number, `1e20` included) is reported as this much.
-pub const MAX_ETA: Duration = Duration::from_secs(366 * 86_400);
-
-/// `eta` seconds as a duration within [`MAX_ETA`]; `None` for a negative or not-a-number one.
-fn bounded_eta(seconds: f64) -> Option<Duration> {
-    if seconds.is_nan() || seconds < 0.0 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(seconds.min(MAX_ETA.as_secs_f64())))
-}
-
-impl Default for WaitOptions<'_> {
-    fn default() -> Self {
-        WaitOptions {
-            timeout: Duration::from_secs(20 * 60),
-            min_interval: Duration::from_millis(250),
-            max_interval: Duration::from_secs(10),
-            on_progress: None,
-        }
-    }
-}
-
 impl<'a> WaitOptions<'a> {
-    /// Sets the deadline.
+    /// Sets the deadline ([`WatchOptions::timeout`]).
     ///
     /// ```
     /// let options = novita_video::WaitOptions::default().timeout(std::time::Duration::from_secs(300));
-    /// assert_eq!(options.timeout.as_secs(), 300);
+    /// assert_eq!(options.watch.timeout.as_secs(), 300);
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.watch = self.watch.timeout(timeout);
         self
     }
 
-    /// Sets the bounds of the poll interval.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let options = novita_video::WaitOptions::default().interval(Duration::from_secs(1), Duration::from_secs(30));
-    /// assert_eq!(options.max_interval, Duration::from_secs(30));
-    /// ```
+    /// Sets the bounds of the poll interval ([`WatchOptions::interval`]).
     pub fn interval(mut self, min: Duration, max: Duration) -> Self {
-        self.min_interval = min;
-        self.max_interval = max;
+        self.watch = self.watch.interval(min, max);
         self
     }
 
-    /// Called after every poll with what it saw.
+    /// Called after every poll with what it saw, a poll that saw nothing new included.
     ///
     /// ```
     /// let options = novita_video::WaitOptions::default()
@@ -97,76 +60,10 @@ impl<'a> WaitOptions<'a> {
     }
 }
 
-/// What one poll of [`NovitaClient::wait`] saw.
-///
-/// ```
-/// use novita_video::{TaskStatus, WaitOptions, WaitProgress};
-/// let options = WaitOptions::default().on_progress(|p: &WaitProgress| {
-///     if p.status == Some(TaskStatus::Processing) {
-///         println!("{:?}% after {} polls", p.progress_percent, p.polls);
-///     }
-/// });
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct WaitProgress {
-    pub task_id: String,
-    pub status: Option<TaskStatus>,
-    pub progress_percent: Option<f64>,
-    /// Novita's estimate of the time left.
-    pub eta: Option<Duration>,
-    pub elapsed: Duration,
-    /// Polls made so far, this one included.
-    pub polls: u32,
-}
-
 impl NovitaClient {
-    /// The task's current result, retrying transport errors, 429 and 5xx.
-    ///
-    /// ```,no_run
-    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
-    /// let result = client.task_result("a-task-id").await?;
-    /// if let Some(task) = result.task {
-    ///     let percent = task.progress_percent.as_ref().and_then(|p| p.as_f64());
-    ///     println!("{:?} {percent:?}%", task.status);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn task_result(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
-        with_retries(&self.retrying(&self.poll_retry), Idempotency::Read, || {
-            self.task_result_once(task_id)
-        })
-        .await
-    }
-
-    /// One task-result request, without retries. A request that runs past the client's
-    /// timeout is [`Error::Timeout`].
-    ///
-    /// ```,no_run
-    /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
-    /// let result = client.task_result_once("a-task-id").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn task_result_once(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
-        let result = observe(self.api.get_task_result().task_id(task_id).send())
-            .await
-            .map_err(|e| {
-                self.name_timeout(e, "the task-result request")
-                    .with_task_id(task_id)
-            })?;
-        // An answer about another task (a cache or a proxy mixing answers up) is not this one's.
-        let answered = result.task.as_ref().and_then(|t| t.task_id.as_deref());
-        match answered {
-            Some(answered) if answered != task_id => Err(Error::WrongTask {
-                asked: task_id.to_string(),
-                answered: answered.to_string(),
-            }),
-            _ => Ok(result),
-        }
-    }
-
     /// Polls until the task ends and returns its result. A failed or canceled task is
     /// [`Error::TaskFailed`]; the deadline is [`Error::WaitTimeout`]. Dropping the future stops
-    /// the polling.
+    /// the polling. [`NovitaClient::watch`] gives the same polls as a stream.
     ///
     /// ```,no_run
     /// # async fn run(client: novita_video::NovitaClient) -> Result<(), novita_video::Error> {
@@ -185,68 +82,22 @@ impl NovitaClient {
         task_id: &str,
         mut options: WaitOptions<'_>,
     ) -> Result<TaskResultResponse, Error> {
-        let started = Instant::now();
-        let pacing = Pacing {
-            min_interval: options.min_interval,
-            max_interval: options.max_interval,
-        };
-        let mut previous: Option<Observation> = None;
+        let mut polls = std::pin::pin!(self.polls(task_id, options.watch));
         let mut last_status = None;
-        let mut polls = 0;
-        loop {
-            let timed_out = |last_status: &Option<TaskStatus>| Error::WaitTimeout {
-                task_id: task_id.to_string(),
-                waited: started.elapsed(),
-                last_status: last_status.clone(),
-            };
-            let left = options.timeout.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                return Err(timed_out(&last_status));
-            }
-            let result = match tokio::time::timeout(left, self.task_result(task_id)).await {
-                Ok(result) => result?,
-                Err(_) => return Err(timed_out(&last_status)),
-            };
-            polls += 1;
-            let task = result.task.clone().unwrap_or_default();
-            last_status = task.status.clone();
-            // A progress or an eta of the wrong type (`"soon"`) is not known.
-            let eta = task.eta.as_ref().and_then(LooseNumber::as_f64);
-            let progress_percent = task.progress_percent.as_ref().and_then(LooseNumber::as_f64);
-            let now = Observation {
-                eta_seconds: eta,
-                progress_percent,
-                elapsed: started.elapsed(),
-            };
+        while let Some(update) = polls.next().await {
+            let update = update?;
             if let Some(callback) = options.on_progress.as_mut() {
-                callback(&WaitProgress {
-                    task_id: task_id.to_string(),
-                    status: task.status.clone(),
-                    progress_percent,
-                    eta: eta.and_then(bounded_eta),
-                    elapsed: now.elapsed,
-                    polls,
-                });
+                callback(&update.progress);
             }
-            match task.status {
-                Some(TaskStatus::Succeed) => return Ok(result),
-                Some(status) if status.is_terminal() => {
-                    return Err(Error::TaskFailed {
-                        task_id: task_id.to_string(),
-                        status,
-                        reason: task.reason.unwrap_or_default(),
-                        result: Box::new(result),
-                    })
-                }
-                _ => {}
+            if update.is_terminal() {
+                return update.into_result();
             }
-            let delay = next_delay(previous.as_ref(), &now, &pacing);
-            previous = Some(now);
-            let left = options.timeout.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                return Err(timed_out(&last_status));
-            }
-            tokio::time::sleep(delay.min(left)).await;
+            last_status = update.progress.status;
         }
+        // The polls end with an ended task or an error, both returned above.
+        Err(Error::NotFinished {
+            task_id: task_id.to_string(),
+            status: last_status,
+        })
     }
 }

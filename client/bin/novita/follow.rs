@@ -3,8 +3,9 @@
 
 use std::{path::Path, time::Duration};
 
+use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use novita_video::{types::TaskResultResponse, Error, NovitaClient, WaitOptions, WaitProgress};
+use novita_video::{types::TaskResultResponse, Error, NovitaClient, WaitProgress, WatchOptions};
 
 use crate::{args::Follow, exit::Failure, output::Output};
 
@@ -67,48 +68,63 @@ pub async fn wait(
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
-    let json = out.json;
-    let mut last_line = String::new();
     // A person watching a bar wants it to move: poll at least every 2 s then. Scripts keep the
     // default pacing, which follows the task's eta.
-    let mut options = WaitOptions::default();
+    let mut options = WatchOptions::default().timeout(Duration::from_secs(timeout_seconds));
     if bar.is_some() {
-        let min_interval = options.min_interval;
-        options = options.interval(min_interval, Duration::from_secs(2));
+        options = options.interval(options.min_interval, Duration::from_secs(2));
     }
-    let options = options
-        .timeout(Duration::from_secs(timeout_seconds))
-        .on_progress(|p: &WaitProgress| {
-            let status = p.status.as_ref().map(|s| s.to_string()).unwrap_or_default();
-            let percent = p.progress_percent.unwrap_or(0.0).clamp(0.0, 100.0) as u64;
-            let eta = p
-                .eta
-                .map(|e| format!("{:.0}s", e.as_secs_f64().ceil()))
-                .unwrap_or_else(|| "?".into());
-            match &bar {
-                Some(bar) => {
-                    bar.set_message(crate::printable::printable(
-                        status.trim_start_matches("TASK_STATUS_"),
-                    ));
-                    bar.set_position(percent);
-                    bar.set_prefix(eta);
-                }
-                None if !json => {
-                    let line = format!("{} {status} {percent}% eta {eta}", p.task_id);
-                    if line != last_line {
-                        eprintln!("{}", crate::printable::printable(&line));
-                        last_line = line;
-                    }
-                }
-                None => {}
+    let mut updates = std::pin::pin!(client.watch(task_id, options));
+    let mut last_line = String::new();
+    let outcome = loop {
+        let update = match updates.next().await {
+            Some(Ok(update)) => update,
+            Some(Err(error)) => break Err(error),
+            // A watch ends with the ended task or an error; this is only a guard.
+            None => {
+                break Err(Error::NotFinished {
+                    task_id: task_id.to_string(),
+                    status: None,
+                })
             }
-        });
-    let outcome = client.wait(task_id, options).await;
+        };
+        show(&update.progress, bar.as_ref(), out.json, &mut last_line);
+        if update.is_terminal() {
+            break update.into_result();
+        }
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     // A failed task's result goes in the one error document of `--json`.
     Ok(outcome?)
+}
+
+/// Shows one update: on the bar, or as a line when it differs from the last one.
+fn show(p: &WaitProgress, bar: Option<&ProgressBar>, json: bool, last_line: &mut String) {
+    let status = p.status.as_ref().map(|s| s.to_string()).unwrap_or_default();
+    let percent = p.progress_percent.unwrap_or(0.0).clamp(0.0, 100.0) as u64;
+    let eta = p
+        .eta
+        .map(|e| format!("{:.0}s", e.as_secs_f64().ceil()))
+        .unwrap_or_else(|| "?".into());
+    match bar {
+        Some(bar) => {
+            bar.set_message(crate::printable::printable(
+                status.trim_start_matches("TASK_STATUS_"),
+            ));
+            bar.set_position(percent);
+            bar.set_prefix(eta);
+        }
+        None if !json => {
+            let line = format!("{} {status} {percent}% eta {eta}", p.task_id);
+            if line != *last_line {
+                eprintln!("{}", crate::printable::printable(&line));
+                *last_line = line;
+            }
+        }
+        None => {}
+    }
 }
 
 /// Prints the result, or downloads its video to `file` with a byte counter at a terminal.

@@ -1,4 +1,4 @@
-//! When `wait` asks for a task's result next.
+//! When `watch` (and `wait`, built on it) asks for a task's result next.
 //!
 //! A fixed interval either hammers the service (the official Python SDK asks every 0.5 s) or
 //! answers late (its CLI asks every 3 s). Novita tells us how long a task has left (`eta`) and
@@ -14,7 +14,7 @@ pub(crate) struct Observation {
     pub eta_seconds: Option<f64>,
     /// 0..100.
     pub progress_percent: Option<f64>,
-    /// Time since `wait` started.
+    /// Time since the watch started.
     pub elapsed: Duration,
 }
 
