@@ -15,6 +15,7 @@ use crate::{
     generated,
     observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES},
     retry::{OnRetry, RetryNotice, RetryPolicy, Retrying},
+    secret::{Secret, REDACTED},
 };
 
 /// Novita's production API.
@@ -73,10 +74,9 @@ pub struct NovitaClient {
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) download_idle_timeout: Duration,
+    /// The key again, to blank it in errors where a service echoed it.
+    pub(crate) secret: Secret,
 }
-
-/// What `{:?}` shows of a key: that there is one, never any of it.
-const REDACTED: &str = "<redacted>";
 
 impl fmt::Debug for NovitaClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -396,6 +396,7 @@ impl ClientBuilder {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             download_idle_timeout: self.download_idle_timeout,
+            secret: Secret::new(key.trim()),
         })
     }
 }
@@ -474,6 +475,11 @@ impl NovitaClient {
             max_retry_after: self.max_retry_after,
             on_retry: self.on_retry.as_ref(),
         }
+    }
+
+    /// `error` without the API key, wherever a service echoed it.
+    pub(crate) fn scrub(&self, error: Error) -> Error {
+        self.secret.scrub(error)
     }
 
     /// A transport error that is a timeout, as [`Error::Timeout`] of `what` with the limit it

@@ -10,6 +10,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::{
     error::{body_start_within, Error, DOWNLOAD_BODY_START_LIMIT},
     generated::types::TaskResultResponse,
+    trace::Span,
     NovitaClient, TaskStatus,
 };
 
@@ -58,6 +59,38 @@ impl NovitaClient {
     /// # Ok(()) }
     /// ```
     pub async fn download<W>(
+        &self,
+        url: &str,
+        writer: &mut W,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        self.fetch(url, None, writer, progress).await
+    }
+
+    /// [`NovitaClient::download`] in its span, with the task the link is of when known.
+    async fn fetch<W>(
+        &self,
+        url: &str,
+        task_id: Option<&str>,
+        writer: &mut W,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let span = Span::download(url);
+        if let Some(task_id) = task_id {
+            span.task_id(task_id);
+        }
+        let fetched = self.stream_into(url, writer, progress);
+        span.around(async { fetched.await.map_err(|e| self.scrub(e)) })
+            .await
+    }
+
+    async fn stream_into<W>(
         &self,
         url: &str,
         writer: &mut W,
@@ -166,11 +199,21 @@ impl NovitaClient {
         path: impl AsRef<Path>,
         progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, Error> {
-        let path = path.as_ref();
+        self.save(url, None, path.as_ref(), progress).await
+    }
+
+    /// [`NovitaClient::download_to_file`], with the task the link is of when known.
+    async fn save(
+        &self,
+        url: &str,
+        task_id: Option<&str>,
+        path: &Path,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64, Error> {
         check_target(path)?;
         let io = |context: String| move |source| Error::Io { context, source };
         let (mut file, partial) = create_partial(path).await?;
-        let written = self.download(url, &mut file, progress).await?;
+        let written = self.fetch(url, task_id, &mut file, progress).await?;
         file.sync_all()
             .await
             .map_err(io(format!("syncing {}", partial.path.display())))?;
@@ -195,8 +238,8 @@ impl NovitaClient {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let url = video_url(result)?;
-        self.download(url, writer, progress).await
+        let url = video_url(result).map_err(|e| self.scrub(e))?;
+        self.fetch(url, task_of(result), writer, progress).await
     }
 
     /// Downloads the first video of a succeeded task's result to `path`.
@@ -213,9 +256,14 @@ impl NovitaClient {
         path: impl AsRef<Path>,
         progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, Error> {
-        let url = video_url(result)?;
-        self.download_to_file(url, path, progress).await
+        let url = video_url(result).map_err(|e| self.scrub(e))?;
+        self.save(url, task_of(result), path.as_ref(), progress)
+            .await
     }
+}
+
+fn task_of(result: &TaskResultResponse) -> Option<&str> {
+    result.task.as_ref().and_then(|t| t.task_id.as_deref())
 }
 
 /// The video link of a result, if the task succeeded and has one.

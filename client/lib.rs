@@ -30,8 +30,10 @@ mod probe;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 mod retry;
+mod secret;
 mod submit;
 mod task_result;
+mod trace;
 mod validate;
 mod wait;
 mod watch;

@@ -141,6 +141,7 @@ where
 {
     let mut made = 1;
     loop {
+        crate::trace::attempt(made);
         let error = match attempt().await {
             Ok(value) => return Ok(value),
             Err(error) => error,
@@ -160,13 +161,15 @@ where
             Some(asked) => asked,
             None => retrying.policy.backoff(made),
         };
+        let notice = RetryNotice {
+            attempt: made,
+            status: error.status(),
+            retry_after,
+            wait,
+        };
+        crate::trace::retrying(&notice);
         if let Some(on_retry) = retrying.on_retry {
-            on_retry(&RetryNotice {
-                attempt: made,
-                status: error.status(),
-                retry_after,
-                wait,
-            });
+            on_retry(&notice);
         }
         tokio::time::sleep(wait).await;
         made += 1;

@@ -14,6 +14,7 @@ use crate::{
     },
     observe::observe,
     retry::{with_retries, Idempotency},
+    trace::Span,
     validate::check_body,
     NovitaClient,
 };
@@ -86,19 +87,25 @@ impl NovitaClient {
         &self,
         request: &R,
     ) -> Result<String, Error> {
-        let sent = with_retries(
-            &self.retrying(&self.submit_retry),
-            Idempotency::Submit,
-            || observe(request.send_raw(&self.api)),
-        )
-        .await;
-        match sent {
-            Ok(accepted) if accepted.task_id.trim().is_empty() => Err(Error::EmptyTaskId {
-                operation: R::OPERATION,
-            }),
-            Ok(accepted) => Ok(accepted.task_id),
-            Err(error) => Err(self.submission_error(error, R::OPERATION)),
+        let span = Span::submit(R::OPERATION);
+        let submitted = span
+            .around(async {
+                let sent = with_retries(
+                    &self.retrying(&self.submit_retry),
+                    Idempotency::Submit,
+                    || observe(request.send_raw(&self.api)),
+                )
+                .await;
+                match sent {
+                    Ok(accepted) => accepted_task_id(accepted, R::OPERATION),
+                    Err(error) => Err(self.scrub(self.submission_error(error, R::OPERATION))),
+                }
+            })
+            .await;
+        if let Ok(task_id) = &submitted {
+            span.task_id(task_id);
         }
+        submitted
     }
 
     /// A submission's error as it bears on billing: see [`NovitaClient::sending_failed`]. A
@@ -186,16 +193,31 @@ impl NovitaClient {
     /// # }
     /// ```
     pub async fn submit_unchecked<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
-        let accepted = observe(request.send_raw(&self.api))
-            .await
-            .map_err(|e| self.submission_error(e, R::OPERATION))?;
-        if accepted.task_id.trim().is_empty() {
-            return Err(Error::EmptyTaskId {
-                operation: R::OPERATION,
-            });
+        let span = Span::submit(R::OPERATION);
+        let submitted = span
+            .around(async {
+                let accepted = observe(request.send_raw(&self.api))
+                    .await
+                    .map_err(|e| self.scrub(self.submission_error(e, R::OPERATION)))?;
+                accepted_task_id(accepted, R::OPERATION)
+            })
+            .await;
+        if let Ok(task_id) = &submitted {
+            span.task_id(task_id);
         }
-        Ok(accepted.task_id)
+        submitted
     }
+}
+
+/// The id of the task an accepted submission created; a blank one is an error, not an id.
+fn accepted_task_id(
+    accepted: SubmitTaskResponse,
+    operation: &'static str,
+) -> Result<String, Error> {
+    if accepted.task_id.trim().is_empty() {
+        return Err(Error::EmptyTaskId { operation });
+    }
+    Ok(accepted.task_id)
 }
 
 /// The `task_id` that the first bytes of an answer that did not decode still name, when they

@@ -5,6 +5,7 @@ use crate::{
     generated::types::TaskResultResponse,
     observe::observe,
     retry::{with_retries, Idempotency},
+    trace::Span,
     NovitaClient,
 };
 
@@ -21,10 +22,11 @@ impl NovitaClient {
     /// # Ok(()) }
     /// ```
     pub async fn task_result(&self, task_id: &str) -> Result<TaskResultResponse, Error> {
-        with_retries(&self.retrying(&self.poll_retry), Idempotency::Read, || {
+        let retrying = self.retrying(&self.poll_retry);
+        let retried = with_retries(&retrying, Idempotency::Read, || {
             self.task_result_once(task_id)
-        })
-        .await
+        });
+        Span::poll(task_id).around(retried).await
     }
 
     /// One task-result request, without retries. A request that runs past the client's
@@ -39,16 +41,16 @@ impl NovitaClient {
         let result = observe(self.api.get_task_result().task_id(task_id).send())
             .await
             .map_err(|e| {
-                self.name_timeout(e, "the task-result request")
-                    .with_task_id(task_id)
+                let e = self.name_timeout(e, "the task-result request");
+                self.scrub(e.with_task_id(task_id))
             })?;
         // An answer about another task (a cache or a proxy mixing answers up) is not this one's.
         let answered = result.task.as_ref().and_then(|t| t.task_id.as_deref());
         match answered {
-            Some(answered) if answered != task_id => Err(Error::WrongTask {
+            Some(answered) if answered != task_id => Err(self.scrub(Error::WrongTask {
                 asked: task_id.to_string(),
                 answered: answered.to_string(),
-            }),
+            })),
             _ => Ok(result),
         }
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use crate::{
-    error::Error, generated::types::TaskResultResponse, NovitaClient, WaitProgress, WatchOptions,
+    error::Error, generated::types::TaskResultResponse, trace::Span, NovitaClient, WaitProgress,
+    WatchOptions,
 };
 
 /// Called by [`NovitaClient::wait`] after every poll.
@@ -82,22 +83,27 @@ impl NovitaClient {
         task_id: &str,
         mut options: WaitOptions<'_>,
     ) -> Result<TaskResultResponse, Error> {
-        let mut polls = std::pin::pin!(self.polls(task_id, options.watch));
-        let mut last_status = None;
-        while let Some(update) = polls.next().await {
-            let update = update?;
-            if let Some(callback) = options.on_progress.as_mut() {
-                callback(&update.progress);
+        let span = Span::wait(task_id);
+        span.around(async {
+            let mut polls = std::pin::pin!(self.polls(task_id, options.watch));
+            let mut last_status = None;
+            while let Some(update) = polls.next().await {
+                let update = update?;
+                span.attempts(update.progress.polls);
+                if let Some(callback) = options.on_progress.as_mut() {
+                    callback(&update.progress);
+                }
+                if update.is_terminal() {
+                    return update.into_result().map_err(|e| self.scrub(e));
+                }
+                last_status = update.progress.status;
             }
-            if update.is_terminal() {
-                return update.into_result();
-            }
-            last_status = update.progress.status;
-        }
-        // The polls end with an ended task or an error, both returned above.
-        Err(Error::NotFinished {
-            task_id: task_id.to_string(),
-            status: last_status,
+            // The polls end with an ended task or an error, both returned above.
+            Err(Error::NotFinished {
+                task_id: task_id.to_string(),
+                status: last_status,
+            })
         })
+        .await
     }
 }

@@ -1,0 +1,182 @@
+//! The spans and events of the `tracing` feature. Without the feature every call here is
+//! empty, and the crate pulls no `tracing`.
+//!
+//! One span per operation: `novita.submit`, `novita.poll`, `novita.wait` and
+//! `novita.download`, each with `operation`, `task_id` once it is known, `attempts` (polls, for
+//! a wait) and `outcome` (`ok`, or the kind of error, with its `status` and `reason` when it
+//! has them). Each retry is a `novita.retry` event with the attempt, the HTTP status and the
+//! delay. Only ids, statuses, counts and URLs up to their query are recorded: never the API
+//! key, a request body or a data URI.
+
+use std::future::Future;
+
+use crate::{error::Error, RetryNotice};
+
+/// The span of one operation; a unit without the feature.
+#[derive(Clone, Debug)]
+pub(crate) struct Span {
+    #[cfg(feature = "tracing")]
+    inner: tracing::Span,
+}
+
+#[cfg(feature = "tracing")]
+macro_rules! operation_span {
+    ($name:literal, $operation:expr) => {
+        Span {
+            inner: tracing::info_span!(
+                $name,
+                operation = $operation,
+                task_id = tracing::field::Empty,
+                url = tracing::field::Empty,
+                attempts = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+                status = tracing::field::Empty,
+                reason = tracing::field::Empty,
+            ),
+        }
+    };
+}
+
+#[cfg(not(feature = "tracing"))]
+macro_rules! operation_span {
+    ($name:literal, $operation:expr) => {{
+        let _ = $operation;
+        Span {}
+    }};
+}
+
+impl Span {
+    /// A submission of `operation`, the spec's operation id (`submit_wan27_t2v`, ...).
+    pub(crate) fn submit(operation: &'static str) -> Span {
+        operation_span!("novita.submit", operation)
+    }
+
+    /// One read of a task's result, its retries included.
+    pub(crate) fn poll(task_id: &str) -> Span {
+        let span = operation_span!("novita.poll", "task_result");
+        span.task_id(task_id);
+        span
+    }
+
+    /// A wait for a task to end, every poll included.
+    pub(crate) fn wait(task_id: &str) -> Span {
+        let span = operation_span!("novita.wait", "wait");
+        span.task_id(task_id);
+        span
+    }
+
+    /// A download of a video link; the link is recorded up to its query (its signature).
+    pub(crate) fn download(url: &str) -> Span {
+        let span = operation_span!("novita.download", "download");
+        #[cfg(feature = "tracing")]
+        span.inner
+            .record("url", crate::client::without_query(url).as_str());
+        #[cfg(not(feature = "tracing"))]
+        let _ = url;
+        span
+    }
+
+    /// The task the operation is about, once known.
+    pub(crate) fn task_id(&self, task_id: &str) {
+        #[cfg(feature = "tracing")]
+        self.inner.record("task_id", task_id);
+        #[cfg(not(feature = "tracing"))]
+        let _ = task_id;
+    }
+
+    /// How many attempts (or polls) the operation made.
+    pub(crate) fn attempts(&self, attempts: u32) {
+        #[cfg(feature = "tracing")]
+        self.inner.record("attempts", attempts);
+        #[cfg(not(feature = "tracing"))]
+        let _ = attempts;
+    }
+
+    /// Records how the operation ended and passes the outcome on.
+    pub(crate) fn ended<T>(&self, outcome: Result<T, Error>) -> Result<T, Error> {
+        #[cfg(feature = "tracing")]
+        match &outcome {
+            Ok(_) => {
+                self.inner.record("outcome", "ok");
+            }
+            Err(error) => {
+                self.inner.record("outcome", kind(error));
+                if let Some(status) = error.status() {
+                    self.inner.record("status", status.as_u16());
+                }
+                if let Some(reason) = error.reason() {
+                    self.inner.record("reason", reason);
+                }
+                if let Some(task_id) = error.task_id() {
+                    self.inner.record("task_id", task_id);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Runs `work` inside the span and records its outcome.
+    pub(crate) async fn around<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        #[cfg(feature = "tracing")]
+        let outcome = tracing::Instrument::instrument(work, self.inner.clone()).await;
+        #[cfg(not(feature = "tracing"))]
+        let outcome = work.await;
+        self.ended(outcome)
+    }
+}
+
+/// Notes on the current operation's span that attempt `made` is starting.
+pub(crate) fn attempt(made: u32) {
+    #[cfg(feature = "tracing")]
+    tracing::Span::current().record("attempts", made);
+    #[cfg(not(feature = "tracing"))]
+    let _ = made;
+}
+
+/// An event for a retry about to wait.
+pub(crate) fn retrying(notice: &RetryNotice) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        name: "novita.retry",
+        attempt = notice.attempt,
+        status = notice.status.map(|s| s.as_u16()),
+        retry_after_ms = notice.retry_after.map(|d| d.as_millis() as u64),
+        delay_ms = notice.wait.as_millis() as u64,
+        "retrying after a failed attempt"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = notice;
+}
+
+/// The kind of an error, as the `outcome` of a span.
+#[cfg(feature = "tracing")]
+fn kind(error: &Error) -> &'static str {
+    match error {
+        Error::InvalidRequest { .. } => "invalid_request",
+        Error::Api(_) => "api_error",
+        Error::UnexpectedBody { .. } => "unexpected_body",
+        Error::Decode { .. } => "decode",
+        Error::Transport { .. } => "transport",
+        Error::Timeout { .. } => "timeout",
+        Error::SubmissionOutcomeUnknown { .. } => "submission_outcome_unknown",
+        Error::SubmissionAnswerUnreadable { .. } => "submission_answer_unreadable",
+        Error::AnswerTooLarge { .. } => "answer_too_large",
+        Error::Redirected { .. } => "redirected",
+        Error::RetryAfterTooLong { .. } => "retry_after_too_long",
+        Error::EmptyTaskId { .. } => "empty_task_id",
+        Error::WrongTask { .. } => "wrong_task",
+        Error::TaskFailed { .. } => "task_failed",
+        Error::WaitTimeout { .. } => "wait_timeout",
+        Error::NotFinished { .. } => "not_finished",
+        Error::NoVideo { .. } => "no_video",
+        Error::Download { .. } => "download",
+        Error::NotAVideo { .. } => "not_a_video",
+        Error::Io { .. } => "io",
+        Error::Config(_) => "config",
+        Error::Webhook { .. } => "webhook",
+        Error::WebhookRefused { .. } => "webhook_refused",
+    }
+}
