@@ -70,3 +70,8 @@ pub use webhook::{parse_webhook, WebhookNotification, ASYNC_TASK_RESULT};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
+
+/// The same for client/README.md (progress, webhooks, traces, secrets).
+#[cfg(all(doctest, feature = "receiver"))]
+#[doc = include_str!("README.md")]
+struct ClientManualExamples;
