@@ -86,6 +86,15 @@ async fn answering(answer: ResponseTemplate) -> MockServer {
     server
 }
 
+/// The error of reading a task's result from a server that answers `answer`.
+async fn read_error(answer: ResponseTemplate) -> Error {
+    let server = answering(answer).await;
+    echoing_client(&server)
+        .task_result("t-1")
+        .await
+        .unwrap_err()
+}
+
 fn error_body(status: u16) -> serde_json::Value {
     json!({
         "code": status, "reason": format!("BAD_KEY_{KEY}"),
@@ -143,11 +152,7 @@ async fn no_error_shows_a_key_the_service_echoed() {
 
     // A proxy's HTML page with the key in it.
     let page = format!("<html>invalid key {KEY}</html>");
-    let server = answering(ResponseTemplate::new(502).set_body_string(page.clone())).await;
-    let error = echoing_client(&server)
-        .task_result("t-1")
-        .await
-        .unwrap_err();
+    let error = read_error(ResponseTemplate::new(502).set_body_string(page.clone())).await;
     seen.push(assert_error_hides_the_key(&error));
 
     // A 2xx submission answer that is not JSON.
@@ -159,31 +164,19 @@ async fn no_error_shows_a_key_the_service_echoed() {
     seen.push(assert_error_hides_the_key(&error));
 
     // A task result whose field has the wrong type: serde quotes the value.
-    let server = answering(ResponseTemplate::new(200).set_body_json(json!({"task": KEY}))).await;
-    let error = echoing_client(&server)
-        .task_result("t-1")
-        .await
-        .unwrap_err();
+    let error = read_error(ResponseTemplate::new(200).set_body_json(json!({"task": KEY}))).await;
     seen.push(assert_error_hides_the_key(&error));
 
     // An answer larger than the limit, starting with the key.
     let big = format!("{KEY}{}", "x".repeat(8192));
-    let server = answering(ResponseTemplate::new(200).set_body_string(big)).await;
-    let error = echoing_client(&server)
-        .task_result("t-1")
-        .await
-        .unwrap_err();
+    let error = read_error(ResponseTemplate::new(200).set_body_string(big)).await;
     seen.push(assert_error_hides_the_key(&error));
 
     // A redirect to a URL with the key in its path.
-    let server = answering(
+    let error = read_error(
         ResponseTemplate::new(302).insert_header("location", format!("http://elsewhere/{KEY}")),
     )
     .await;
-    let error = echoing_client(&server)
-        .task_result("t-1")
-        .await
-        .unwrap_err();
     seen.push(assert_error_hides_the_key(&error));
 
     // A Retry-After too long to wait for, on an error that echoes the key.

@@ -10,7 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use common::{fast_retry, mp4_bytes, task_body};
+use common::{mp4_bytes, task_body};
 use novita_video::{
     types::{Wan27I2vRequest, Wan27T2vRequest},
     NovitaClient, WaitOptions,
@@ -114,13 +114,7 @@ impl Recorder {
 }
 
 fn client(server: &MockServer) -> NovitaClient {
-    NovitaClient::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .poll_retry(fast_retry(4))
-        .submit_retry(fast_retry(3))
-        .build()
-        .unwrap()
+    common::client_with_key(server, KEY)
 }
 
 fn quick() -> WaitOptions<'static> {

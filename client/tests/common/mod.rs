@@ -25,8 +25,13 @@ pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
 }
 
 pub fn client_for(server: &MockServer) -> NovitaClient {
+    client_with_key(server, KEY)
+}
+
+/// [`client_for`] with another key.
+pub fn client_with_key(server: &MockServer, key: &str) -> NovitaClient {
     NovitaClient::builder()
-        .api_key(KEY)
+        .api_key(key)
         .base_url(server.uri())
         .poll_retry(fast_retry(4))
         .submit_retry(fast_retry(3))
