@@ -94,7 +94,7 @@ impl NovitaClient {
                     callback(&update.progress);
                 }
                 if update.is_terminal() {
-                    return update.into_result().map_err(|e| self.scrub(e));
+                    return update.into_result();
                 }
                 last_status = update.progress.status;
             }

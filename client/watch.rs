@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use futures_util::{Stream, StreamExt};
 
 use crate::{
-    error::Error, generated::types::TaskResultResponse, LooseNumber, NovitaClient, TaskStatus,
+    error::Error, generated::types::TaskResultResponse, secret::Secret, LooseNumber, NovitaClient,
+    TaskStatus,
 };
 use pacing::{next_delay, Observation, Pacing};
 
@@ -98,6 +99,8 @@ pub struct WaitProgress {
 pub struct TaskUpdate {
     pub progress: WaitProgress,
     pub result: TaskResultResponse,
+    /// To blank the key in the error [`TaskUpdate::into_result`] makes.
+    secret: Secret,
 }
 
 impl TaskUpdate {
@@ -127,10 +130,14 @@ impl TaskUpdate {
     /// # Ok(()) }
     /// ```
     pub fn into_result(self) -> Result<TaskResultResponse, Error> {
-        let TaskUpdate { progress, result } = self;
-        match progress.status {
-            Some(TaskStatus::Succeed) => Ok(result),
-            Some(status) if status.is_terminal() => Err(Error::TaskFailed {
+        let TaskUpdate {
+            progress,
+            result,
+            secret,
+        } = self;
+        let error = match progress.status {
+            Some(TaskStatus::Succeed) => return Ok(result),
+            Some(status) if status.is_terminal() => Error::TaskFailed {
                 task_id: progress.task_id,
                 status,
                 reason: result
@@ -139,12 +146,13 @@ impl TaskUpdate {
                     .and_then(|t| t.reason.clone())
                     .unwrap_or_default(),
                 result: Box::new(result),
-            }),
-            status => Err(Error::NotFinished {
+            },
+            status => Error::NotFinished {
                 task_id: progress.task_id,
                 status,
-            }),
-        }
+            },
+        };
+        Err(secret.scrub(error))
     }
 }
 
@@ -230,6 +238,7 @@ impl Polling {
                 polls: self.polls,
             },
             result,
+            secret: self.client.secret.clone(),
         };
         if update.is_terminal() {
             self.ended = true;

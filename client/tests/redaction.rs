@@ -214,6 +214,12 @@ async fn no_error_shows_a_key_the_service_echoed() {
         .await
         .unwrap_err();
     seen.push(assert_error_hides_the_key(&error));
+    let mut updates = std::pin::pin!(client.watch("t-1", Default::default()));
+    let update = futures_util::StreamExt::next(&mut updates)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_error_hides_the_key(&update.into_result().unwrap_err());
     let failed = client
         .api()
         .get_task_result()
