@@ -167,7 +167,7 @@ where
             retry_after,
             wait,
         };
-        crate::trace::retrying(&notice);
+        crate::trace::retrying(notice.attempt, notice.status, retry_after, wait);
         if let Some(on_retry) = retrying.on_retry {
             on_retry(&notice);
         }

@@ -8,9 +8,11 @@
 //! delay. Only ids, statuses, counts and URLs up to their query are recorded: never the API
 //! key, a request body or a data URI.
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
-use crate::{error::Error, RetryNotice};
+use reqwest::StatusCode;
+
+use crate::error::Error;
 
 /// The span of one operation; a unit without the feature.
 #[derive(Clone, Debug)]
@@ -136,19 +138,24 @@ pub(crate) fn attempt(made: u32) {
     let _ = made;
 }
 
-/// An event for a retry about to wait.
-pub(crate) fn retrying(notice: &RetryNotice) {
+/// An event for a retry about to wait `delay` after attempt `attempt` failed.
+pub(crate) fn retrying(
+    attempt: u32,
+    status: Option<StatusCode>,
+    retry_after: Option<Duration>,
+    delay: Duration,
+) {
     #[cfg(feature = "tracing")]
     tracing::info!(
         name: "novita.retry",
-        attempt = notice.attempt,
-        status = notice.status.map(|s| s.as_u16()),
-        retry_after_ms = notice.retry_after.map(|d| d.as_millis() as u64),
-        delay_ms = notice.wait.as_millis() as u64,
+        attempt,
+        status = status.map(|s| s.as_u16()),
+        retry_after_ms = retry_after.map(|d| d.as_millis() as u64),
+        delay_ms = delay.as_millis() as u64,
         "retrying after a failed attempt"
     );
     #[cfg(not(feature = "tracing"))]
-    let _ = notice;
+    let _ = (attempt, status, retry_after, delay);
 }
 
 /// The kind of an error, as the `outcome` of a span.
