@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client_for, fast_retry, noting_client, novita_error, rate_limited, task_body, KEY};
+use common::{
+    client_for, fast_retry, noting_client, novita_error, rate_limited, task_body, AN_HOUR, KEY,
+};
 use novita_video::{types::WanT2vRequest, Error, NovitaClient};
 use serde_json::json;
 use wiremock::{
@@ -225,7 +227,7 @@ async fn submission_timeout_says_a_task_may_exist_and_is_not_retried() {
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"task_id": "late"}))
-                .set_delay(Duration::from_secs(5)),
+                .set_delay(AN_HOUR),
         )
         .expect(1)
         .mount(&server)
@@ -326,7 +328,7 @@ async fn an_unchecked_submission_without_an_answer_also_says_a_task_may_exist() 
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"task_id": "late"}))
-                .set_delay(Duration::from_secs(5)),
+                .set_delay(AN_HOUR),
         )
         .expect(1)
         .mount(&server)

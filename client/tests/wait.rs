@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use common::{client_for, task_body};
+use common::{client_for, task_body, AN_HOUR};
 use novita_video::{Error, TaskStatus, WaitOptions, WaitProgress};
 use serde_json::Value;
 use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
@@ -26,9 +26,10 @@ async fn script(server: &MockServer, steps: &[(Value, u64)]) {
     }
 }
 
+/// Polls quickly. The deadline is never what ends these waits: it is generous.
 fn quick() -> WaitOptions<'static> {
     WaitOptions::default()
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
         .interval(Duration::from_millis(5), Duration::from_millis(50))
 }
 
@@ -136,14 +137,19 @@ async fn unknown_statuses_are_waited_through_and_canceled_ends() {
 
 #[tokio::test]
 async fn gives_up_at_the_deadline() {
+    // Every poll is answered an hour late: only the deadline can end this wait, on any machine.
     let server = MockServer::start().await;
-    script(
-        &server,
-        &[(task_body("TASK_STATUS_PROCESSING", 50.0, 100.0), 1)],
-    )
-    .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(task_body("TASK_STATUS_PROCESSING", 50.0, 100.0))
+                .set_delay(AN_HOUR),
+        )
+        .mount(&server)
+        .await;
+    let timeout = Duration::from_millis(300);
     let options = WaitOptions::default()
-        .timeout(Duration::from_millis(300))
+        .timeout(timeout)
         .interval(Duration::from_millis(10), Duration::from_secs(60));
     let error = client_for(&server).wait("t-1", options).await.unwrap_err();
     match error {
@@ -153,30 +159,83 @@ async fn gives_up_at_the_deadline() {
             last_status,
         } => {
             assert_eq!(task_id, "t-1");
-            assert!(waited >= Duration::from_millis(300));
-            assert_eq!(last_status, Some(TaskStatus::Processing));
+            assert!(waited >= timeout, "{waited:?}");
+            assert_eq!(last_status, None, "nothing was answered");
         }
         other => panic!("{other:?}"),
     }
 }
 
 #[tokio::test]
-async fn uses_eta_instead_of_hammering() {
-    // The task says it needs 0.4 s more; with a 5 ms floor a fixed poller would ask ~80 times.
+async fn the_deadline_error_names_the_last_status_seen() {
+    // The first poll is answered at once, every later one an hour late, so the wait ends at
+    // its deadline after exactly one answer. The deadline must not pass before that first
+    // answer: it is generous, and the test takes that long.
     let server = MockServer::start().await;
+    let processing = task_body("TASK_STATUS_PROCESSING", 50.0, 100.0);
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(processing.clone()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(processing)
+                .set_delay(AN_HOUR),
+        )
+        .mount(&server)
+        .await;
+    let timeout = Duration::from_secs(20);
+    let (seen, callback) = recorder();
+    let options = WaitOptions::default()
+        .timeout(timeout)
+        .interval(Duration::from_millis(10), Duration::from_secs(60))
+        .on_progress(callback);
+    let error = client_for(&server).wait("t-1", options).await.unwrap_err();
+    match error {
+        Error::WaitTimeout {
+            task_id,
+            waited,
+            last_status,
+        } => {
+            assert_eq!(task_id, "t-1");
+            assert!(waited >= timeout, "{waited:?}");
+            assert_eq!(last_status, Some(TaskStatus::Processing));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(seen.lock().unwrap().len(), 1, "one answer came");
+}
+
+#[tokio::test]
+async fn uses_eta_instead_of_hammering() {
+    // The task says it needs 0.2 s more: the next poll comes no sooner, where a fixed poller
+    // with this 5 ms floor would ask again after 5 ms. (A lower bound only: how much later
+    // the poll comes depends on the machine.)
+    let server = MockServer::start().await;
+    let eta = Duration::from_millis(200);
     script(
         &server,
         &[
-            (task_body("TASK_STATUS_PROCESSING", 50.0, 0.4), 1),
+            (
+                task_body("TASK_STATUS_PROCESSING", 50.0, eta.as_secs_f64()),
+                1,
+            ),
             (task_body("TASK_STATUS_SUCCEED", 100.0, 0.0), 1),
         ],
     )
     .await;
+    let (seen, callback) = recorder();
     let options = WaitOptions::default()
-        .timeout(Duration::from_secs(10))
-        .interval(Duration::from_millis(5), Duration::from_secs(5));
+        .timeout(Duration::from_secs(60))
+        .interval(Duration::from_millis(5), Duration::from_secs(5))
+        .on_progress(callback);
     client_for(&server).wait("t-1", options).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    let seen = seen.lock().unwrap();
+    let gap = seen[1].elapsed - seen[0].elapsed;
+    assert!(gap >= eta, "polled again after {gap:?}");
 }
 
 #[tokio::test]

@@ -47,30 +47,47 @@ async fn a_stuck_task_ends_the_wait_with_a_timeout_that_names_its_last_status() 
         ..Config::for_tests()
     })
     .await;
+    let mut stuck = Vec::new();
     for (fault, status) in [
         ("stuck_queued", TaskStatus::Queued),
         ("stuck_processing", TaskStatus::Processing),
     ] {
         inject(&h, json!({ "type": fault })).await;
         let id = h.client.submit(&request()).await.unwrap();
-        h.control(
-            Method::POST,
-            "/_mock/clock/advance",
-            Some(json!({"seconds": 3600})),
-        )
-        .await;
-        let options = quick().timeout(Duration::from_millis(200));
-        match h.client.wait(&id, options).await {
-            Err(Error::WaitTimeout {
-                task_id,
-                last_status,
-                ..
-            }) => {
-                assert_eq!(task_id, id);
-                assert_eq!(last_status, Some(status), "{fault}");
+        stuck.push((fault, status, id));
+    }
+    h.control(
+        Method::POST,
+        "/_mock/clock/advance",
+        Some(json!({"seconds": 3600})),
+    )
+    .await;
+    // The deadline must not pass before the first answer, whose status the timeout names: it
+    // is generous, and both waits run at once so that the test takes it once.
+    let timed_out = |fault: &'static str, status: TaskStatus, id: String| {
+        let h = &h;
+        async move {
+            let options = WaitOptions::default()
+                .interval(Duration::from_millis(50), Duration::from_millis(500))
+                .timeout(Duration::from_secs(20));
+            match h.client.wait(&id, options).await {
+                Err(Error::WaitTimeout {
+                    task_id,
+                    last_status,
+                    waited,
+                }) => {
+                    assert_eq!(task_id, id);
+                    assert_eq!(last_status, Some(status), "{fault}");
+                    assert!(waited >= Duration::from_secs(20), "{fault}: {waited:?}");
+                }
+                other => panic!("{fault}: expected WaitTimeout, got {other:?}"),
             }
-            other => panic!("{fault}: expected WaitTimeout, got {other:?}"),
+            id
         }
+    };
+    let [a, b]: [_; 2] = stuck.try_into().unwrap();
+    let ids = tokio::join!(timed_out(a.0, a.1, a.2), timed_out(b.0, b.1, b.2));
+    for id in [ids.0, ids.1] {
         // Once told otherwise, the same wait ends.
         h.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
             .await;

@@ -4,9 +4,14 @@
 //! decodes every result. `.ci/run` installs both under `.ci/tools/sdk-peers/`; without them
 //! the tests print `SKIPPED`, except in CI, where a missing SDK fails.
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::Duration,
+};
 
 use novita_mock::Config;
+use serde_json::Value;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -27,25 +32,90 @@ fn missing(what: &str) {
 
 /// Runs `command` against a fresh mock and returns its standard output, failing the test with
 /// the SDK's own error when it exits non-zero.
+///
+/// The mock's clock is paused, so the SDK's job stays queued until the test ends it: once the
+/// mock has answered one of the SDK's polls (queued, since no time passes), the test finishes
+/// the task, and the SDK's next poll sees it succeeded. The SDK sees `TASK_STATUS_QUEUED`
+/// whatever the machine's speed.
 async fn run_peer(mut command: Command) -> String {
-    // Fast enough that a job ends within the SDKs' own polling, on a running clock.
     let mock = novita_mock::spawn(Config {
-        speed: 50.0,
+        paused: true,
         ..Config::for_tests()
     })
     .await
     .expect("the mock starts");
-    command.arg(mock.url());
-    let output = tokio::task::spawn_blocking(move || command.output().expect("the peer runs"))
-        .await
-        .unwrap();
+    command
+        .arg(mock.url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("the peer runs");
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output());
+    tokio::pin!(output);
+    let http = reqwest::Client::new();
+    let mut finished = None;
+    let output = loop {
+        tokio::select! {
+            // The peer ends by itself only once the task has ended, or when it failed.
+            output = &mut output => break output.unwrap().expect("the peer's output"),
+            // How often the test looks is no part of what it checks.
+            () = tokio::time::sleep(Duration::from_millis(20)), if finished.is_none() => {
+                if let Some(id) = answered_poll(&http, mock.url()).await {
+                    let answer = http
+                        .post(format!("{}/_mock/tasks/{id}/finish", mock.url()))
+                        .send()
+                        .await
+                        .expect("the control API answers");
+                    assert!(answer.status().is_success(), "{}", answer.status());
+                    finished = Some(id);
+                }
+            }
+        }
+    };
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "the SDK failed against the mock:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(
+        finished.is_some(),
+        "the SDK ended before the test finished its task:\n{stdout}"
+    );
     stdout
+}
+
+/// The task of the one submission, once the mock has answered a poll of its result.
+async fn answered_poll(http: &reqwest::Client, mock_url: &str) -> Option<String> {
+    let journal: Value = http
+        .get(format!(
+            "{mock_url}/_mock/journal?path=/v3/async/task-result"
+        ))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    let answered = journal["entries"]
+        .as_array()?
+        .iter()
+        .any(|entry| entry["status"] == 200);
+    if !answered {
+        return None;
+    }
+    let tasks: Value = http
+        .get(format!("{mock_url}/_mock/tasks"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    let listed = tasks["tasks"].as_array()?;
+    assert_eq!(listed.len(), 1, "one submission: {tasks}");
+    let task = &listed[0];
+    assert_eq!(task["status"], "TASK_STATUS_QUEUED", "{task}");
+    task["task_id"].as_str().map(str::to_string)
 }
 
 fn assert_finished(stdout: &str) {

@@ -130,11 +130,14 @@ impl Default for Config {
 
 impl Config {
     /// A configuration for tests: any free port, jobs a hundred times faster. Tests that need a
-    /// task in a given state set `paused: true` and move the clock themselves.
+    /// task in a given state set `paused: true` and move the clock themselves. Webhook receivers
+    /// get a minute to answer, so that a loaded machine's slow answer is never taken for a
+    /// timeout; a test of the timeout sets a short one against a receiver that never answers.
     pub fn for_tests() -> Self {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             speed: 100.0,
+            webhook_timeout_ms: 60_000,
             ..Config::default()
         }
     }

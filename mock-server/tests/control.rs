@@ -167,6 +167,7 @@ async fn delay_drop_and_stall() {
         .post_raw(T2V, body, &[("x-mock-scenario", "delay:300")])
         .await;
     assert_eq!(status, 200);
+    // The mock sleeps before it answers: a lower bound, whatever the machine's speed.
     assert!(started.elapsed() >= Duration::from_millis(300));
 
     let dropped = mock
@@ -180,6 +181,7 @@ async fn delay_drop_and_stall() {
         .await;
     assert!(dropped.is_err(), "no answer expected: {dropped:?}");
 
+    // A stall holds the answer for ten minutes: the 300 ms timeout fires first on any machine.
     let stalled = mock
         .http
         .post(mock.url(T2V))

@@ -13,13 +13,18 @@ use wiremock::{
     Mock as Expect, MockServer, ResponseTemplate,
 };
 
-/// A paused clock: deliveries and retries happen when the test moves it.
+/// A paused clock: deliveries and retries happen when the test moves it. The receivers here
+/// answer at once; the timeout is generous so that no answer, however slow the machine, is
+/// taken for a timeout.
 fn fast_hooks() -> Config {
     Config {
-        webhook_timeout_ms: 200,
+        webhook_timeout_ms: 60_000,
         ..paused()
     }
 }
+
+/// Longer than any test runs: a receiver that answers this late never beats a webhook timeout.
+const AN_HOUR: Duration = Duration::from_secs(3600);
 
 fn with_hook(receiver: &MockServer, test_mode: Option<&str>) -> Value {
     let mut hook = json!({"url": format!("{}/hook", receiver.uri())});
@@ -91,7 +96,7 @@ async fn failing_receivers_get_retries_until_they_answer() {
         .mount(&receiver)
         .await;
     Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(400)))
+        .respond_with(ResponseTemplate::new(429))
         .up_to_n_times(1)
         .mount(&receiver)
         .await;
@@ -111,11 +116,7 @@ async fn failing_receivers_get_retries_until_they_answer() {
     assert_eq!(attempts.len(), 4, "{log}");
     assert_eq!(attempts[0]["status"], 500);
     assert_eq!(attempts[1]["status"], 500);
-    assert_eq!(attempts[2]["status"], Value::Null);
-    assert!(attempts[2]["error"]
-        .as_str()
-        .unwrap()
-        .contains("no answer within 200 ms"));
+    assert_eq!(attempts[2]["status"], 429);
     assert_eq!(attempts[3]["status"], 204);
     assert_eq!(attempts[3]["delivered"], true);
     // Backoff doubles: 1 s, 2 s, 4 s of mock time, exactly, since the clock only moves when
@@ -127,6 +128,48 @@ async fn failing_receivers_get_retries_until_they_answer() {
     assert_eq!(
         [at[1] - at[0], at[2] - at[1], at[3] - at[2]],
         [1000, 2000, 4000]
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_gets_retries_then_is_given_up() {
+    // The receiver answers an hour late: every attempt ends at the mock's webhook timeout,
+    // whatever the machine's speed.
+    let receiver = MockServer::start().await;
+    Expect::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(AN_HOUR))
+        .expect(2)
+        .mount(&receiver)
+        .await;
+    let mock = start(Config {
+        webhook_timeout_ms: 200,
+        webhook_retries: 1,
+        ..paused()
+    })
+    .await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
+        .await;
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let log = final_log(&mock, &id).await;
+    assert_eq!(log["delivery"], "gave_up");
+    let attempts = log["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{log}");
+    for attempt in attempts {
+        assert_eq!(attempt["status"], Value::Null, "{attempt}");
+        assert_eq!(attempt["delivered"], false, "{attempt}");
+        assert!(
+            attempt["error"]
+                .as_str()
+                .unwrap()
+                .contains("no answer within 200 ms"),
+            "{attempt}"
+        );
+    }
+    assert_eq!(
+        attempts[1]["at_unix_ms"].as_u64().unwrap() - attempts[0]["at_unix_ms"].as_u64().unwrap(),
+        1000
     );
 }
 
@@ -241,8 +284,10 @@ async fn send_webhook_fires_a_test_event_with_retries() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&receiver)
         .await;
+    // The receiver answers at once: the timeout is generous, so no answer is taken for one.
     let config = Config {
         speed: 100.0,
+        webhook_timeout_ms: 60_000,
         ..Config::default()
     };
     let url = format!("{}/hook", receiver.uri());

@@ -44,6 +44,27 @@ async fn advance(mock_url: &str, seconds: f64) {
     assert!(answer.status().is_success(), "{}", answer.status());
 }
 
+/// The cassette of one recorded task with its results' offsets (`after_ms`, wall-clock time
+/// since the submission) replaced by `read_at_ms`, the mock times at which they were read: the
+/// offsets a replay on a paused clock can be checked at, whatever the machine's speed.
+fn on_mock_time(cassette: &Value, read_at_ms: &[u64]) -> String {
+    let mut cassette = cassette.clone();
+    let results = cassette["tasks"][0]["results"].as_array_mut().unwrap();
+    assert_eq!(results.len(), read_at_ms.len(), "one result per state seen");
+    let offsets: Vec<u64> = results
+        .iter()
+        .map(|r| r["after_ms"].as_u64().unwrap())
+        .collect();
+    assert!(
+        offsets.windows(2).all(|w| w[0] <= w[1]),
+        "recorded offsets run forward: {offsets:?}"
+    );
+    for (result, at) in results.iter_mut().zip(read_at_ms) {
+        result["after_ms"] = json!(at);
+    }
+    serde_saphyr::to_string(&cassette).unwrap()
+}
+
 /// A paused mock that replays the cassette `yaml`.
 async fn replaying_mock(yaml: &str) -> novita_mock::RunningMock {
     let dir = tempfile::tempdir().unwrap();
@@ -150,23 +171,21 @@ async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays
 
     // A second mock replays the cassette: a new task on the same endpoint goes through the
     // same states at the recorded offsets and ends the same way, with the mock's own video.
-    let replaying = replaying_mock(&yaml).await;
+    // The recorder keeps wall-clock offsets (a recording of the real service has nothing
+    // else), so those of results read a moment apart depend on the machine's speed and may
+    // even coincide. The replay gets the mock times at which the results were read instead,
+    // so that every recorded result is checked on any machine.
+    let recorded = cassette["tasks"][0]["results"].as_array().unwrap().clone();
+    let read_at_ms = [0, 1_500, 100_001_500];
+    let replaying = replaying_mock(&on_mock_time(&cassette, &read_at_ms)).await;
     let replay_client = client_of(replaying.url());
     let replayed_id = replay_client
         .submit_value(t2v, json!({"prompt": "Anything at all."}))
         .await
         .expect("accepted");
     let mut now_ms = 0;
-    let recorded = cassette["tasks"][0]["results"].as_array().unwrap();
-    for (i, step) in recorded.iter().enumerate() {
-        let at = step["after_ms"].as_u64().unwrap();
-        // Two results recorded in the same millisecond: the later one is what the replay shows.
-        if recorded
-            .get(i + 1)
-            .is_some_and(|next| next["after_ms"].as_u64() == Some(at))
-        {
-            continue;
-        }
+    let mut checked = Vec::new();
+    for (step, at) in recorded.iter().zip(read_at_ms) {
         advance(replaying.url(), (at - now_ms) as f64 / 1000.0).await;
         now_ms = at;
         let result =
@@ -176,7 +195,9 @@ async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays
             result["extra"]["seed"], seen[0]["extra"]["seed"],
             "the recorded seed"
         );
+        checked.push(state_of(&result));
     }
+    assert_eq!(checked, states, "every recorded state replayed");
     let last =
         serde_json::to_value(replay_client.task_result(&replayed_id).await.unwrap()).unwrap();
     assert_eq!(state_of(&last), state_of(&seen[2]));
@@ -735,7 +756,8 @@ async fn a_kling_task_is_recorded_without_drift_and_replayed_to_the_same_end() {
         cassette["tasks"][0]["endpoint"],
         "/v3/async/kling-v3.0-pro-t2v"
     );
-    let replaying = replaying_mock(&yaml).await;
+    // Read at mock times 0 and 100 000 s (the recorded wall-clock offsets may coincide).
+    let replaying = replaying_mock(&on_mock_time(&cassette, &[0, 100_000_000])).await;
     let replay_client = client_of(replaying.url());
     let replayed_id = replay_client
         .submit_value(kling, json!({"prompt": "Anything at all."}))

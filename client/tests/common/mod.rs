@@ -15,6 +15,10 @@ pub mod cli;
 
 pub const KEY: &str = "test-key";
 
+/// Longer than any test runs: an answer delayed this long can never beat a test's timeout, so
+/// a timeout raced against it fires on any machine.
+pub const AN_HOUR: Duration = Duration::from_secs(3600);
+
 /// Retries with millisecond backoffs, so that retry tests run fast.
 pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {

@@ -234,12 +234,26 @@ mod tests {
         assert!(clock.pause());
         assert!(!clock.pause());
         let frozen = clock.now();
+        let before = Instant::now();
         assert!(clock.resume());
         assert!(!clock.resume());
         assert!(clock.now() >= frozen);
+        // At least this much real time passes while it runs (a lower bound only).
+        let running = Duration::from_millis(2);
+        std::thread::sleep(running);
         assert!(clock.pause());
-        // Time only moved by as much as really passed between resume and pause.
-        assert!(clock.now().since(frozen) < Duration::from_secs(5));
+        let really_passed = before.elapsed();
+        // Time only moved by as much as really passed between resume and pause (at speed 1):
+        // no less than the sleep, no more than passed around them; a microsecond allows for
+        // the rounding of the speed's float arithmetic.
+        let moved = clock.now().since(frozen);
+        assert!(moved >= running, "{moved:?} < {running:?}");
+        assert!(
+            moved <= really_passed + Duration::from_micros(1),
+            "{moved:?} > {really_passed:?}"
+        );
+        // And it stays where it stopped.
+        assert_eq!(clock.now().since(frozen), moved);
     }
 
     #[test]

@@ -147,9 +147,75 @@ fn ids_are_read_in_their_canonical_form_only() {
     assert_eq!(TaskId::parse("nope"), None);
 }
 
+/// A task like `task(None)` whose request asked for a webhook.
+fn hooked_task() -> Task {
+    let plain = task(None);
+    let mut job = plain.job.clone();
+    job.webhook = Some(crate::sim::job::WebhookRequest {
+        url: "http://127.0.0.1:9/hook".into(),
+        test_mode: None,
+        echo: serde_json::json!({"url": "http://127.0.0.1:9/hook"}),
+    });
+    Task::new(
+        NewTask {
+            job,
+            seed: plain.seed,
+            request_text: plain.request_text.clone(),
+            api_key: plain.api_key.clone(),
+            planned_failure: None,
+            fault: None,
+            script: None,
+            born_terminal: None,
+        },
+        MockTime::ZERO,
+    )
+}
+
 #[test]
 fn webhook_attempts_are_claimed_once() {
     let task = task(None);
     // No webhook: nothing to claim.
     assert!(!task.claim_attempt(1));
+
+    let task = hooked_task();
+    assert_eq!(task.delivery_status(), Delivery::Pending);
+    // Attempts are claimed in order, each once.
+    assert!(!task.claim_attempt(2), "attempt 2 before attempt 1");
+    assert!(task.claim_attempt(1));
+    assert!(!task.claim_attempt(1), "attempt 1 twice");
+    assert!(!task.awaits_first_attempt());
+    assert!(task.claim_attempt(2));
+    assert!(!task.claim_attempt(2), "attempt 2 twice");
+    assert!(!task.claim_attempt(1), "an earlier attempt again");
+
+    // Two claimers racing for the same attempt, started together: exactly one wins, every
+    // time.
+    for number in 3..=200 {
+        let start = std::sync::Barrier::new(2);
+        let won: Vec<bool> = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        task.claim_attempt(number)
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "attempt {number}: {won:?}"
+        );
+    }
+
+    // An attempt given back (the mock stopped while it was in flight) is claimed once more.
+    assert_eq!(task.unclaim_attempt(), 200);
+    assert!(task.claim_attempt(200));
+    assert!(!task.claim_attempt(200));
+
+    // A settled delivery claims nothing more.
+    task.set_delivery(Delivery::Delivered);
+    assert!(!task.claim_attempt(201));
 }
