@@ -84,18 +84,18 @@ async fn run_peer(mut command: Command) -> String {
     stdout
 }
 
+/// The JSON at `url`, or `None` while the mock cannot answer it.
+async fn get_json(http: &reqwest::Client, url: &str) -> Option<Value> {
+    http.get(url).send().await.ok()?.json().await.ok()
+}
+
 /// The task of the one submission, once the mock has answered a poll of its result.
 async fn answered_poll(http: &reqwest::Client, mock_url: &str) -> Option<String> {
-    let journal: Value = http
-        .get(format!(
-            "{mock_url}/_mock/journal?path=/v3/async/task-result"
-        ))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let journal = get_json(
+        http,
+        &format!("{mock_url}/_mock/journal?path=/v3/async/task-result"),
+    )
+    .await?;
     let answered = journal["entries"]
         .as_array()?
         .iter()
@@ -103,14 +103,7 @@ async fn answered_poll(http: &reqwest::Client, mock_url: &str) -> Option<String>
     if !answered {
         return None;
     }
-    let tasks: Value = http
-        .get(format!("{mock_url}/_mock/tasks"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let tasks = get_json(http, &format!("{mock_url}/_mock/tasks")).await?;
     let listed = tasks["tasks"].as_array()?;
     assert_eq!(listed.len(), 1, "one submission: {tasks}");
     let task = &listed[0];

@@ -35,6 +35,19 @@ fn with_hook(receiver: &MockServer, test_mode: Option<&str>) -> Value {
 }
 
 /// Runs the clock past every retry and returns the task's settled webhook log.
+/// Starts a mock with `config`, submits a task whose webhook is `receiver`, finishes it and
+/// returns the mock, the task id and the settled delivery log.
+async fn finished_with_hook(config: Config, receiver: &MockServer) -> (Mock, String, Value) {
+    let mock = start(config).await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &with_hook(receiver, None))
+        .await;
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let log = final_log(&mock, &id).await;
+    (mock, id, log)
+}
+
 async fn final_log(mock: &Mock, id: &str) -> Value {
     mock.advance(600.0).await;
     let log = mock.webhook_log(id).await;
@@ -104,13 +117,7 @@ async fn failing_receivers_get_retries_until_they_answer() {
         .respond_with(ResponseTemplate::new(204))
         .mount(&receiver)
         .await;
-    let mock = start(fast_hooks()).await;
-    let id = mock
-        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
-        .await;
-    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
-        .await;
-    let log = final_log(&mock, &id).await;
+    let (_mock, _, log) = finished_with_hook(fast_hooks(), &receiver).await;
     assert_eq!(log["delivery"], "delivered");
     let attempts = log["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 4, "{log}");
@@ -141,18 +148,15 @@ async fn a_receiver_that_does_not_answer_in_time_gets_retries_then_is_given_up()
         .expect(2)
         .mount(&receiver)
         .await;
-    let mock = start(Config {
-        webhook_timeout_ms: 200,
-        webhook_retries: 1,
-        ..paused()
-    })
+    let (_mock, _, log) = finished_with_hook(
+        Config {
+            webhook_timeout_ms: 200,
+            webhook_retries: 1,
+            ..paused()
+        },
+        &receiver,
+    )
     .await;
-    let id = mock
-        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
-        .await;
-    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
-        .await;
-    let log = final_log(&mock, &id).await;
     assert_eq!(log["delivery"], "gave_up");
     let attempts = log["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2, "{log}");
@@ -181,13 +185,7 @@ async fn delivery_gives_up_after_five_retries_and_says_so() {
         .expect(6)
         .mount(&receiver)
         .await;
-    let mock = start(fast_hooks()).await;
-    let id = mock
-        .submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
-        .await;
-    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
-        .await;
-    let log = final_log(&mock, &id).await;
+    let (mock, id, log) = finished_with_hook(fast_hooks(), &receiver).await;
     assert_eq!(log["delivery"], "gave_up");
     assert_eq!(log["attempts"].as_array().unwrap().len(), 6);
     let (_, all) = mock.control(Method::GET, "/_mock/webhooks", None).await;
