@@ -16,6 +16,7 @@ use crate::{
     observe::{AnswerLimits, DEFAULT_MAX_ANSWER_BYTES},
     retry::{OnRetry, RetryNotice, RetryPolicy, Retrying},
     secret::{Secret, REDACTED},
+    shown::without_query,
 };
 
 /// Novita's production API.
@@ -512,14 +513,5 @@ impl NovitaClient {
     /// ```
     pub fn base_url(&self) -> &str {
         progenitor_client::ClientInfo::baseurl(&self.api)
-    }
-}
-
-/// `url` up to its query or fragment: pre-signed links carry their signature there, and no
-/// message should repeat it.
-pub(crate) fn without_query(url: &str) -> String {
-    match url.find(['?', '#']) {
-        Some(at) => format!("{}?…", &url[..at]),
-        None => url.to_string(),
     }
 }

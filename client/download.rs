@@ -104,7 +104,7 @@ impl NovitaClient {
                 Error::Timeout {
                     what: format!(
                         "the download of {} (no bytes came)",
-                        crate::client::without_query(url)
+                        crate::shown::without_query(url)
                     ),
                     limit: if source.is_connect() {
                         self.connect_timeout
@@ -162,7 +162,7 @@ impl NovitaClient {
         let write_error = |source| Error::Io {
             context: format!(
                 "writing the download of {}",
-                crate::client::without_query(url)
+                crate::shown::without_query(url)
             ),
             source,
         };

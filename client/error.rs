@@ -242,12 +242,12 @@ pub enum Error {
     NoVideo { task_id: String },
 
     /// The video URL answered with an error status (403 once its signed link has expired).
-    #[error("downloading {} failed with HTTP {}", crate::client::without_query(url), status.as_u16())]
+    #[error("downloading {} failed with HTTP {}", crate::shown::without_query(url), status.as_u16())]
     Download { url: String, status: StatusCode },
 
     /// The video URL answered 2xx with something that is not a video: a JSON, XML, HTML or
     /// text content type, or first bytes that are no MP4/MOV box. Nothing was written.
-    #[error("downloading {}: HTTP {} answered {} that is not a video; it starts with {body_start:?}", crate::client::without_query(url), status.as_u16(), if content_type.is_empty() { "with no content type".to_string() } else { format!("`{content_type}`") })]
+    #[error("downloading {}: HTTP {} answered {} that is not a video; it starts with {body_start:?}", crate::shown::without_query(url), status.as_u16(), if content_type.is_empty() { "with no content type".to_string() } else { format!("`{content_type}`") })]
     NotAVideo {
         url: String,
         status: StatusCode,

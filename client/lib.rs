@@ -31,6 +31,7 @@ mod probe;
 pub mod receiver;
 mod retry;
 mod secret;
+mod shown;
 mod submit;
 mod task_result;
 mod trace;

@@ -209,7 +209,7 @@ async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> 
                 location: response
                     .headers()
                     .get(LOCATION)
-                    .map(|l| crate::client::without_query(&String::from_utf8_lossy(l.as_bytes()))),
+                    .map(|l| crate::shown::without_query(&String::from_utf8_lossy(l.as_bytes()))),
                 operation: None,
                 task_id: None,
             }

@@ -72,7 +72,7 @@ impl Span {
         let span = operation_span!("novita.download", "download");
         #[cfg(feature = "tracing")]
         span.inner
-            .record("url", crate::client::without_query(url).as_str());
+            .record("url", crate::shown::without_query(url).as_str());
         #[cfg(not(feature = "tracing"))]
         let _ = url;
         span
