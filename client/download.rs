@@ -85,8 +85,7 @@ impl NovitaClient {
         if let Some(task_id) = task_id {
             span.task_id(task_id);
         }
-        let fetched = self.stream_into(url, writer, progress);
-        span.around(async { fetched.await.map_err(|e| self.scrub(e)) })
+        span.around(&self.secret, self.stream_into(url, writer, progress))
             .await
     }
 

@@ -55,10 +55,12 @@ impl Secret {
 
     /// A task result with every string that holds the key blanked, through its JSON form.
     fn result(&self, result: &mut TaskResultResponse) {
-        let Ok(mut value) = serde_json::to_value(&*result) else {
+        let Ok(before) = serde_json::to_value(&*result) else {
             return;
         };
-        if !self.value(&mut value) {
+        let mut value = before.clone();
+        self.value(&mut value);
+        if value == before {
             return;
         }
         // The scrubbed value has the shape it was read from; should it not read back, the
@@ -66,22 +68,14 @@ impl Secret {
         *result = serde_json::from_value(value).unwrap_or_default();
     }
 
-    /// Blanks the key in every string of `value`; whether there was one.
-    fn value(&self, value: &mut serde_json::Value) -> bool {
+    /// Blanks the key in every string of `value`.
+    fn value(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
         match value {
-            Value::String(text) => {
-                let before = text.len();
-                self.text(text);
-                text.len() != before || text.contains(REDACTED)
-            }
-            Value::Array(items) => items
-                .iter_mut()
-                .fold(false, |found, v| self.value(v) | found),
-            Value::Object(fields) => fields
-                .values_mut()
-                .fold(false, |found, v| self.value(v) | found),
-            _ => false,
+            Value::String(text) => self.text(text),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.value(v)),
+            Value::Object(fields) => fields.values_mut().for_each(|v| self.value(v)),
+            _ => {}
         }
     }
 

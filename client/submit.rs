@@ -87,18 +87,29 @@ impl NovitaClient {
         &self,
         request: &R,
     ) -> Result<String, Error> {
-        let span = Span::submit(R::OPERATION);
+        let retrying = self.retrying(&self.submit_retry);
+        let sent = with_retries(&retrying, Idempotency::Submit, || {
+            observe(request.send_raw(&self.api))
+        });
+        self.submitted(R::OPERATION, sent).await
+    }
+
+    /// The outcome of sending a submission of `operation`, in its span: the new task's id, or
+    /// the error as it bears on billing. A blank id is an error, not an id.
+    async fn submitted(
+        &self,
+        operation: &'static str,
+        sent: impl Future<Output = Result<SubmitTaskResponse, Error>>,
+    ) -> Result<String, Error> {
+        let span = Span::submit(operation);
         let submitted = span
-            .around(async {
-                let sent = with_retries(
-                    &self.retrying(&self.submit_retry),
-                    Idempotency::Submit,
-                    || observe(request.send_raw(&self.api)),
-                )
-                .await;
-                match sent {
-                    Ok(accepted) => accepted_task_id(accepted, R::OPERATION),
-                    Err(error) => Err(self.scrub(self.submission_error(error, R::OPERATION))),
+            .around(&self.secret, async {
+                match sent.await {
+                    Ok(accepted) if accepted.task_id.trim().is_empty() => {
+                        Err(Error::EmptyTaskId { operation })
+                    }
+                    Ok(accepted) => Ok(accepted.task_id),
+                    Err(error) => Err(self.submission_error(error, operation)),
                 }
             })
             .await;
@@ -193,31 +204,9 @@ impl NovitaClient {
     /// # }
     /// ```
     pub async fn submit_unchecked<R: SubmitRequest>(&self, request: &R) -> Result<String, Error> {
-        let span = Span::submit(R::OPERATION);
-        let submitted = span
-            .around(async {
-                let accepted = observe(request.send_raw(&self.api))
-                    .await
-                    .map_err(|e| self.scrub(self.submission_error(e, R::OPERATION)))?;
-                accepted_task_id(accepted, R::OPERATION)
-            })
-            .await;
-        if let Ok(task_id) = &submitted {
-            span.task_id(task_id);
-        }
-        submitted
+        self.submitted(R::OPERATION, observe(request.send_raw(&self.api)))
+            .await
     }
-}
-
-/// The id of the task an accepted submission created; a blank one is an error, not an id.
-fn accepted_task_id(
-    accepted: SubmitTaskResponse,
-    operation: &'static str,
-) -> Result<String, Error> {
-    if accepted.task_id.trim().is_empty() {
-        return Err(Error::EmptyTaskId { operation });
-    }
-    Ok(accepted.task_id)
 }
 
 /// The `task_id` that the first bytes of an answer that did not decode still name, when they

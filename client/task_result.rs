@@ -26,7 +26,7 @@ impl NovitaClient {
         let retried = with_retries(&retrying, Idempotency::Read, || {
             self.task_result_once(task_id)
         });
-        Span::poll(task_id).around(retried).await
+        Span::poll(task_id).around(&self.secret, retried).await
     }
 
     /// One task-result request, without retries. A request that runs past the client's

@@ -12,7 +12,7 @@ use std::{future::Future, time::Duration};
 
 use reqwest::StatusCode;
 
-use crate::error::Error;
+use crate::{error::Error, secret::Secret};
 
 /// The span of one operation; a unit without the feature.
 #[derive(Clone, Debug)]
@@ -117,8 +117,9 @@ impl Span {
         outcome
     }
 
-    /// Runs `work` inside the span and records its outcome.
-    pub(crate) async fn around<T, F>(&self, work: F) -> Result<T, Error>
+    /// Runs `work` inside the span, blanks the key in its error (so that neither the caller
+    /// nor the span ever holds it) and records its outcome.
+    pub(crate) async fn around<T, F>(&self, secret: &Secret, work: F) -> Result<T, Error>
     where
         F: Future<Output = Result<T, Error>>,
     {
@@ -126,7 +127,7 @@ impl Span {
         let outcome = tracing::Instrument::instrument(work, self.inner.clone()).await;
         #[cfg(not(feature = "tracing"))]
         let outcome = work.await;
-        self.ended(outcome)
+        self.ended(outcome.map_err(|e| secret.scrub(e)))
     }
 }
 

@@ -84,9 +84,8 @@ impl NovitaClient {
         mut options: WaitOptions<'_>,
     ) -> Result<TaskResultResponse, Error> {
         let span = Span::wait(task_id);
-        span.around(async {
+        span.around(&self.secret, async {
             let mut polls = std::pin::pin!(self.polls(task_id, options.watch));
-            let mut last_status = None;
             while let Some(update) = polls.next().await {
                 let update = update?;
                 span.attempts(update.progress.polls);
@@ -96,12 +95,11 @@ impl NovitaClient {
                 if update.is_terminal() {
                     return update.into_result();
                 }
-                last_status = update.progress.status;
             }
             // The polls end with an ended task or an error, both returned above.
             Err(Error::NotFinished {
                 task_id: task_id.to_string(),
-                status: last_status,
+                status: None,
             })
         })
         .await
