@@ -20,22 +20,10 @@ use crate::{
 };
 
 /// Novita's production API.
-///
-/// ```
-/// assert_eq!(novita_video::DEFAULT_BASE_URL, "https://api.novita.ai");
-/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.novita.ai";
 /// Environment variable holding the API key.
-///
-/// ```
-/// assert_eq!(novita_video::API_KEY_ENV, "NOVITA_API_KEY");
-/// ```
 pub const API_KEY_ENV: &str = "NOVITA_API_KEY";
 /// Environment variable overriding the base URL (the mock, the mirror host).
-///
-/// ```
-/// assert_eq!(novita_video::BASE_URL_ENV, "NOVITA_BASE_URL");
-/// ```
 pub const BASE_URL_ENV: &str = "NOVITA_BASE_URL";
 
 /// A client for Novita's Wan video endpoints.
@@ -182,11 +170,6 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The API key, sent as `Authorization: Bearer <key>`.
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("sk-example");
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -208,22 +191,12 @@ impl ClientBuilder {
     /// [`Error::Timeout`]; a submission is [`Error::SubmissionOutcomeUnknown`], since the task
     /// may exist. Video downloads are not bound by it (see
     /// [`ClientBuilder::download_idle_timeout`]).
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").timeout(std::time::Duration::from_secs(60));
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Limit for opening a connection (default 10 s).
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").connect_timeout(std::time::Duration::from_secs(3));
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -232,34 +205,18 @@ impl ClientBuilder {
     /// Limit for a video download's silence (default 30 s): the longest wait for the answer's
     /// headers and then for each next part of the video. A slow download that keeps moving goes
     /// on however long it takes; one that stalls is [`Error::Timeout`].
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").download_idle_timeout(std::time::Duration::from_secs(120));
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn download_idle_timeout(mut self, timeout: Duration) -> Self {
         self.download_idle_timeout = timeout;
         self
     }
 
     /// The `User-Agent` header (default `novita-video-rust/<version>`).
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").user_agent("my-service/1.0");
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
         self
     }
 
     /// Retries of task-result reads (transport errors, 429, 5xx).
-    ///
-    /// ```
-    /// use novita_video::{NovitaClient, RetryPolicy};
-    /// let builder = NovitaClient::builder().api_key("k").poll_retry(RetryPolicy { max_attempts: 10, ..RetryPolicy::default() });
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn poll_retry(mut self, policy: RetryPolicy) -> Self {
         self.poll_retry = policy;
         self
@@ -267,12 +224,6 @@ impl ClientBuilder {
 
     /// Retries of submissions, which happen only where no task can have been created
     /// (connection refused, 429). [`RetryPolicy::never`] turns them off.
-    ///
-    /// ```
-    /// use novita_video::{NovitaClient, RetryPolicy};
-    /// let builder = NovitaClient::builder().api_key("k").submit_retry(RetryPolicy::never());
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn submit_retry(mut self, policy: RetryPolicy) -> Self {
         self.submit_retry = policy;
         self
@@ -283,11 +234,6 @@ impl ClientBuilder {
     /// this, the client gives up at once with [`Error::RetryAfterTooLong`] rather than wait.
     /// Only requests that are safe to send again are retried (see
     /// [`ClientBuilder::submit_retry`]).
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").max_retry_after(std::time::Duration::from_secs(600));
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn max_retry_after(mut self, limit: Duration) -> Self {
         self.max_retry_after = limit;
         self
@@ -296,15 +242,6 @@ impl ClientBuilder {
     /// Called before every wait for a retry, with what failed and how long the client waits
     /// ([`RetryNotice`]): a service that asks for a long `Retry-After` is not waited for
     /// silently. The `novita` command prints one line for each `Retry-After`.
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").on_retry(|notice| {
-    ///     if let Some(asked) = notice.retry_after {
-    ///         eprintln!("asked to retry after {asked:?}; waiting {:?}", notice.wait);
-    ///     }
-    /// });
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn on_retry(mut self, callback: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
         self.on_retry = Some(Arc::new(callback));
         self
@@ -315,11 +252,6 @@ impl ClientBuilder {
     /// longer one is refused as soon as it passes the limit, without reading it all:
     /// [`Error::AnswerTooLarge`], or for a submission [`Error::SubmissionAnswerUnreadable`] (a
     /// task may exist). Video downloads are streamed to their writer and not bound by it.
-    ///
-    /// ```
-    /// let builder = novita_video::NovitaClient::builder().api_key("k").max_answer_bytes(64 * 1024);
-    /// assert!(builder.build().is_ok());
-    /// ```
     pub fn max_answer_bytes(mut self, limit: usize) -> Self {
         self.max_answer_bytes = limit;
         self
@@ -403,7 +335,7 @@ impl ClientBuilder {
 }
 
 impl NovitaClient {
-    /// A client for the production API with this key.
+    /// A client for the production API ([`DEFAULT_BASE_URL`]) with this key.
     ///
     /// ```
     /// let client = novita_video::NovitaClient::new("sk-example").unwrap();
@@ -414,25 +346,12 @@ impl NovitaClient {
     }
 
     /// A client from `NOVITA_API_KEY` and, when set, `NOVITA_BASE_URL`.
-    ///
-    /// ```,no_run
-    /// // NOVITA_API_KEY=... NOVITA_BASE_URL=http://127.0.0.1:8080
-    /// let client = novita_video::NovitaClient::from_env().unwrap();
-    /// ```
     pub fn from_env() -> Result<Self, Error> {
         Self::builder_from_env().build()
     }
 
-    /// A builder preloaded from the environment, for further settings.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let client = novita_video::NovitaClient::builder_from_env()
-    ///     .api_key("fallback-key")
-    ///     .timeout(Duration::from_secs(60))
-    ///     .build()
-    ///     .unwrap();
-    /// ```
+    /// A builder preloaded from the environment, for further settings: a key or URL set
+    /// after it replaces the environment's.
     pub fn builder_from_env() -> ClientBuilder {
         let mut builder = Self::builder();
         if let Ok(key) = std::env::var(API_KEY_ENV) {
@@ -447,10 +366,6 @@ impl NovitaClient {
     }
 
     /// A builder with the defaults.
-    ///
-    /// ```
-    /// let client = novita_video::NovitaClient::builder().api_key("k").build().unwrap();
-    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -506,11 +421,6 @@ impl NovitaClient {
     }
 
     /// The base URL requests go to.
-    ///
-    /// ```
-    /// let client = novita_video::NovitaClient::new("k").unwrap();
-    /// assert_eq!(client.base_url(), "https://api.novita.ai");
-    /// ```
     pub fn base_url(&self) -> &str {
         progenitor_client::ClientInfo::baseurl(&self.api)
     }

@@ -279,7 +279,7 @@ impl NovitaClient {
         &self,
         task_id: &str,
         options: WatchOptions,
-    ) -> impl Stream<Item = Result<TaskUpdate, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<TaskUpdate, Error>> + Send + 'static + use<> {
         let mut seen: Option<(Option<TaskStatus>, Option<f64>, Option<Duration>)> = None;
         self.polls(task_id, options).filter(move |item| {
             let new = match item {
@@ -301,7 +301,7 @@ impl NovitaClient {
         &self,
         task_id: &str,
         options: WatchOptions,
-    ) -> impl Stream<Item = Result<TaskUpdate, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<TaskUpdate, Error>> + Send + 'static + use<> {
         let start = Polling {
             client: self.clone(),
             task_id: task_id.to_string(),
