@@ -107,8 +107,7 @@ def platform_problem(head: bytes) -> str | None:
 def _elf_machine_problem(head: bytes, here: str) -> str | None:
     if len(head) < 20:
         return "is a truncated ELF file"
-    order = "little" if head[5] == 1 else "big"
-    machine = int.from_bytes(head[18:20], order)
+    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
     known = _ELF_MACHINES.get(machine)
     if known is None:
         return f"is an ELF program for machine type {machine:#x}; this machine is {here}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections
 import re
 import threading
-from typing import IO, Optional
+from typing import IO
 
 # What the binary prints once its socket is bound (mock-server/src/bin/novita-mock/main.rs).
 LISTENING = re.compile(r"^novita-mock listening on (http://\S+)\s*$")
@@ -18,12 +18,12 @@ class OutputReader:
     line arrives; `ready` also fires when the stream ends, so a waiter never hangs on a mock
     that died first."""
 
-    def __init__(self, stream: IO[bytes], keep: int, log_file: Optional[IO[str]]) -> None:
+    def __init__(self, stream: IO[bytes], keep: int, log_file: IO[str] | None) -> None:
         self._stream = stream
         self._lines: collections.deque[str] = collections.deque(maxlen=keep)
         self._log_file = log_file
         self._lock = threading.Lock()
-        self.address: Optional[str] = None
+        self.address: str | None = None
         self.ready = threading.Event()
         self.ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name="novita-mock-output", daemon=True)

@@ -13,8 +13,9 @@ import threading
 import time
 import urllib.parse
 import weakref
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import IO, Mapping, Optional, Sequence
+from typing import IO
 
 from ._binary import find_binary, start_problem
 from ._errors import MockUnreachable, NovitaMockError, OptionRefused, StartupError
@@ -24,7 +25,7 @@ from .control import ControlClient
 # A refusal the binary prints before exiting with status 2: its own line, or clap's.
 _REFUSAL = re.compile(r"^(novita-mock: |error: )")
 _ENV_PREFIX = "NOVITA_MOCK_"
-_running: "weakref.WeakSet[NovitaMock]" = weakref.WeakSet()
+_running: weakref.WeakSet[NovitaMock] = weakref.WeakSet()
 
 
 class NovitaMock:
@@ -76,16 +77,16 @@ class NovitaMock:
         self.keep_lines = keep_lines
         # Beyond loopback the control API needs a token: make one rather than parse the mock's.
         self.token = token if token is not None or _is_loopback(host) else secrets.token_hex(16)
-        self._url: Optional[str] = None
-        self._control: Optional[ControlClient] = None
-        self._process: Optional[subprocess.Popen[bytes]] = None
-        self._output: Optional[OutputReader] = None
-        self._log: Optional[IO[str]] = None
+        self._url: str | None = None
+        self._control: ControlClient | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output: OutputReader | None = None
+        self._log: IO[str] | None = None
         self._external = False
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, token: str | None = None) -> "NovitaMock":
+    def from_url(cls, url: str, token: str | None = None) -> NovitaMock:
         """A mock started elsewhere (a container, compose, a CI service) at `url`, with its
         control `token`. `start()` checks that it answers `/health`; `stop()` leaves it
         running. The control client and the pytest plugin work the same on it."""
@@ -149,7 +150,7 @@ class NovitaMock:
 
     # --- start and stop
 
-    def start(self) -> "NovitaMock":
+    def start(self) -> NovitaMock:
         """Starts the binary and returns once `/health` answers. Raises `BinaryError` for a
         binary that cannot run, `OptionRefused` with the binary's own line for a refused flag,
         `StartupError` with the log's tail when it exits or hangs during start-up."""
@@ -194,7 +195,7 @@ class NovitaMock:
                 self._log = None
         return process.returncode
 
-    def __enter__(self) -> "NovitaMock":
+    def __enter__(self) -> NovitaMock:
         return self.start()
 
     def __exit__(
@@ -253,7 +254,7 @@ class NovitaMock:
         self._control = ControlClient(self._url, self.token)
         self._wait_healthy(deadline)
 
-    def _exited_error(self, binary: str, process: "subprocess.Popen[bytes]") -> StartupError:
+    def _exited_error(self, binary: str, process: subprocess.Popen[bytes]) -> StartupError:
         try:
             code: int | None = process.wait(self.stop_timeout)
         except subprocess.TimeoutExpired:
@@ -291,7 +292,7 @@ class NovitaMock:
                 time.sleep(0.05)
 
 
-def _terminate(process: "subprocess.Popen[bytes]") -> None:
+def _terminate(process: subprocess.Popen[bytes]) -> None:
     if os.name == "nt":
         process.terminate()
     else:

@@ -3,7 +3,7 @@ the client returns the parsed JSON as it came)."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, TypedDict
+from typing import Any, TypedDict
 
 
 class Clock(TypedDict):
@@ -35,7 +35,7 @@ class TaskList(TypedDict):
 
     stored: int
     evicted: int
-    tasks: List[TaskSummary]
+    tasks: list[TaskSummary]
 
 
 class JournalEntry(TypedDict):
@@ -45,10 +45,10 @@ class JournalEntry(TypedDict):
     at_unix_ms: int
     method: str
     path: str
-    query: Optional[str]
-    status: Optional[int]
-    scenario: Optional[str]
-    fault: Optional[str]
+    query: str | None
+    status: int | None
+    scenario: str | None
+    fault: str | None
     body: str
     duration_ms: int
 
@@ -58,7 +58,7 @@ class JournalPage(TypedDict):
 
     total_recorded: int
     dropped: int
-    entries: List[JournalEntry]
+    entries: list[JournalEntry]
 
 
 class QueuedOutcome(TypedDict, total=False):

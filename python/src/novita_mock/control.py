@@ -9,7 +9,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Iterable, Mapping, cast
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 from ._errors import ControlError, MockUnreachable
 from ._types import Clock, JournalPage, QueuedOutcome, TaskList, TaskSummary

@@ -15,7 +15,7 @@ Settings, on the command line or in the ini file (`[pytest]`, `[tool.pytest.ini_
 from __future__ import annotations
 
 import shlex
-from typing import Iterator, Optional
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -73,7 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("novita_mock_token", "control token of the mock")
 
 
-def _setting(config: pytest.Config, name: str) -> Optional[str]:
+def _setting(config: pytest.Config, name: str) -> str | None:
     given = config.getoption(name)
     if given is not None:
         return str(given)
@@ -146,7 +146,7 @@ def novita_webhook_receiver() -> Iterator[WebhookReceiver]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failed test that used the mock shows the mock's last log lines in its report."""
     report: pytest.TestReport = yield
     mock = item.stash.get(_LOG_KEY, None)
@@ -154,4 +154,4 @@ def pytest_runtest_makereport(
         lines = mock.log_tail(30)
         if lines:
             report.sections.append(("novita-mock log (last lines)", "\n".join(lines)))
-    return report  # type: ignore[return-value]
+    return report

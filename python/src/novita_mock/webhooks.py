@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Optional
+from typing import Any
 
 from ._errors import NovitaMockError
 from .control import ControlClient
@@ -38,11 +38,11 @@ class Delivery:
         return task if isinstance(task, dict) else {}
 
     @property
-    def task_id(self) -> Optional[str]:
+    def task_id(self) -> str | None:
         return self.task.get("task_id")
 
     @property
-    def status(self) -> Optional[str]:
+    def status(self) -> str | None:
         """The task status the event reports (`TASK_STATUS_SUCCEED`, ...)."""
         return self.task.get("status")
 
@@ -69,8 +69,8 @@ class WebhookReceiver:
         self.status = 200
         self._deliveries: collections.deque[Delivery] = collections.deque(maxlen=MAX_DELIVERIES)
         self._lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -123,7 +123,7 @@ class WebhookReceiver:
             control.advance_clock(step)
             moved += step
 
-    def start(self) -> "WebhookReceiver":
+    def start(self) -> WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -166,7 +166,7 @@ class WebhookReceiver:
             self._thread.join(5.0)
             self._thread = None
 
-    def __enter__(self) -> "WebhookReceiver":
+    def __enter__(self) -> WebhookReceiver:
         return self.start()
 
     def __exit__(
