@@ -5,6 +5,8 @@
 //!
 //! Without podman the test prints SKIPPED; with `CI` set a missing podman fails (`.ci/run`
 //! installs it and points `CONTAINERS_CONF` at the settings this kind of machine needs).
+//! `.ci/run` builds the image once, before the tests, and says so with
+//! `NOVITA_CONTAINER_PREBUILT=1`; without it the tests build the image themselves.
 
 use std::{
     future::Future,
@@ -62,11 +64,24 @@ fn shown(output: &Output) -> String {
     )
 }
 
-/// Builds the image with the documented command, once for both tests; returns the static CLI
-/// built beside it.
+/// Set by `.ci/run`, which builds the image (tagged [`TAG`]) and the static binaries from this
+/// checkout in a step of their own: the tests then use them instead of compiling the whole tree
+/// a second time, in release, inside `cargo test`.
+const PREBUILT: &str = "NOVITA_CONTAINER_PREBUILT";
+
+/// Builds the image with the documented command, once for both tests (or takes the one
+/// [`PREBUILT`] names); returns the static CLI built beside it.
 fn build_image() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(build).clone()
+    BUILT
+        .get_or_init(|| {
+            if std::env::var_os(PREBUILT).is_some_and(|v| v == "1") {
+                prebuilt()
+            } else {
+                build()
+            }
+        })
+        .clone()
 }
 
 fn build() -> PathBuf {
@@ -76,6 +91,30 @@ fn build() -> PathBuf {
         .output()
         .expect("the build script runs");
     assert!(output.status.success(), "build: {}", shown(&output));
+    static_cli()
+}
+
+/// The image and CLI that `.ci/run` built; a missing one fails loudly rather than be rebuilt.
+fn prebuilt() -> PathBuf {
+    let exists = Command::new("podman")
+        .args(["image", "exists", TAG])
+        .status()
+        .expect("podman runs");
+    assert!(
+        exists.success(),
+        "{PREBUILT}=1 but there is no image {TAG}: build it with mock-server/container/build {TAG}"
+    );
+    let cli = static_cli();
+    assert!(
+        cli.is_file(),
+        "{PREBUILT}=1 but there is no static CLI at {}",
+        cli.display()
+    );
+    cli
+}
+
+/// Where `mock-server/container/build` leaves the static `novita` CLI.
+fn static_cli() -> PathBuf {
     let host = String::from_utf8(Command::new("rustc").arg("-vV").output().unwrap().stdout)
         .unwrap()
         .lines()
