@@ -1,6 +1,7 @@
 //! The client's tests live in `client/tests/`, where Cargo does not look for them on its own
 //! (the package's root is the workspace's): each file must be a `[[test]]` of the root
-//! `Cargo.toml`, or it is silently never built. This test fails when one is not.
+//! `Cargo.toml`, or it is silently never built. This test fails when one is not. It also holds
+//! the root README to its size.
 
 use std::{collections::BTreeSet, path::Path};
 
@@ -28,5 +29,19 @@ fn every_file_in_client_tests_is_a_test_target() {
     assert!(
         missing.is_empty(),
         "[[test]] paths without a file: {missing:?}"
+    );
+}
+
+/// The root README is the front door: the two commands, a tour, the guarantees, and links to
+/// each part's own manual. Detail that grows goes to those manuals, so the front door stays
+/// small enough to be read whole.
+#[test]
+fn the_root_readme_stays_under_15_kb() {
+    const LIMIT: usize = 15_000;
+    let readme = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.len() < LIMIT,
+        "README.md is {} bytes, the limit is {LIMIT}: move detail to the crate's or the mock's README",
+        readme.len()
     );
 }

@@ -1,4 +1,5 @@
-"""The tests the READMEs show pass as written (run in an inner pytest session)."""
+"""The tests the READMEs show pass as written (run in an inner pytest session): the package's
+manual and the "QA in Python" block of the repository's front page."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def first_python_block(readme: Path) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("readme", ["README-root-block.md", "README.md"])
+@pytest.mark.parametrize("readme", ["../README.md", "README.md"])
 def test_the_readme_test_passes(
     readme: str, pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
