@@ -5,6 +5,8 @@ use novita_mock::{Config, RunningMock};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+pub mod control_spec;
+
 pub const KEY: &str = "qa-key";
 
 pub struct Mock {
