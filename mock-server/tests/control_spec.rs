@@ -31,6 +31,16 @@ fn the_spec_and_the_router_have_the_same_control_routes() {
     );
 }
 
+/// The spec's version is the mock's: a client generated from it names the mock it was made for.
+#[test]
+fn the_spec_version_is_the_crate_version() {
+    assert_eq!(
+        spec().document()["info"]["version"],
+        env!("CARGO_PKG_VERSION"),
+        "info.version of openapi/mock-control.yaml"
+    );
+}
+
 /// `operationId` is the method name a generated client gives the route: one each, unique, in
 /// snake_case, so that the Python client's names can follow it.
 #[test]
