@@ -6,7 +6,19 @@ use std::process::Command;
 
 #[test]
 fn spec_passes_openapi_spec_validator() {
-    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/novita.yaml");
+    validate(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/novita.yaml"));
+}
+
+/// The mock's control API, held to the same standard.
+#[test]
+fn control_spec_passes_openapi_spec_validator() {
+    validate(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/openapi/mock-control.yaml"
+    ));
+}
+
+fn validate(spec: &str) {
     let output = match Command::new("python3")
         .args(["-m", "openapi_spec_validator", spec])
         .output()
@@ -23,7 +35,7 @@ fn spec_passes_openapi_spec_validator() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "validator refused the spec:\n{stdout}\n{stderr}"
+        "validator refused {spec}:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("OK"), "{stdout}");
 }

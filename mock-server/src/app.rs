@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{
     body_budget::{self, Unread, MAX_BODY},
     catalogue::Endpoint,
-    control::{routes, token},
+    control::{routes, routes::Route, token},
     novita_api::{forced::NoAnswer, handlers},
     novita_error::NovitaError,
     sim::clock::unix_ms_now,
@@ -35,14 +35,15 @@ pub fn router(state: AppState) -> Router {
             post(move |state, headers, body| handlers::submit(state, endpoint, headers, body)),
         );
     }
+    for (_, path, answer) in open_routes() {
+        router = router.route(path, answer);
+    }
     router
         .route("/v3/async/task-result", get(handlers::result))
-        .route("/health", get(health))
         .route(
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
-        .route("/_mock/videos/{file}", get(video_links::video))
         .nest(
             "/_mock",
             routes::routes()
@@ -53,6 +54,26 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), journal))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// The routes of the control spec outside the token guard: liveness and the video links.
+fn open_routes() -> [Route; 2] {
+    [
+        routes::route(Method::GET, "/health", health),
+        routes::route(Method::GET, "/_mock/videos/{file}", video_links::video),
+    ]
+}
+
+/// Every route `openapi/mock-control.yaml` describes, as (method, path) and as the router
+/// serves them: `/health`, the video links and the control API under `/_mock`.
+pub fn control_routes() -> Vec<(String, String)> {
+    let open = open_routes()
+        .into_iter()
+        .map(|(method, path, _)| (method.to_string(), path.to_string()));
+    let control = routes::listed()
+        .into_iter()
+        .map(|(method, path)| (method.to_string(), format!("/_mock{path}")));
+    open.chain(control).collect()
 }
 
 /// Liveness and the store's counts; open to all, like Novita's own routes.

@@ -61,6 +61,7 @@ mod wire;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
+pub use app::control_routes;
 pub use config::{Config, Retired};
 pub use control::token::TOKEN_HEADER;
 pub use signal::shutdown_signal;

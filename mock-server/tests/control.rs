@@ -105,7 +105,9 @@ async fn list_inspect_finish_fail_and_advance_tasks() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad_json.status(), 400);
+    let (status, error) = common::checked(&Method::POST, bad_json).await;
+    assert_eq!(status, 400);
+    assert!(error["error"].as_str().unwrap().contains("invalid JSON"));
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ async fn get(mock: &common::Mock, path: &str, token: Option<&str>) -> (StatusCod
     if let Some(token) = token {
         request = request.header("x-mock-token", token);
     }
-    common::read(request.send().await.unwrap()).await
+    common::checked(&reqwest::Method::GET, request.send().await.unwrap()).await
 }
 
 #[tokio::test]

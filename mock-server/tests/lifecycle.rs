@@ -202,8 +202,9 @@ async fn unknown_task_path_and_method() {
     let mock = start_default().await;
     let message = assert_novita_error(&mock.result("no-such-task").await, 404, "TASK_NOT_FOUND");
     assert!(message.contains("no-such-task"));
-    let (status, body) = mock.control(Method::GET, "/v3/async/wan-t3v", None).await;
-    assert_novita_error(&(status, body), 404, "API_NOT_FOUND");
+    let unknown = mock.http.get(mock.url("/v3/async/wan-t3v")).send().await;
+    let unknown = common::read(unknown.unwrap()).await;
+    assert_novita_error(&unknown, 404, "API_NOT_FOUND");
     let missing = mock
         .http
         .get(mock.url("/v3/async/task-result"))

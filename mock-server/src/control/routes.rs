@@ -4,9 +4,10 @@
 
 use axum::{
     extract::{Query, State},
-    http::StatusCode,
+    handler::Handler,
+    http::{Method, StatusCode},
     response::IntoResponse,
-    routing::{get, post},
+    routing::{on, MethodFilter, MethodRouter},
     Json, Router,
 };
 use bytes::Bytes;
@@ -22,28 +23,57 @@ use crate::{
     webhooks::delivery,
 };
 
+/// A route of the control API: its method, its path under `/_mock`, and what answers it.
+pub(crate) type Route = (Method, &'static str, MethodRouter<AppState>);
+
+/// Every control route, once: the router is built from this table and
+/// [`listed`] reads it, so the spec's coverage test sees exactly what is served.
+fn table() -> [Route; 17] {
+    [
+        route(Method::GET, "/tasks", list_tasks),
+        route(Method::GET, "/tasks/{id}", task_detail),
+        route(Method::POST, "/tasks/{id}/finish", finish),
+        route(Method::POST, "/tasks/{id}/fail", fail),
+        route(Method::POST, "/tasks/{id}/advance", advance),
+        route(Method::GET, "/clock", clock),
+        route(Method::POST, "/clock/pause", pause_clock),
+        route(Method::POST, "/clock/resume", resume_clock),
+        route(Method::POST, "/clock/advance", advance_clock),
+        route(Method::GET, "/outcomes", list_outcomes),
+        route(Method::POST, "/outcomes", queue_outcomes),
+        route(Method::DELETE, "/outcomes", clear_outcomes),
+        route(Method::GET, "/journal", journal),
+        route(Method::GET, "/webhooks", webhooks),
+        route(Method::POST, "/reset", reset),
+        route(Method::GET, "/config", config),
+        route(Method::GET, "/ui", dashboard),
+    ]
+}
+
+/// One entry of the table: `handler` answers `method` on `path` (a `GET` also answers `HEAD`).
+pub(crate) fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("the table names plain methods");
+    (method, path, on(filter, handler))
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tasks", get(list_tasks))
-        .route("/tasks/{id}", get(task_detail))
-        .route("/tasks/{id}/finish", post(finish))
-        .route("/tasks/{id}/fail", post(fail))
-        .route("/tasks/{id}/advance", post(advance))
-        .route("/clock", get(clock))
-        .route("/clock/pause", post(pause_clock))
-        .route("/clock/resume", post(resume_clock))
-        .route("/clock/advance", post(advance_clock))
-        .route(
-            "/outcomes",
-            get(list_outcomes)
-                .post(queue_outcomes)
-                .delete(clear_outcomes),
-        )
-        .route("/journal", get(journal))
-        .route("/webhooks", get(webhooks))
-        .route("/reset", post(reset))
-        .route("/config", get(config))
-        .route("/ui", get(dashboard))
+    table()
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, answer)| {
+            router.route(path, answer)
+        })
+}
+
+/// The method and path (under `/_mock`) of every control route.
+pub fn listed() -> Vec<(Method, &'static str)> {
+    table()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect()
 }
 
 /// The dashboard: one self-contained page (no build step, no external assets) that reads the

@@ -5,6 +5,8 @@ use novita_mock::{Config, RunningMock};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+pub mod control_spec;
+
 pub const KEY: &str = "qa-key";
 
 pub struct Mock {
@@ -71,17 +73,19 @@ impl Mock {
         read(response).await
     }
 
+    /// A call to the control API (or `/health`) whose answer is checked against the control
+    /// spec (`openapi/mock-control.yaml`) before the test sees it.
     pub async fn control(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, self.url(path));
+        let mut request = self.http.request(method.clone(), self.url(path));
         if let Some(body) = body {
             request = request.json(&body);
         }
-        read(request.send().await.expect("mock answers")).await
+        checked(&method, request.send().await.expect("mock answers")).await
     }
 
     /// Moves the mock clock forward by `seconds` of simulated time; when it answers, every
@@ -135,6 +139,29 @@ pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// Reads an answer of `/health` or a control route, sent to a `method` request, after checking
+/// its status, media type and JSON body against the control spec; the body as `read` gives it.
+pub async fn checked(method: &reqwest::Method, response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let path = response.url().path().to_string();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let body = response.bytes().await.expect("the answer's body arrives");
+    control_spec::spec().check_answer(
+        method.as_str(),
+        &path,
+        status.as_u16(),
+        content_type.as_deref(),
+        &body,
+    );
+    let text = String::from_utf8_lossy(&body);
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()));
     (status, value)
 }
 
