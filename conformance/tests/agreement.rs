@@ -338,6 +338,7 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                 continue; // inline videos are not judged before sending (see client/media.rs)
             }
             let min = limits["min_side"].as_u64().unwrap() as u32;
+            let also_video = limits["also_video"] == true;
             let mut images = vec![
                 ("smallest", data_uri("image/png", &png(min, min)), true),
                 (
@@ -351,19 +352,63 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                     false,
                 ),
                 // Image data only, as the pages list image formats alone; a field that also
-                // takes a video (a Wan 2.7 reference) leaves other data to the service. Bytes
-                // whose size cannot be read (a cut header) are not judged by either.
+                // takes a video (a Wan 2.7 reference) leaves data that is no image to the
+                // service.
                 (
                     "a video",
                     data_uri("video/mp4", b"\0\0\0\x18ftypmp42"),
-                    limits["also_video"] == true,
+                    also_video,
                 ),
+                (
+                    "unlabelled text",
+                    data_uri("", b"just some words, not an image"),
+                    also_video,
+                ),
+                ("a URL", "https://example.com/a.png".to_string(), true),
+                // The scheme is read in any case.
+                (
+                    "DATA: in capitals",
+                    data_uri("image/png", &png(min, min)).replacen("data:", "DATA:", 1),
+                    true,
+                ),
+                // What cannot be measured, or contradicts its type, is refused by both, in
+                // every field: labelled an image, it is judged as one.
                 (
                     "not base64",
                     "data:image/png;base64,@@@@".to_string(),
-                    limits["also_video"] == true,
+                    false,
                 ),
-                ("a URL", "https://example.com/a.png".to_string(), true),
+                (
+                    "an empty payload",
+                    "data:image/png;base64,".to_string(),
+                    false,
+                ),
+                ("a bare data:", "data:".to_string(), false),
+                (
+                    "percent-encoded",
+                    format!("data:image/png,%89PNG%0D%0A%1A%0A{min}"),
+                    false,
+                ),
+                (
+                    "a PNG signature alone",
+                    data_uri("image/png", b"\x89PNG\r\n\x1a\n"),
+                    false,
+                ),
+                (
+                    "a PNG cut to 16 bytes",
+                    data_uri("image/png", &png(min, min)[..16]),
+                    false,
+                ),
+                (
+                    "a PNG labelled image/gif",
+                    data_uri("image/gif", &png(min, min)),
+                    false,
+                ),
+                (
+                    "a 4294967295 x 4294967295 PNG",
+                    data_uri("image/png", &png(u32::MAX, u32::MAX)),
+                    false,
+                ),
             ];
             // Some pages give no largest side (Kling 3.0): then only the smallest is checked.
             if let Some(max) = limits["max_side"].as_u64().map(|max| max as u32) {
@@ -407,5 +452,5 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
             }
         }
     }
-    assert!(checked >= 40, "{checked} cases");
+    assert!(checked >= 150, "{checked} cases");
 }
