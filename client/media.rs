@@ -6,6 +6,8 @@
 //! service judges those.
 
 mod image;
+mod mp4;
+mod video;
 
 use base64::Engine;
 use serde_json::Value;
@@ -19,14 +21,15 @@ struct Inline {
 
 /// What one value of a property with `limits` (its `x-novita-media`) breaks, if anything.
 pub(crate) fn media_problem(limits: &Value, text: &str) -> Option<String> {
-    if limits["kind"] == "video" {
-        return None;
-    }
     let inline = match parse(text)? {
         Ok(inline) => inline,
         Err(problem) => return Some(problem),
     };
-    image::problem(limits, &inline)
+    if limits["kind"] == "video" {
+        video::problem(limits, &inline)
+    } else {
+        image::problem(limits, &inline)
+    }
 }
 
 /// `None` for a value that is not inline (a URL); else the data URI taken apart, or why it

@@ -192,3 +192,133 @@ async fn a_typed_request_with_an_unreadable_image_sends_nothing() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// A box of `kind` around `body`.
+fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
+/// The boxes of an MP4 that give its shape: `ftyp`, then `moov` with an `mvhd` of `millis`
+/// milliseconds and one video track of `width` x `height`; `padding` bytes of `mdat` after.
+fn mp4(width: u32, height: u32, millis: u32, padding: usize) -> Vec<u8> {
+    let mut mvhd = vec![0u8; 100];
+    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+    mvhd[16..20].copy_from_slice(&millis.to_be_bytes());
+    let mut tkhd = vec![0u8; 84];
+    tkhd[76..80].copy_from_slice(&(width << 16).to_be_bytes());
+    tkhd[80..84].copy_from_slice(&(height << 16).to_be_bytes());
+    let mut hdlr = vec![0u8; 24];
+    hdlr[8..12].copy_from_slice(b"vide");
+    let trak = bx(
+        b"trak",
+        &[bx(b"tkhd", &tkhd), bx(b"mdia", &bx(b"hdlr", &hdlr))].concat(),
+    );
+    let moov = bx(b"moov", &[bx(b"mvhd", &mvhd), trak].concat());
+    [
+        bx(b"ftyp", b"isom\0\0\x02\0isom"),
+        moov,
+        bx(b"mdat", &vec![0; padding]),
+    ]
+    .concat()
+}
+
+/// The client's verdict on a motion-control body whose reference `video` is `video`.
+fn verdict_on_video(video: &str) -> Result<(), (String, String)> {
+    let operation = SubmitOperation::find("kling-v3.0-motion-control").unwrap();
+    let body = json!({
+        "image": uri("image/png", &png(1000, 1000)),
+        "video": video,
+        "model_name": "kling-v3-0-std",
+        "character_orientation": "video",
+    });
+    match NovitaClient::check_value(operation, &body) {
+        Ok(()) => Ok(()),
+        Err(Error::InvalidRequest { violations }) => {
+            Err((violations[0].field.clone(), violations[0].rule.clone()))
+        }
+        Err(other) => panic!("unexpected {other}"),
+    }
+}
+
+#[test]
+fn motion_control_reference_videos_are_held_to_the_documented_limits() {
+    let video = |width, height, millis| uri("video/mp4", &mp4(width, height, millis, 64));
+    let mut cut = mp4(1280, 720, 5000, 0);
+    cut.truncate(cut.len() - 20);
+    let mut huge_box = mp4(1280, 720, 5000, 0);
+    huge_box[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let hostile = [
+        ("2 seconds", video(1280, 720, 2000)),
+        ("2.999 seconds", video(1280, 720, 2999)),
+        ("31 seconds", video(1280, 720, 31_000)),
+        ("30.001 seconds", video(1280, 720, 30_001)),
+        ("200x200", video(200, 200, 5000)),
+        ("299 pixels high", video(1280, 299, 5000)),
+        ("video/webm", uri("video/webm", &mp4(1280, 720, 5000, 64))),
+        (
+            "a PNG labelled video/mp4",
+            uri("video/mp4", &png(1000, 1000)),
+        ),
+        (
+            "a PNG labelled image/png",
+            uri("image/png", &png(1000, 1000)),
+        ),
+        (
+            "11 MB",
+            uri("video/mp4", &mp4(1280, 720, 5000, 11 * 1000 * 1000)),
+        ),
+        ("one byte over 10 MiB", {
+            let head = mp4(1280, 720, 5000, 0).len();
+            uri(
+                "video/mp4",
+                &mp4(1280, 720, 5000, 10 * 1024 * 1024 + 1 - head),
+            )
+        }),
+        ("an empty video", "data:video/mp4;base64,".to_string()),
+        ("a moov cut short", uri("video/mp4", &cut)),
+        ("a box past the end", uri("video/mp4", &huge_box)),
+        ("no length", video(1280, 720, 0)),
+    ];
+    for (what, value) in hostile {
+        let verdict = verdict_on_video(&value);
+        assert!(
+            matches!(&verdict, Err((field, _)) if field == "video"),
+            "{what}: {verdict:?}"
+        );
+    }
+    let fine = [
+        ("3 seconds", video(1280, 720, 3000)),
+        ("30 seconds", video(1280, 720, 30_000)),
+        ("300x300", video(300, 300, 5000)),
+        ("a MOV", uri("video/quicktime", &mp4(720, 1280, 12_000, 64))),
+        ("unlabelled", uri("", &mp4(1280, 720, 5000, 64))),
+        ("exactly 10 MiB", {
+            let head = mp4(1280, 720, 5000, 0).len();
+            uri("video/mp4", &mp4(1280, 720, 5000, 10 * 1024 * 1024 - head))
+        }),
+        ("a URL", "https://example.com/dance.mp4".to_string()),
+    ];
+    for (what, value) in fine {
+        assert_eq!(verdict_on_video(&value), Ok(()), "{what}");
+    }
+    insta::assert_snapshot!(
+        [
+            verdict_on_video(&video(1280, 720, 2000)).unwrap_err().1,
+            verdict_on_video(&video(200, 200, 5000)).unwrap_err().1,
+            verdict_on_video(&uri("video/webm", b"")).unwrap_err().1,
+            verdict_on_video(&uri("video/webm", &mp4(1280, 720, 5000, 0))).unwrap_err().1,
+            verdict_on_video(&uri("video/mp4", &png(1000, 1000))).unwrap_err().1,
+        ]
+        .join("\n"),
+        @r#"
+    must be a video of 3 to 30 seconds (got 2.00)
+    must be a video whose sides are at least 300 pixels (got 200x200)
+    must hold data (got an empty data URI)
+    must be a video in mp4, mov (got "video/webm" data)
+    must be a video in mp4, mov that can be measured (got data whose size and length cannot be read)
+    "#
+    );
+}

@@ -143,3 +143,118 @@ async fn each_refusal_says_what_was_wrong() {
         ]
     );
 }
+
+const MOTION_CONTROL: &str = "/v3/async/kling-v3.0-motion-control";
+
+/// A box of `kind` around `body`.
+fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
+/// The boxes of an MP4 that give its shape: `ftyp`, then `moov` with an `mvhd` of `millis`
+/// milliseconds and one video track of `width` x `height`; `padding` bytes of `mdat` after.
+fn mp4(width: u32, height: u32, millis: u32, padding: usize) -> Vec<u8> {
+    let mut mvhd = vec![0u8; 100];
+    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+    mvhd[16..20].copy_from_slice(&millis.to_be_bytes());
+    let mut tkhd = vec![0u8; 84];
+    tkhd[76..80].copy_from_slice(&(width << 16).to_be_bytes());
+    tkhd[80..84].copy_from_slice(&(height << 16).to_be_bytes());
+    let mut hdlr = vec![0u8; 24];
+    hdlr[8..12].copy_from_slice(b"vide");
+    let mdia = bx(b"mdia", &bx(b"hdlr", &hdlr));
+    let trak = bx(b"trak", &[bx(b"tkhd", &tkhd), mdia].concat());
+    let moov = bx(b"moov", &[bx(b"mvhd", &mvhd), trak].concat());
+    let mdat = bx(b"mdat", &vec![0; padding]);
+    [bx(b"ftyp", b"isom\0\0\x02\0isom"), moov, mdat].concat()
+}
+
+/// The mock's answer to a motion-control body whose reference `video` is `video`: `None`
+/// when accepted, else the message of its 400 `INVALID_REQUEST_BODY`.
+async fn video_refusal(mock: &Mock, video: &str) -> Option<String> {
+    let body = json!({
+        "image": uri("image/png", &png_header(1000, 1000)),
+        "video": video,
+        "model_name": "kling-v3-0-std",
+        "character_orientation": "video",
+    });
+    let answer = mock.submit(MOTION_CONTROL, &body).await;
+    if answer.0.is_success() {
+        return None;
+    }
+    Some(assert_novita_error(&answer, 400, "INVALID_REQUEST_BODY"))
+}
+
+#[tokio::test]
+async fn motion_control_reference_videos_are_held_to_the_documented_limits() {
+    let mock = start_default().await;
+    let video = |width, height, millis| uri("video/mp4", &mp4(width, height, millis, 64));
+    let head = mp4(1280, 720, 5000, 0).len();
+    let mut cut = mp4(1280, 720, 5000, 0);
+    cut.truncate(cut.len() - 20);
+    let png = png_header(1000, 1000);
+    let hostile = [
+        ("2 seconds", video(1280, 720, 2000)),
+        ("2.999 seconds", video(1280, 720, 2999)),
+        ("31 seconds", video(1280, 720, 31_000)),
+        ("30.001 seconds", video(1280, 720, 30_001)),
+        ("200x200", video(200, 200, 5000)),
+        ("299 pixels high", video(1280, 299, 5000)),
+        ("video/webm", uri("video/webm", &mp4(1280, 720, 5000, 64))),
+        ("a PNG labelled video/mp4", uri("video/mp4", &png)),
+        ("a PNG labelled image/png", uri("image/png", &png)),
+        (
+            "one byte over 10 MiB",
+            uri(
+                "video/mp4",
+                &mp4(1280, 720, 5000, 10 * 1024 * 1024 + 1 - head),
+            ),
+        ),
+        ("an empty video", "data:video/mp4;base64,".to_string()),
+        ("a moov cut short", uri("video/mp4", &cut)),
+        ("no length", video(1280, 720, 0)),
+    ];
+    for (what, value) in hostile {
+        let message = video_refusal(&mock, &value).await;
+        assert!(
+            message.as_deref().is_some_and(|m| m.starts_with("video: ")),
+            "{what}: {message:?}"
+        );
+    }
+    let fine = [
+        ("3 seconds", video(1280, 720, 3000)),
+        ("30 seconds", video(1280, 720, 30_000)),
+        ("300x300", video(300, 300, 5000)),
+        ("a MOV", uri("video/quicktime", &mp4(720, 1280, 12_000, 64))),
+        ("unlabelled", uri("", &mp4(1280, 720, 5000, 64))),
+        (
+            "exactly 10 MiB",
+            uri("video/mp4", &mp4(1280, 720, 5000, 10 * 1024 * 1024 - head)),
+        ),
+        ("a URL", "https://example.com/dance.mp4".to_string()),
+    ];
+    for (what, value) in fine {
+        assert_eq!(video_refusal(&mock, &value).await, None, "{what}");
+    }
+    let mut messages = Vec::new();
+    for value in [
+        video(1280, 720, 2000),
+        video(200, 200, 5000),
+        uri("video/webm", &mp4(1280, 720, 5000, 0)),
+        uri("video/mp4", &png),
+    ] {
+        messages.push(video_refusal(&mock, &value).await.unwrap());
+    }
+    assert_eq!(
+        messages,
+        [
+            "video: the video lasts 2.00 seconds; it must last 3 to 30 seconds",
+            "video: the video is 200x200 pixels; width and height must be at least 300",
+            "video: it holds \"video/webm\" data; use MP4 or MOV",
+            "video: the size and length of this video cannot be read; use MP4 or MOV",
+        ]
+    );
+}

@@ -80,8 +80,13 @@ pub async fn video_shape(url: &str, http: &Outbound) -> Option<VideoShape> {
 
 /// Width, height and length of the video in a `data:` URI (measured before it is decoded).
 pub fn inline_video_shape(uri: &str) -> Option<VideoShape> {
-    let uri = DataUri::parse(uri)?;
-    if uri.decoded_len()? > VIDEO_LIMIT {
+    data_video_shape(&DataUri::parse(uri)?, VIDEO_LIMIT)
+}
+
+/// Width, height and length of the video in `uri`, if it decodes to at most `limit` bytes
+/// (measured before it is decoded) and the box walker reads it.
+pub fn data_video_shape(uri: &DataUri<'_>, limit: usize) -> Option<VideoShape> {
+    if uri.decoded_len()? > limit {
         return None;
     }
     boxes::video_shape(&uri.decode()?)
