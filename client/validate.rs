@@ -148,7 +148,7 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
             check_length(schema, text, path, found);
             check_pattern(schema, text, path, found);
             if let Some(limits) = schema.get("x-novita-media") {
-                if let Some(problem) = crate::media::image_problem(limits, text) {
+                if let Some(problem) = crate::media::media_problem(limits, text) {
                     push(found, path, problem);
                 }
             }

@@ -301,7 +301,9 @@ async fn a_local_image_goes_inline_where_the_spec_takes_inline_media() {
     accepts_submissions(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("kite.png");
-    std::fs::write(&image, b"\x89PNG fake").unwrap();
+    // The header of a 1280x720 PNG: a file the client can measure.
+    let header = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x05\0\0\0\x02\xd0\x08\x02\0\0\0\0\0\0\0";
+    std::fs::write(&image, header).unwrap();
     let run = novita(
         &server,
         &[
@@ -319,7 +321,7 @@ async fn a_local_image_goes_inline_where_the_spec_takes_inline_media() {
         serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
     assert_eq!(
         sent["input"]["img_url"],
-        "data:image/png;base64,iVBORyBmYWtl"
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAABQAAAALQCAIAAAAAAAAA"
     );
     assert_eq!(sent["parameters"], json!({"duration": 10}));
 

@@ -152,7 +152,8 @@ async fn wan26_minimal_and_full() {
     let full = Wan26I2vRequest {
         input: Wan26I2vInput {
             prompt: Some("The kite rises".into()),
-            img_url: "data:image/png;base64,iVBORw0KGgo=".into(),
+            // The header of a 1280x720 PNG: an image the client can measure.
+            img_url: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAABQAAAALQCAIAAAAAAAAA".into(),
             template: Some("flying".into()),
             audio_url: Some("https://example.test/a.mp3".into()),
             negative_prompt: Some("rain".into()),

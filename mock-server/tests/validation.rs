@@ -19,6 +19,14 @@ fn with(base: &Value, changes: Value) -> Value {
     body
 }
 
+/// A PNG header of `width` x `height` as a data URI: an image the mock can measure.
+fn inline_png(width: u32, height: u32) -> String {
+    use base64::Engine;
+    let png = common::png_header(width, height);
+    let payload = base64::engine::general_purpose::STANDARD.encode(png);
+    format!("data:image/png;base64,{payload}")
+}
+
 fn t2v() -> Value {
     json!({"prompt": "a fox"})
 }
@@ -309,7 +317,7 @@ async fn edge_values_and_documented_bodies_are_accepted() {
         ),
         (
             W26,
-            json!({"input": {"img_url": "data:image/png;base64,iVBORw0KGgo=", "prompt": "", "negative_prompt": "字".repeat(500)}, "parameters": {"seed": 0, "duration": 15, "resolution": "720P", "shot_type": "multi", "audio": false, "watermark": true, "prompt_extend": false}}),
+            json!({"input": {"img_url": inline_png(1280, 720), "prompt": "", "negative_prompt": "字".repeat(500)}, "parameters": {"seed": 0, "duration": 15, "resolution": "720P", "shot_type": "multi", "audio": false, "watermark": true, "prompt_extend": false}}),
         ),
         (
             W26,

@@ -11,7 +11,8 @@ use crate::{
     rules::{
         fields::{Checked, Fields},
         media::ImageLimits,
-        table::{read_integer, text_up_to, EndpointRules, Field, Rule, URL},
+        table::{read_integer, text_up_to, EndpointRules, Field, Rule},
+        video_media::{VideoFormat, VideoLimits},
     },
     sim::job::{Framing, InputVideo, Job},
 };
@@ -62,6 +63,16 @@ const IMAGE: ImageLimits = ImageLimits {
     max_bytes: 10 * 1024 * 1024,
     max_aspect_ratio: Some(2.5),
     also_video: false,
+};
+
+/// The reference motion video: MP4 or MOV, at most 10 MB, sides at least 300 px, 3 to 30 s.
+const REFERENCE_VIDEO: VideoLimits = VideoLimits {
+    formats: &[VideoFormat::Mp4, VideoFormat::Mov],
+    min_side: 300,
+    max_side: None,
+    max_bytes: 10 * 1024 * 1024,
+    min_seconds: 3.0,
+    max_seconds: 30.0,
 };
 
 /// The output tiers. Novita states no pixels: standard is 720p, pro 1080p and 4K 2160p, as
@@ -211,7 +222,7 @@ const UHD_I2V: &[Field] = &[
 ];
 const MOTION_CONTROL: &[Field] = &[
     Field::required("image", Rule::Image(&IMAGE)),
-    Field::required("video", URL),
+    Field::required("video", Rule::Video(&REFERENCE_VIDEO)),
     OPTIONAL_PROMPT,
     Field::required("model_name", Rule::OneOf(MODEL_NAMES)),
     NEGATIVE_PROMPT,

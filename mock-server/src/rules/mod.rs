@@ -10,6 +10,7 @@ mod kling30;
 pub(crate) mod media;
 pub(crate) mod table;
 pub(crate) mod vendor_examples;
+pub(crate) mod video_media;
 mod wan21;
 mod wan26;
 mod wan27;

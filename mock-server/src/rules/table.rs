@@ -9,6 +9,7 @@ use crate::{
     rules::{
         fields::{choices, Checked, Fields},
         media::{check_inline_image, ImageLimits},
+        video_media::{check_inline_video, VideoLimits},
     },
     sim::job::Job,
 };
@@ -46,6 +47,8 @@ pub enum Rule {
     OneOf(&'static [&'static str]),
     /// A URL or an inline image (`data:` URI), the latter within these limits.
     Image(&'static ImageLimits),
+    /// A URL or an inline video (`data:` URI), the latter within these limits.
+    Video(&'static VideoLimits),
     /// An array of `min..=max` objects, each checked against `fields`.
     Objects {
         min: usize,
@@ -142,6 +145,10 @@ pub fn check(fields: &Fields<'_>, table: &[Field]) -> Checked<()> {
             Rule::Image(limits) => {
                 fields.string(field.name, 1, None)?;
                 check_inline_image(fields, field.name, limits)?;
+            }
+            Rule::Video(limits) => {
+                fields.string(field.name, 1, None)?;
+                check_inline_video(fields, field.name, limits)?;
             }
             Rule::Number { min, max } => {
                 fields.number(field.name, *min, *max)?;

@@ -18,6 +18,7 @@ use crate::{
     sim::job::{Framing, InputVideo, Job},
     sim::tasks::{Task, TaskId},
     video::{
+        data_uri::is_inline,
         frame::{fit_area, frame, MAX_FPS, MAX_FRAMES},
         input::{image_size, inline_image_size, inline_video_shape, video_shape, VideoShape},
         render, VideoSpec,
@@ -235,14 +236,14 @@ pub(crate) fn resolve_inline(job: &mut Job) {
         fallback,
     } = &job.framing
     {
-        if image_url.starts_with("data:") {
+        if is_inline(image_url) {
             let (width, height) = image_frame(*area, *fallback, inline_image_size(image_url));
             let (width, height) = frame(width, height);
             job.framing = Framing::Fixed { width, height };
         }
     }
     if let Some(input) = job.input_video.take() {
-        if !input.url.starts_with("data:") {
+        if !is_inline(&input.url) {
             job.input_video = Some(input);
             return;
         }

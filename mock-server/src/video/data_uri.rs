@@ -31,14 +31,49 @@ pub(crate) struct InlineImage {
     pub kind: Option<ImageType>,
 }
 
+/// Whether `text` is inline media: it starts with `data:`, in any case.
+pub(crate) fn is_inline(text: &str) -> bool {
+    text.get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+}
+
 impl<'a> DataUri<'a> {
     /// The payload of `text` when it is a base64 `data:` URI (surrounding white space ignored).
+    /// The scheme and the `;base64` marker are read in any case, as RFC 2397 allows; the
+    /// header ends at the first comma.
     pub fn parse(text: &'a str) -> Option<Self> {
-        let (media_type, payload) = text.strip_prefix("data:")?.split_once(";base64,")?;
-        Some(DataUri {
-            media_type,
+        if !is_inline(text) {
+            return None;
+        }
+        let (header, payload) = text[5..].split_once(',')?;
+        let at = header.len().checked_sub(";base64".len())?;
+        let marker = header.get(at..)?;
+        marker.eq_ignore_ascii_case(";base64").then_some(DataUri {
+            media_type: &header[..at],
             payload: payload.trim().as_bytes(),
         })
+    }
+
+    /// The media type named, without parameters, in lower case (`image/png`); may be empty.
+    pub fn essence(&self) -> String {
+        let essence = self.media_type.split(';').next().unwrap_or_default();
+        essence.trim().to_ascii_lowercase()
+    }
+
+    /// Whether the payload holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.payload.is_empty()
+    }
+
+    /// Up to the first `n` decoded bytes, if the payload is valid; decodes only those.
+    pub fn head(&self, n: usize) -> Option<Vec<u8>> {
+        let len = self.decoded_len()?;
+        let mut head = Vec::with_capacity(n.min(len));
+        self.reader(len)
+            .take(n as u64)
+            .read_to_end(&mut head)
+            .ok()?;
+        Some(head)
     }
 
     /// The decoded length, if the payload is valid (padded, standard alphabet); nothing is

@@ -9,7 +9,10 @@ use std::time::Duration;
 pub use super::boxes::VideoShape;
 use crate::{
     net_guard::Outbound,
-    video::{boxes, data_uri::DataUri},
+    video::{
+        boxes,
+        data_uri::{is_inline, DataUri},
+    },
 };
 
 /// Largest input image read to learn its size (the pages allow 20 MB).
@@ -20,7 +23,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
 pub async fn image_size(url: &str, http: &Outbound) -> Option<(usize, usize)> {
-    if url.starts_with("data:") {
+    if is_inline(url) {
         return inline_image_size(url);
     }
     let bytes = fetch_limited(url, http, IMAGE_LIMIT).await?;
@@ -69,7 +72,7 @@ async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u
 
 /// Width, height and length of the MP4 (or MOV) video at `url`, if it can be read.
 pub async fn video_shape(url: &str, http: &Outbound) -> Option<VideoShape> {
-    if url.starts_with("data:") {
+    if is_inline(url) {
         return inline_video_shape(url);
     }
     boxes::video_shape(&fetch_limited(url, http, VIDEO_LIMIT).await?)
@@ -77,8 +80,13 @@ pub async fn video_shape(url: &str, http: &Outbound) -> Option<VideoShape> {
 
 /// Width, height and length of the video in a `data:` URI (measured before it is decoded).
 pub fn inline_video_shape(uri: &str) -> Option<VideoShape> {
-    let uri = DataUri::parse(uri)?;
-    if uri.decoded_len()? > VIDEO_LIMIT {
+    data_video_shape(&DataUri::parse(uri)?, VIDEO_LIMIT)
+}
+
+/// Width, height and length of the video in `uri`, if it decodes to at most `limit` bytes
+/// (measured before it is decoded) and the box walker reads it.
+pub fn data_video_shape(uri: &DataUri<'_>, limit: usize) -> Option<VideoShape> {
+    if uri.decoded_len()? > limit {
         return None;
     }
     boxes::video_shape(&uri.decode()?)
