@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from novita_client import NovitaClient
 
 from conftest import submit_wan
-from novita_mock import ControlError, NovitaMock
+from novita_mock import ControlClient, ControlError, NovitaMock
 
 
 def test_an_unknown_task_is_a_404_with_the_mocks_error(novita_mock: NovitaMock) -> None:
@@ -75,3 +78,36 @@ def test_a_mock_with_a_token_refuses_a_client_without_it() -> None:
         assert raised.value.body["reason"] == "MISSING_MOCK_TOKEN"
         stranger.stop()
         assert mock.running  # stop() of a mock started elsewhere leaves it running
+
+
+# The spec names each operation; the client's method is that name (the dashboard, a page for a
+# browser, is given as its address).
+SPEC = Path(__file__).resolve().parents[2] / "openapi" / "mock-control.yaml"
+METHOD_FOR = {"dashboard": "dashboard_url"}
+
+
+def test_the_client_has_a_method_for_every_operation_of_the_control_spec() -> None:
+    operations = re.findall(r"^\s+operationId:\s*(\w+)\s*$", SPEC.read_text(), re.MULTILINE)
+    assert len(operations) >= 19, operations
+    missing = [
+        op
+        for op in operations
+        if not callable(getattr(ControlClient, METHOD_FOR.get(op, op), None))
+    ]
+    assert missing == [], f"the control spec has operations the client lacks: {missing}"
+
+
+def test_the_video_of_a_finished_task_is_an_mp4(
+    novita_mock: NovitaMock, sdk: NovitaClient
+) -> None:
+    task_id = submit_wan(sdk)
+    novita_mock.control.finish(task_id)
+    [video_url] = sdk.wait_for_task_v3(task_id, wait_for=10).get_video_urls()
+
+    by_url = novita_mock.control.video(video_url)
+    assert by_url[4:8] == b"ftyp", by_url[:16]
+    assert novita_mock.control.video(video_url.rsplit("/", 1)[-1]) == by_url
+
+    with pytest.raises(ControlError) as raised:
+        novita_mock.control.video("no-such-video.mp4")
+    assert raised.value.status == 404

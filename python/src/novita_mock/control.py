@@ -136,6 +136,13 @@ class ControlClient:
         clock keeps its reading and its paused state)."""
         self._call("POST", "/_mock/reset")
 
+    def video(self, file_or_url: str) -> bytes:
+        """`GET /_mock/videos/{file}`: the MP4 a succeeded task's `video_url` names, given as
+        that URL or as its file name."""
+        name = file_or_url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        path = "/_mock/videos/" + urllib.parse.quote(name, safe="")
+        return self._request("GET", path, accept="video/mp4")
+
     def dashboard_url(self) -> str:
         """The dashboard's address, with the token when there is one."""
         if self.token is None:
@@ -151,6 +158,16 @@ class ControlClient:
         body: Any = None,
         query: Mapping[str, Any] | None = None,
     ) -> Any:
+        return _decode(self._request(method, path, body, query))
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        accept: str = "application/json",
+    ) -> bytes:
         url = self.url + path
         if query:
             pairs = {k: v for k, v in query.items() if v is not None}
@@ -158,14 +175,14 @@ class ControlClient:
                 url += "?" + urllib.parse.urlencode(pairs)
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Accept", "application/json")
+        request.add_header("Accept", accept)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if self.token is not None:
             request.add_header(TOKEN_HEADER, self.token)
         try:
             with _OPENER.open(request, timeout=self.timeout) as answer:
-                return _decode(answer.read())
+                return cast(bytes, answer.read())
         except urllib.error.HTTPError as e:
             raise ControlError(method, url, e.code, _decode(e.read())) from None
         except (urllib.error.URLError, OSError) as e:
