@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{
     body_budget::{self, Unread, MAX_BODY},
     catalogue::Endpoint,
-    control::{routes, token},
+    control::{origin, routes, token},
     novita_api::{forced::NoAnswer, handlers},
     novita_error::NovitaError,
     sim::clock::unix_ms_now,
@@ -28,21 +28,29 @@ use crate::{
 };
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new();
+    let mut novita = Router::new();
     for endpoint in Endpoint::ALL {
-        router = router.route(
+        novita = novita.route(
             endpoint.path(),
             post(move |state, headers, body| handlers::submit(state, endpoint, headers, body)),
         );
     }
-    router
+    let novita = novita
         .route("/v3/async/task-result", get(handlers::result))
+        .route_layer(middleware::from_fn_with_state(state.clone(), origin::guard));
+    let videos = Router::new()
+        .route("/_mock/videos/{file}", get(video_links::video))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::host_guard,
+        ));
+    novita
+        .merge(videos)
         .route("/health", get(health))
         .route(
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
-        .route("/_mock/videos/{file}", get(video_links::video))
         .nest(
             "/_mock",
             routes::routes()
