@@ -156,7 +156,7 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
             } else {
                 format!("the upstream closed the connection without an answer ({e})")
             };
-            contract.upstream_failed(method.as_str(), &path, message.clone());
+            let message = contract.upstream_failed(method.as_str(), &path, message);
             // The request's own findings still count; status 0 stands for "no answer".
             let status = if unreachable { 502 } else { 0 };
             contract.drifted(method.as_str(), &path, status, findings);
@@ -210,8 +210,7 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         }
         Capped::Failed(e) if e.is_timeout() => {
             // Nothing was sent to the caller yet: it can still get a proper answer.
-            let message = stalled(limit);
-            contract.upstream_failed(method.as_str(), &path, message.clone());
+            let message = contract.upstream_failed(method.as_str(), &path, stalled(limit));
             contract.drifted(method.as_str(), &path, 504, findings);
             return proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message);
         }
@@ -252,7 +251,7 @@ fn gave_no_answer(
         contract.upstream,
         contract.upstream_timeout.as_secs_f64()
     );
-    contract.upstream_failed(method, path, message.clone());
+    let message = contract.upstream_failed(method, path, message);
     contract.drifted(method, path, 504, findings);
     proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message)
 }
@@ -378,7 +377,7 @@ async fn relay_event(
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default();
             let message = format!("the webhook receiver at {host} could not be reached ({e})");
-            contract.upstream_failed("POST", WEBHOOK_PATH, message.clone());
+            let message = contract.upstream_failed("POST", WEBHOOK_PATH, message);
             proxy_error(StatusCode::BAD_GATEWAY, "RECEIVER_UNREACHABLE", message)
         }
     }

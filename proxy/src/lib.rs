@@ -7,6 +7,7 @@
 //! - [`report`]: the drift report and its bounds;
 //! - [`recorder`]: the cassette recorder (the format is `novita-cassette`'s);
 //! - [`relay`]: webhook events routed through the proxy;
+//! - [`secrets`]: what is never written to the cassette, the report or the log;
 //! - [`forward`]: the axum handlers that do the forwarding;
 //! - [`signal`]: stopping on Ctrl-C or SIGTERM;
 //! - [`ContractProxy`]: the proxy serving in the background, for tests that put it in front of
@@ -17,6 +18,7 @@ pub mod forward;
 pub mod recorder;
 pub mod relay;
 pub mod report;
+pub mod secrets;
 pub mod signal;
 pub mod spec;
 
@@ -139,7 +141,13 @@ impl Contract {
             return;
         }
         let mut report = self.report_mut();
+        let path = secrets::blank_text(path);
         for (pointer, message) in findings {
+            let message = if secrets::points_at_secret(&pointer) {
+                "the value of a member named like a secret breaks the spec (not shown)".into()
+            } else {
+                secrets::blank_text(&message)
+            };
             tracing::warn!(
                 target: "drift",
                 "{method} {path} {status} {}: {message}",
@@ -155,13 +163,16 @@ impl Contract {
         }
     }
 
-    pub(crate) fn upstream_failed(&self, method: &str, path: &str, message: String) {
+    /// Reports a failure to answer; returns the message as it may be shown (no secrets).
+    pub(crate) fn upstream_failed(&self, method: &str, path: &str, message: String) -> String {
+        let (path, message) = (&secrets::blank_text(path), secrets::blank_text(&message));
         tracing::error!(target: "upstream", "{method} {path}: {message}");
         self.report_mut().add_failure(UpstreamFailure {
             method: method.to_string(),
             path: path.to_string(),
-            message,
+            message: message.clone(),
         });
+        message
     }
 
     /// Runs `f` on the recorder, when recording.

@@ -86,7 +86,7 @@ async fn main() -> ExitCode {
     let local = listener.local_addr().unwrap_or(args.addr);
     println!(
         "novita-proxy listening on http://{local}, forwarding to {}",
-        args.upstream
+        novita_proxy::secrets::blank_text(&args.upstream)
     );
     if let Some(public) = &args.public_url {
         println!("  webhooks relayed through {public}");
