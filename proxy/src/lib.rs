@@ -10,6 +10,7 @@
 //! - [`secrets`]: what is never written to the cassette, the report or the log;
 //! - [`forward`]: the axum handlers that do the forwarding;
 //! - [`signal`]: stopping on Ctrl-C or SIGTERM;
+//! - [`stopping`]: serving until then, and the grace given to requests in flight;
 //! - [`ContractProxy`]: the proxy serving in the background, for tests that put it in front of
 //!   a server (the conformance suite checks every answer of the mock through it).
 
@@ -21,6 +22,7 @@ pub mod report;
 pub mod secrets;
 pub mod signal;
 pub mod spec;
+pub mod stopping;
 
 /// Compiles the Rust examples of README.md, so that they cannot drift from the API.
 #[cfg(doctest)]
@@ -44,6 +46,9 @@ use report::{Report, UpstreamFailure};
 /// How long the upstream may take by default: to connect and send the answer's headers, and
 /// then between two parts of the answer's body.
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest upstream timeout: a day. A longer one is refused at start (it would overflow
+/// the deadlines computed from it, and no upstream is waited on for longer).
+pub const MAX_UPSTREAM_TIMEOUT_SECONDS: u64 = 86_400;
 
 /// How the proxy is set up.
 #[derive(Clone, Debug)]
@@ -92,8 +97,14 @@ impl Contract {
     pub fn new(options: &ProxyOptions, spec: Arc<Spec>) -> Result<Contract, String> {
         let upstream = url::Url::parse(&options.upstream)
             .map_err(|e| format!("upstream URL {:?}: {e}", options.upstream))?;
-        if options.upstream_timeout.is_zero() {
-            return Err("the upstream timeout must be more than zero".into());
+        if options.upstream_timeout.is_zero()
+            || options.upstream_timeout > Duration::from_secs(MAX_UPSTREAM_TIMEOUT_SECONDS)
+        {
+            return Err(format!(
+                "the upstream timeout must be more than zero and at most \
+                 {MAX_UPSTREAM_TIMEOUT_SECONDS} seconds (got {}s)",
+                options.upstream_timeout.as_secs_f64()
+            ));
         }
         if let Some(public) = &options.public_url {
             url::Url::parse(public).map_err(|e| format!("public URL {public:?}: {e}"))?;

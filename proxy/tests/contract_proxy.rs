@@ -777,3 +777,22 @@ async fn a_kling_task_is_recorded_without_drift_and_replayed_to_the_same_end() {
     let video_url = end["videos"][0]["video_url"].as_str().unwrap();
     assert!(video_url.starts_with(replaying.url()), "{video_url}");
 }
+
+#[tokio::test]
+async fn an_upstream_timeout_past_a_day_is_refused() {
+    // i64::MAX seconds made every request panic: a deadline past what an Instant holds.
+    for seconds in [86_401, i64::MAX as u64, u64::MAX] {
+        let options = ProxyOptions {
+            upstream: "http://127.0.0.1:9".into(),
+            upstream_timeout: std::time::Duration::from_secs(seconds),
+            ..ProxyOptions::default()
+        };
+        let refused = ContractProxy::start(options, false).await.err();
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|e| e.contains("at most 86400")),
+            "{seconds}: {refused:?}"
+        );
+    }
+}
