@@ -107,6 +107,9 @@ fn dropped() -> Response {
 }
 
 async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Response {
+    if let Some(refusal) = not_for_forwarding(&request) {
+        return refusal;
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(str::to_string);
@@ -176,9 +179,18 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
     if encoded || !drift::is_json(&kind) {
         if encoded {
-            tracing::warn!(
-                "{method} {path}: the answer came compressed; forwarded without a check"
-            );
+            // Drift, so that --fail-on-drift notices an exchange it could not check.
+            let coding = answer_headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?");
+            findings.push((
+                String::new(),
+                format!(
+                    "the answer came compressed (content-encoding: {coding}) although \
+                     novita-proxy asked for none; it was forwarded as it came, not checked"
+                ),
+            ));
         } else {
             findings.extend(drift::check_answer(
                 &contract.spec,
@@ -237,6 +249,31 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         }
     }
     answer_with(status, &answer_headers, Body::from(bytes))
+}
+
+/// The proxy's own answer to a request that names no resource of the upstream: a tunnel
+/// (`CONNECT host:port`) or the server as a whole (`OPTIONS *`). Neither is forwarded, counted
+/// as an exchange or reported.
+fn not_for_forwarding(request: &Request) -> Option<Response> {
+    let message = if request.method() == axum::http::Method::CONNECT {
+        "novita-proxy forwards requests to its upstream and opens no tunnels (CONNECT)"
+    } else if !request.uri().path().starts_with('/') {
+        // `OPTIONS *` (asterisk form); hyper hands other forms over with a path.
+        "novita-proxy answers requests for a path of its upstream, not OPTIONS * or another \
+         request without a path"
+    } else {
+        return None;
+    };
+    let mut response = proxy_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        message.into(),
+    );
+    response.headers_mut().insert(
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static("GET, HEAD, POST"),
+    );
+    Some(response)
 }
 
 /// The upstream gave no answer's headers within the limit: reported, and a 504 for the caller.

@@ -97,6 +97,16 @@ impl Contract {
     pub fn new(options: &ProxyOptions, spec: Arc<Spec>) -> Result<Contract, String> {
         let upstream = url::Url::parse(&options.upstream)
             .map_err(|e| format!("upstream URL {:?}: {e}", options.upstream))?;
+        // Every request's path and query are appended to it: one of its own would mangle them.
+        if !matches!(upstream.scheme(), "http" | "https")
+            || upstream.query().is_some()
+            || upstream.fragment().is_some()
+        {
+            return Err(format!(
+                "upstream URL {:?}: must be http or https, without a query or fragment",
+                options.upstream
+            ));
+        }
         if options.upstream_timeout.is_zero()
             || options.upstream_timeout > Duration::from_secs(MAX_UPSTREAM_TIMEOUT_SECONDS)
         {
