@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     Json,
 };
@@ -85,17 +85,24 @@ const DEFAULT_LIST_LIMIT: usize = 1000;
 
 pub(super) async fn list_tasks(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
-) -> Json<TaskList> {
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<TaskList>, ControlError> {
+    // The control API's own JSON error, not axum's plain text (`?limit=abc`).
+    let Query(query) = query.map_err(|e| {
+        ControlError(
+            StatusCode::BAD_REQUEST,
+            format!("limit must be a whole number of tasks ({})", e.body_text()),
+        )
+    })?;
     let now = state.clock.now();
     let tasks = state
         .tasks
         .newest(query.limit.unwrap_or(DEFAULT_LIST_LIMIT));
-    Json(TaskList {
+    Ok(Json(TaskList {
         stored: state.tasks.len(),
         evicted: state.tasks.evicted(),
         tasks: tasks.iter().map(|t| summary(&state, t, now)).collect(),
-    })
+    }))
 }
 
 #[derive(Serialize)]
