@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_novita_error, paused, start, start_default, KEY};
+use common::{assert_novita_error, start, start_default, KEY};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::json;
