@@ -1,6 +1,6 @@
 //! The cassette: what `novita-proxy` saw of each task, as YAML that `novita-mock --replay`
 //! plays back. This crate is the format and nothing else, written once for both sides: its
-//! types, its version and its bounds. The proxy's recorder writes these types; the mock's
+//! types, its version and its bounds, and ([`secret`]) the rule of what it must never hold. The proxy's recorder writes these types; the mock's
 //! replay reads them.
 //!
 //! Per task: the submit request and answer, each change in its task result with the time since
@@ -37,6 +37,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 pub use serde_saphyr::Spanned;
+
+pub mod secret;
 
 /// The version a writer writes and a reader reads.
 pub const VERSION: u32 = 1;

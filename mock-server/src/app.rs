@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{
     body_budget::{self, Unread, MAX_BODY},
     catalogue::Endpoint,
-    control::{routes, routes::Route, token},
+    control::{origin, routes, routes::Route, token},
     novita_api::{forced::NoAnswer, handlers},
     novita_error::NovitaError,
     sim::clock::unix_ms_now,
@@ -28,18 +28,26 @@ use crate::{
 };
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new();
+    let mut novita = Router::new();
     for endpoint in Endpoint::ALL {
-        router = router.route(
+        novita = novita.route(
             endpoint.path(),
             post(move |state, headers, body| handlers::submit(state, endpoint, headers, body)),
         );
     }
-    for (_, path, answer) in open_routes() {
-        router = router.route(path, answer);
-    }
-    router
+    let novita = novita
         .route("/v3/async/task-result", get(handlers::result))
+        .route_layer(middleware::from_fn_with_state(state.clone(), origin::guard));
+    let [(_, health_path, health_answer), (_, video_path, video_answer)] = open_routes();
+    novita
+        .route(health_path, health_answer)
+        .route(
+            video_path,
+            video_answer.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                origin::host_guard,
+            )),
+        )
         .route(
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
@@ -56,7 +64,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The routes of the control spec outside the token guard: liveness and the video links.
+/// The routes of the control spec outside the token guard: liveness (open to all) and the
+/// video links (which [`router`] puts behind the `Host` guard), in that order.
 fn open_routes() -> [Route; 2] {
     [
         routes::route(Method::GET, "/health", health),

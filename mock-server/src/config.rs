@@ -93,6 +93,14 @@ pub const MIN_SPEED: f64 = 0.001;
 pub const MAX_SPEED: f64 = 1_000_000.0;
 /// Largest `header_read_timeout_seconds` and `idle_timeout_seconds`: one day.
 pub const MAX_CONNECTION_TIMEOUT_SECONDS: u64 = 86_400;
+/// Largest `video_ttl_seconds`: a year.
+pub const MAX_VIDEO_TTL_SECONDS: u64 = 365 * 86_400;
+/// Largest `task_retention_seconds`: a year.
+pub const MAX_TASK_RETENTION_SECONDS: u64 = 365 * 86_400;
+/// Largest `webhook_timeout_ms`: ten minutes.
+pub const MAX_WEBHOOK_TIMEOUT_MS: u64 = 600_000;
+/// Largest `webhook_backoff_ms`: an hour (it doubles up to twenty times from there).
+pub const MAX_WEBHOOK_BACKOFF_MS: u64 = 3_600_000;
 /// Largest `shutdown_grace_seconds`.
 pub const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 600;
 
@@ -194,8 +202,15 @@ impl Config {
             return Err("API keys must not be empty".into());
         }
         if let Some(url) = &self.public_url {
-            reqwest::Url::parse(url).map_err(|e| format!("public URL {url:?}: {e}"))?;
+            let parsed =
+                reqwest::Url::parse(url).map_err(|e| format!("public URL {url:?}: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(format!(
+                    "public URL {url:?} (--public-url) must be an http or https URL with a host"
+                ));
+            }
         }
+        self.validate_durations()?;
         let at_least_one = [
             ("max_tasks (--max-tasks)", self.max_tasks),
             (
@@ -209,9 +224,6 @@ impl Config {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));
             }
-        }
-        if self.task_retention_seconds == Some(0) {
-            return Err("task_retention_seconds (--task-retention) must be at least 1".into());
         }
         if self.webhook_retries > 20 {
             return Err(format!(
@@ -253,6 +265,45 @@ impl Config {
         }
         for queued in &self.outcomes {
             queued.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Every duration within its bounds (the `MAX_...` above), so that nothing computed from one
+    /// overflows and none is zero where zero makes no sense.
+    fn validate_durations(&self) -> Result<(), String> {
+        let durations = [
+            (
+                "video_ttl_seconds (--video-ttl)",
+                Some(self.video_ttl_seconds),
+                1,
+                MAX_VIDEO_TTL_SECONDS,
+            ),
+            (
+                "task_retention_seconds (--task-retention)",
+                self.task_retention_seconds,
+                1,
+                MAX_TASK_RETENTION_SECONDS,
+            ),
+            (
+                "webhook_timeout_ms",
+                Some(self.webhook_timeout_ms),
+                1,
+                MAX_WEBHOOK_TIMEOUT_MS,
+            ),
+            (
+                "webhook_backoff_ms",
+                Some(self.webhook_backoff_ms),
+                0,
+                MAX_WEBHOOK_BACKOFF_MS,
+            ),
+        ];
+        for (name, value, min, max) in durations {
+            if let Some(value) = value.filter(|v| !(min..=max).contains(v)) {
+                return Err(format!(
+                    "{name} must be between {min} and {max} (got {value})"
+                ));
+            }
         }
         Ok(())
     }

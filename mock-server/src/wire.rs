@@ -39,9 +39,9 @@ pub struct TaskView {
     pub task_type: &'static str,
     pub status: &'static str,
     pub reason: String,
-    /// Seconds left, whole (rounded up), sent as an integer.
-    #[serde(serialize_with = "whole_as_integer")]
-    pub eta: f64,
+    /// Wall-clock seconds left (the mock's remaining time divided by its speed), whole and
+    /// rounded up.
+    pub eta: u64,
     pub progress_percent: u32,
 }
 
@@ -114,9 +114,7 @@ pub fn task_result<'a>(
             task_type: task.job.endpoint.task_type(),
             status: phase.status(),
             reason,
-            // Whole seconds, rounded up: the page types `eta` as a number and shows integers,
-            // and the official Python SDK (0.7.1) refuses a fraction.
-            eta: eta.ceil(),
+            eta: wall_eta(eta, clock.speed()),
             progress_percent: progress,
         },
         extra: ExtraView {
@@ -184,10 +182,22 @@ pub struct WebhookEvent<'a> {
     pub payload: &'a TaskResult<'a>,
 }
 
-fn whole_as_integer<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        serializer.serialize_i64(*value as i64)
-    } else {
-        serializer.serialize_f64(*value)
+/// What `eta` says for `mock_seconds` left on a clock running at `speed`: the wall-clock
+/// seconds a client would wait, whole and rounded up. The page types `eta` as a number and
+/// shows integers, and the official Python SDK (0.7.1) refuses a fraction. A client that sleeps
+/// for it gains from `--speed` as it should; the float-to-integer cast saturates.
+fn wall_eta(mock_seconds: f64, speed: f64) -> u64 {
+    (mock_seconds / speed).ceil() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn eta_is_whole_wall_seconds_even_when_huge() {
+        assert_eq!(super::wall_eta(7.0, 1.0), 7);
+        assert_eq!(super::wall_eta(7.0, 10.0), 1);
+        assert_eq!(super::wall_eta(4.5, 1.0), 5);
+        assert_eq!(super::wall_eta(6.1e16, 10.0), 6_100_000_000_000_000);
+        assert_eq!(super::wall_eta(f64::MAX, 0.001), u64::MAX);
     }
 }

@@ -239,6 +239,41 @@ async fn bounds_of_zero_and_bad_tokens_are_refused_at_start() {
             },
             "webhook_retries",
         ),
+        (
+            Config {
+                video_ttl_seconds: 0,
+                ..Config::for_tests()
+            },
+            "video_ttl_seconds (--video-ttl) must be between 1 and 31536000",
+        ),
+        (
+            Config {
+                public_url: Some("ftp://x".into()),
+                ..Config::for_tests()
+            },
+            "must be an http or https URL with a host",
+        ),
+        (
+            Config {
+                webhook_timeout_ms: u64::MAX,
+                ..Config::for_tests()
+            },
+            "webhook_timeout_ms must be between 1 and 600000",
+        ),
+        (
+            Config {
+                webhook_backoff_ms: u64::MAX,
+                ..Config::for_tests()
+            },
+            "webhook_backoff_ms must be between 0 and 3600000",
+        ),
+        (
+            Config {
+                task_retention_seconds: Some(u64::MAX),
+                ..Config::for_tests()
+            },
+            "task_retention_seconds (--task-retention) must be between 1 and 31536000",
+        ),
     ] {
         let error = novita_mock::spawn(config).await.err().expect("refused");
         assert!(error.to_string().contains(field), "{field}: {error}");
@@ -251,6 +286,17 @@ fn the_binary_names_the_bad_flag_and_exits_2() {
         (&["--max-tasks", "0"][..], "max_tasks"),
         (&["--control-token", ""][..], "control_token"),
         (&["--max-tasks", "many"][..], "--max-tasks"),
+        (&["--video-ttl", "0"][..], "video_ttl_seconds (--video-ttl)"),
+        (&["--video-ttl", "18446744073709551615"][..], "--video-ttl"),
+        (&["--public-url", "ftp://x"][..], "http or https"),
+        (
+            &["--public-url", "mailto:qa@example.com"][..],
+            "http or https",
+        ),
+        (
+            &["--retired", "bogus"][..],
+            "possible values: serve, reject",
+        ),
     ] {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_novita-mock"))
             .args(["--addr", "127.0.0.1:0"])
@@ -260,6 +306,8 @@ fn the_binary_names_the_bad_flag_and_exits_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(field), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("novita-mock: "), "{stderr}");
     }
 }
 

@@ -18,7 +18,7 @@ async fn clock(mock: &common::Mock) -> Value {
 
 #[tokio::test]
 async fn a_paused_clock_holds_every_task_where_it_is() {
-    let mock = start(paused()).await;
+    let mock = start(common::paused_at_speed_1()).await;
     assert_eq!(clock(&mock).await["paused"], true);
     assert_eq!(clock(&mock).await["now_seconds"], 0.0);
     let id = mock.submit_ok(T2V, &json!({"prompt": "p"})).await;
@@ -185,4 +185,21 @@ async fn start_paused_from_a_scenario_file() {
     assert_eq!(config.max_tasks, 10);
     let mock = start(config).await;
     assert_eq!(clock(&mock).await["paused"], true);
+}
+
+#[tokio::test]
+async fn eta_is_in_wall_seconds_at_the_mocks_speed() {
+    // A 6 s run after 1 s in the queue: 7 mock seconds, read on a paused clock moved by hand.
+    for (speed, etas) in [(1.0, [7, 5, 1]), (10.0, [1, 1, 1])] {
+        let mock = start(novita_mock::Config { speed, ..paused() }).await;
+        let id = mock.submit_ok(T2V, &json!({"prompt": "p"})).await;
+        let mut seen = Vec::new();
+        for advance in [0.0, 2.5, 4.0] {
+            mock.advance(advance).await;
+            let eta = mock.result(&id).await.1["task"]["eta"].clone();
+            assert!(eta.is_u64(), "whole seconds as the spec shows them: {eta}");
+            seen.push(eta.as_u64().unwrap());
+        }
+        assert_eq!(seen, etas, "at speed {speed}");
+    }
 }

@@ -408,3 +408,16 @@ async fn a_scenario_file_preloads_settings_and_outcomes() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_bad_list_limit_gets_the_control_apis_json_error() {
+    let mock = start(common::paused()).await;
+    for query in ["limit=abc", "limit=-1", "limit=1.5"] {
+        let (status, body) = mock
+            .control(Method::GET, &format!("/_mock/tasks?{query}"), None)
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("invalid query string: limit"), "{body}");
+    }
+}

@@ -262,7 +262,6 @@ async fn refusals_answer_as_the_spec_says() {
 
 /// A query parameter of the wrong type answers the control API's JSON error, as the spec says.
 #[tokio::test]
-#[ignore = "axum's Query rejection still answers in plain text; the fix is on another branch"]
 async fn a_bad_query_is_a_json_error() {
     let mock = start(paused()).await;
     for path in ["/_mock/tasks?limit=abc", "/_mock/journal?limit=-1"] {

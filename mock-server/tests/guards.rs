@@ -186,3 +186,79 @@ async fn a_webhook_to_an_unspecified_address_is_refused_and_logged() {
         "{error}"
     );
 }
+
+/// Sends `request` with `Host: host` (and the test key), and reads the answer.
+async fn with_host(request: reqwest::RequestBuilder, host: &str) -> (StatusCode, Value) {
+    let request = request
+        .header("host", host)
+        .header("authorization", format!("Bearer {}", common::KEY));
+    common::read(request.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn without_a_token_novita_routes_refuse_a_rebound_host() {
+    let mock = start(Config {
+        public_url: Some("http://mock.qa.internal:9000".into()),
+        ..paused()
+    })
+    .await;
+    let base = format!("http://{}", mock.server.addr());
+    let submit = |host: &'static str, scenario: bool| {
+        let mut request = mock
+            .http
+            .post(format!("{base}{T2V}"))
+            .json(&json!({"prompt": "p"}));
+        if scenario {
+            request = request.header("x-mock-scenario", "rate-limit");
+        }
+        with_host(request, host)
+    };
+    for scenario in [false, true] {
+        let refused = submit("evil.example", scenario).await;
+        common::assert_novita_error(&refused, 403, "FOREIGN_ORIGIN");
+    }
+    let page = mock
+        .http
+        .post(format!("{base}{T2V}"))
+        .header("origin", "https://evil.example")
+        .json(&json!({"prompt": "p"}));
+    common::assert_novita_error(&with_host(page, "127.0.0.1").await, 403, "FOREIGN_ORIGIN");
+    let tasks = mock.http.get(format!("{base}/_mock/tasks"));
+    let (status, detail) = common::read(tasks.send().await.unwrap()).await;
+    assert_eq!((status.as_u16(), &detail["stored"]), (200, &json!(0)));
+
+    // The mock's own names still work: loopback, localhost and the host of --public-url.
+    let mut ids = Vec::new();
+    for host in ["127.0.0.1", "localhost:8080", "mock.qa.internal:9000"] {
+        let (status, answer) = submit(host, false).await;
+        assert_eq!(status, 200, "{host}: {answer}");
+        ids.push(answer["task_id"].as_str().unwrap().to_string());
+    }
+    let result = |host| {
+        let request = mock
+            .http
+            .get(format!("{base}/v3/async/task-result"))
+            .query(&[("task_id", ids[0].as_str())]);
+        with_host(request, host)
+    };
+    common::assert_novita_error(&result("evil.example").await, 403, "FOREIGN_ORIGIN");
+    assert_eq!(result("localhost").await.0, 200);
+    let finish = mock
+        .http
+        .post(format!("{base}/_mock/tasks/{}/finish", ids[0]));
+    assert_eq!(finish.send().await.unwrap().status(), 200);
+    let video = |host| {
+        let request = mock.http.get(format!("{base}/_mock/videos/{}.mp4", ids[0]));
+        with_host(request, host)
+    };
+    common::assert_novita_error(&video("evil.example").await, 403, "FOREIGN_ORIGIN");
+    assert_eq!(video("mock.qa.internal:9000").await.0, 200);
+}
+
+#[tokio::test]
+async fn with_a_token_novita_routes_answer_any_host() {
+    let mock = start(guarded()).await;
+    let request = mock.http.post(mock.url(T2V)).json(&json!({"prompt": "p"}));
+    let (status, answer) = with_host(request, "mock.example.com:8080").await;
+    assert_eq!(status, 200, "{answer}");
+}

@@ -3,14 +3,14 @@
 
 mod common;
 
-use common::{assert_novita_error, paused, start, start_default, KEY};
+use common::{assert_novita_error, start, start_default, KEY};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_task_is_queued_then_processes_then_succeeds() {
-    let mock = start(paused()).await;
+    let mock = start(common::paused_at_speed_1()).await;
     let id = mock
         .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "a fox", "seed": 42}))
         .await;
@@ -290,7 +290,7 @@ async fn rate_limit_applies_per_endpoint() {
 #[tokio::test]
 async fn planned_lifecycles_scale_with_resolution_and_duration() {
     // The 480p job runs 6 s and the 720p one 12 s (plus 1 s queued); compare their ETAs.
-    let mock = start(paused()).await;
+    let mock = start(common::paused_at_speed_1()).await;
     let eta = |body: serde_json::Value| body["task"]["eta"].as_f64().unwrap();
     let small = mock
         .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "p"}))

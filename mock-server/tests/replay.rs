@@ -62,6 +62,8 @@ async fn a_new_task_follows_the_recorded_one_to_its_end() {
         mock.advance(seconds).await;
         let (_, result) = mock.result(&id).await;
         seen.push(state(&result));
+        let eta = &result["task"]["eta"];
+        assert!(eta.is_u64(), "eta in whole seconds: {eta}");
         assert_eq!(result["extra"]["seed"], "4242", "the recorded seed");
         assert_eq!(
             result["task"]["task_id"],

@@ -107,6 +107,9 @@ fn dropped() -> Response {
 }
 
 async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Response {
+    if let Some(refusal) = not_for_forwarding(&request) {
+        return refusal;
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(str::to_string);
@@ -156,7 +159,7 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
             } else {
                 format!("the upstream closed the connection without an answer ({e})")
             };
-            contract.upstream_failed(method.as_str(), &path, message.clone());
+            let message = contract.upstream_failed(method.as_str(), &path, message);
             // The request's own findings still count; status 0 stands for "no answer".
             let status = if unreachable { 502 } else { 0 };
             contract.drifted(method.as_str(), &path, status, findings);
@@ -176,9 +179,18 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
     if encoded || !drift::is_json(&kind) {
         if encoded {
-            tracing::warn!(
-                "{method} {path}: the answer came compressed; forwarded without a check"
-            );
+            // Drift, so that --fail-on-drift notices an exchange it could not check.
+            let coding = answer_headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?");
+            findings.push((
+                String::new(),
+                format!(
+                    "the answer came compressed (content-encoding: {coding}) although \
+                     novita-proxy asked for none; it was forwarded as it came, not checked"
+                ),
+            ));
         } else {
             findings.extend(drift::check_answer(
                 &contract.spec,
@@ -210,8 +222,7 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         }
         Capped::Failed(e) if e.is_timeout() => {
             // Nothing was sent to the caller yet: it can still get a proper answer.
-            let message = stalled(limit);
-            contract.upstream_failed(method.as_str(), &path, message.clone());
+            let message = contract.upstream_failed(method.as_str(), &path, stalled(limit));
             contract.drifted(method.as_str(), &path, 504, findings);
             return proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message);
         }
@@ -240,6 +251,31 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
     answer_with(status, &answer_headers, Body::from(bytes))
 }
 
+/// The proxy's own answer to a request that names no resource of the upstream: a tunnel
+/// (`CONNECT host:port`) or the server as a whole (`OPTIONS *`). Neither is forwarded, counted
+/// as an exchange or reported.
+fn not_for_forwarding(request: &Request) -> Option<Response> {
+    let message = if request.method() == axum::http::Method::CONNECT {
+        "novita-proxy forwards requests to its upstream and opens no tunnels (CONNECT)"
+    } else if !request.uri().path().starts_with('/') {
+        // `OPTIONS *` (asterisk form); hyper hands other forms over with a path.
+        "novita-proxy answers requests for a path of its upstream, not OPTIONS * or another \
+         request without a path"
+    } else {
+        return None;
+    };
+    let mut response = proxy_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        message.into(),
+    );
+    response.headers_mut().insert(
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static("GET, HEAD, POST"),
+    );
+    Some(response)
+}
+
 /// The upstream gave no answer's headers within the limit: reported, and a 504 for the caller.
 fn gave_no_answer(
     contract: &Contract,
@@ -252,7 +288,7 @@ fn gave_no_answer(
         contract.upstream,
         contract.upstream_timeout.as_secs_f64()
     );
-    contract.upstream_failed(method, path, message.clone());
+    let message = contract.upstream_failed(method, path, message);
     contract.drifted(method, path, 504, findings);
     proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message)
 }
@@ -378,7 +414,7 @@ async fn relay_event(
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default();
             let message = format!("the webhook receiver at {host} could not be reached ({e})");
-            contract.upstream_failed("POST", WEBHOOK_PATH, message.clone());
+            let message = contract.upstream_failed("POST", WEBHOOK_PATH, message);
             proxy_error(StatusCode::BAD_GATEWAY, "RECEIVER_UNREACHABLE", message)
         }
     }

@@ -7,8 +7,10 @@
 //! - [`report`]: the drift report and its bounds;
 //! - [`recorder`]: the cassette recorder (the format is `novita-cassette`'s);
 //! - [`relay`]: webhook events routed through the proxy;
+//! - [`secrets`]: what is never written to the cassette, the report or the log;
 //! - [`forward`]: the axum handlers that do the forwarding;
 //! - [`signal`]: stopping on Ctrl-C or SIGTERM;
+//! - [`stopping`]: serving until then, and the grace given to requests in flight;
 //! - [`ContractProxy`]: the proxy serving in the background, for tests that put it in front of
 //!   a server (the conformance suite checks every answer of the mock through it).
 
@@ -17,8 +19,10 @@ pub mod forward;
 pub mod recorder;
 pub mod relay;
 pub mod report;
+pub mod secrets;
 pub mod signal;
 pub mod spec;
+pub mod stopping;
 
 /// Compiles the Rust examples of README.md, so that they cannot drift from the API.
 #[cfg(doctest)]
@@ -42,6 +46,9 @@ use report::{Report, UpstreamFailure};
 /// How long the upstream may take by default: to connect and send the answer's headers, and
 /// then between two parts of the answer's body.
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest upstream timeout: a day. A longer one is refused at start (it would overflow
+/// the deadlines computed from it, and no upstream is waited on for longer).
+pub const MAX_UPSTREAM_TIMEOUT_SECONDS: u64 = 86_400;
 
 /// How the proxy is set up.
 #[derive(Clone, Debug)]
@@ -90,8 +97,24 @@ impl Contract {
     pub fn new(options: &ProxyOptions, spec: Arc<Spec>) -> Result<Contract, String> {
         let upstream = url::Url::parse(&options.upstream)
             .map_err(|e| format!("upstream URL {:?}: {e}", options.upstream))?;
-        if options.upstream_timeout.is_zero() {
-            return Err("the upstream timeout must be more than zero".into());
+        // Every request's path and query are appended to it: one of its own would mangle them.
+        if !matches!(upstream.scheme(), "http" | "https")
+            || upstream.query().is_some()
+            || upstream.fragment().is_some()
+        {
+            return Err(format!(
+                "upstream URL {:?}: must be http or https, without a query or fragment",
+                options.upstream
+            ));
+        }
+        if options.upstream_timeout.is_zero()
+            || options.upstream_timeout > Duration::from_secs(MAX_UPSTREAM_TIMEOUT_SECONDS)
+        {
+            return Err(format!(
+                "the upstream timeout must be more than zero and at most \
+                 {MAX_UPSTREAM_TIMEOUT_SECONDS} seconds (got {}s)",
+                options.upstream_timeout.as_secs_f64()
+            ));
         }
         if let Some(public) = &options.public_url {
             url::Url::parse(public).map_err(|e| format!("public URL {public:?}: {e}"))?;
@@ -139,7 +162,13 @@ impl Contract {
             return;
         }
         let mut report = self.report_mut();
+        let path = secrets::blank_text(path);
         for (pointer, message) in findings {
+            let message = if secrets::points_at_secret(&pointer) {
+                "the value of a member named like a secret breaks the spec (not shown)".into()
+            } else {
+                secrets::blank_text(&message)
+            };
             tracing::warn!(
                 target: "drift",
                 "{method} {path} {status} {}: {message}",
@@ -155,13 +184,16 @@ impl Contract {
         }
     }
 
-    pub(crate) fn upstream_failed(&self, method: &str, path: &str, message: String) {
+    /// Reports a failure to answer; returns the message as it may be shown (no secrets).
+    pub(crate) fn upstream_failed(&self, method: &str, path: &str, message: String) -> String {
+        let (path, message) = (&secrets::blank_text(path), secrets::blank_text(&message));
         tracing::error!(target: "upstream", "{method} {path}: {message}");
         self.report_mut().add_failure(UpstreamFailure {
             method: method.to_string(),
             path: path.to_string(),
-            message,
+            message: message.clone(),
         });
+        message
     }
 
     /// Runs `f` on the recorder, when recording.

@@ -7,7 +7,12 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Du
 
 use clap::Parser;
 use novita_proxy::{
-    forward, report::write_atomically, signal::shutdown_signal, spec::Spec, Contract, ProxyOptions,
+    forward,
+    report::write_atomically,
+    signal::shutdown_signal,
+    spec::Spec,
+    stopping::{self, Stopped, DEFAULT_SHUTDOWN_GRACE_SECONDS, MAX_SHUTDOWN_GRACE_SECONDS},
+    Contract, ProxyOptions, MAX_UPSTREAM_TIMEOUT_SECONDS,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -38,12 +43,42 @@ struct Args {
     fail_on_drift: bool,
     /// Seconds the upstream may take to connect and send its answer's headers, and then to
     /// send each next part of the body. Past it the caller gets a 504 in Novita's error body
-    /// (or, once the body has begun, a cut connection) and the report an upstream failure.
-    #[arg(long, env = "NOVITA_PROXY_UPSTREAM_TIMEOUT", value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    /// (or, once the body has begun, a cut connection) and the report an upstream failure
+    /// (1 to 86400).
+    #[arg(long, env = "NOVITA_PROXY_UPSTREAM_TIMEOUT", value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_UPSTREAM_TIMEOUT_SECONDS))]
     upstream_timeout: u64,
-    /// Seconds between writes of the report and the cassette.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Seconds between writes of the report and the cassette (1 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     write_every: u64,
+    /// Seconds a stopping proxy (SIGTERM, Ctrl-C) gives requests in flight to finish before it
+    /// cuts them and writes its files (0 to 600).
+    #[arg(long, env = "NOVITA_PROXY_SHUTDOWN_GRACE", value_name = "SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECONDS, value_parser = clap::value_parser!(u64).range(0..=MAX_SHUTDOWN_GRACE_SECONDS))]
+    shutdown_grace: u64,
+}
+
+/// The arguments, or the exit: help and version as clap prints them, a bad value as one line
+/// naming the flag, its value and what it may be, exit status 2.
+fn parse_args() -> Result<Args, ExitCode> {
+    use clap::error::ErrorKind;
+    let error = match Args::try_parse() {
+        Ok(args) => return Ok(args),
+        Err(error) => error,
+    };
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if let Some(values) = lines.find_map(|l| l.trim().strip_prefix("[possible values: ")) {
+        line.push_str(&format!(" (possible values: {}", values.replace(']', ")")));
+    }
+    eprintln!("novita-proxy: {line}");
+    Err(ExitCode::from(2))
 }
 
 #[tokio::main]
@@ -59,7 +94,10 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let options = ProxyOptions {
         upstream: args.upstream.clone(),
         record: args.record.is_some(),
@@ -86,7 +124,7 @@ async fn main() -> ExitCode {
     let local = listener.local_addr().unwrap_or(args.addr);
     println!(
         "novita-proxy listening on http://{local}, forwarding to {}",
-        args.upstream
+        novita_proxy::secrets::blank_text(&args.upstream)
     );
     if let Some(public) = &args.public_url {
         println!("  webhooks relayed through {public}");
@@ -97,14 +135,21 @@ async fn main() -> ExitCode {
         args.record.clone(),
         Duration::from_secs(args.write_every),
     ));
-    let served = axum::serve(listener, forward::router(contract.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let grace = Duration::from_secs(args.shutdown_grace);
+    let served =
+        stopping::serve(listener, forward::router(contract.clone()), shutdown, grace).await;
     writer.abort();
     let mut code = ExitCode::SUCCESS;
-    if let Err(e) = served {
-        eprintln!("novita-proxy: {e}");
-        code = ExitCode::from(1);
+    match served {
+        Ok(Stopped::Drained) => {}
+        Ok(Stopped::GraceRanOut) => eprintln!(
+            "novita-proxy: requests still in flight after the {}s grace (--shutdown-grace) were cut",
+            args.shutdown_grace
+        ),
+        Err(e) => {
+            eprintln!("novita-proxy: {e}");
+            code = ExitCode::from(1);
+        }
     }
     if let Err(message) = write_files(&contract, args.report.as_ref(), args.record.as_ref()) {
         eprintln!("novita-proxy: {message}");

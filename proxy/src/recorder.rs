@@ -1,10 +1,10 @@
 //! The cassette recorder: what the proxy saw of each task, kept as exchanges pass and written
 //! as the YAML of `novita-cassette` for `novita-mock --replay`.
 //!
-//! Nothing secret is written: headers are never recorded, any JSON member whose name says it
-//! holds a key, token, secret or password is replaced, URLs in answers (pre-signed video
-//! links) are kept as their path only, and so are URLs with a query in requests. Inline
-//! `data:` payloads are shortened.
+//! Nothing secret is written: headers are never recorded, what `secrets` calls secret (members
+//! named like credentials, the user information of URLs, relay tokens) is blanked, URLs in
+//! answers (pre-signed video links) are kept as their path only, and so are URLs with a query
+//! in requests. Inline `data:` payloads are shortened.
 
 use std::{collections::HashMap, time::Instant};
 
@@ -13,6 +13,8 @@ use novita_cassette::{
     MAX_RECORDED_BYTES, MAX_RESULTS_PER_TASK, MAX_TASKS, MAX_WEBHOOKS_PER_TASK,
 };
 use serde_json::Value;
+
+use crate::secrets;
 
 /// `data:` URIs longer than this are shortened to their media type and size.
 const MAX_DATA_URI: usize = 128;
@@ -181,6 +183,7 @@ enum Side {
 /// `value` with nothing secret left in it (see the module's notes).
 fn scrubbed(mut value: Value, side: Side) -> Value {
     scrub(&mut value, side);
+    secrets::blank_value(&mut value);
     value
 }
 
@@ -188,9 +191,7 @@ fn scrub(value: &mut Value, side: Side) {
     match value {
         Value::Object(map) => {
             for (name, member) in map.iter_mut() {
-                if names_a_secret(name) {
-                    *member = Value::String("<redacted>".into());
-                } else if name == "request_info" {
+                if name == "request_info" {
                     // The task result echoes the request as a JSON string; scrub it as one.
                     if let Some(echo) = member
                         .as_str()
@@ -211,20 +212,6 @@ fn scrub(value: &mut Value, side: Side) {
         }
         _ => {}
     }
-}
-
-fn names_a_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
-        "api_key",
-        "apikey",
-        "authorization",
-        "secret",
-        "password",
-        "token",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
 }
 
 fn scrubbed_text(text: &str, side: Side) -> Option<String> {

@@ -372,7 +372,7 @@ async fn requests_reach_the_upstream_unchanged_headers_included() {
 }
 
 #[tokio::test]
-async fn a_compressed_answer_is_passed_on_unread_not_called_drift() {
+async fn a_compressed_answer_is_passed_on_unread_and_reported_unchecked() {
     let compressed = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
     let upstream = upstream_answering(
         "/v3/async/task-result",
@@ -390,7 +390,19 @@ async fn a_compressed_answer_is_passed_on_unread_not_called_drift() {
     assert_eq!(answer.headers()["content-encoding"], "gzip");
     assert_eq!(answer.bytes().await.unwrap().to_vec(), compressed);
     let report = proxy.contract().report();
-    assert_eq!((report.exchanges, report.drift.len()), (1, 0));
+    assert_eq!(report.exchanges, 1);
+    // Drift, so that --fail-on-drift notices an exchange that was never checked.
+    assert_eq!(report.drift.len(), 1, "{report:?}");
+    let finding = &report.drift[0];
+    assert_eq!((finding.status, finding.pointer.as_str()), (200, ""));
+    assert!(
+        finding
+            .message
+            .contains("compressed (content-encoding: gzip)")
+            && finding.message.contains("not checked"),
+        "{}",
+        finding.message
+    );
 }
 
 #[tokio::test]

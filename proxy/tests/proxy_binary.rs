@@ -140,3 +140,104 @@ async fn upstream_timeout_gives_the_caller_a_504_when_the_upstream_stays_silent(
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "a zero timeout is refused");
 }
+
+/// An upstream that answers with headers and then one byte of a video every 200 ms, for as
+/// long as anyone listens; `started` hears of each request it took.
+async fn dripping_upstream(started: tokio::sync::mpsc::Sender<()>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let started = started.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ntransfer-encoding: chunked\r\n\r\n";
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = started.send(()).await;
+                while socket.write_all(b"1\r\nx\r\n").await.is_ok() {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn on_sigterm_a_dripping_answer_is_cut_after_the_grace_and_the_files_written() {
+    let (started, mut heard) = tokio::sync::mpsc::channel(1);
+    let upstream = dripping_upstream(started).await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("drift.json");
+    let (child, url) = start_proxy(&[
+        "--upstream",
+        &upstream,
+        "--report",
+        report.to_str().unwrap(),
+        "--shutdown-grace",
+        "1",
+    ])
+    .await;
+    // The download runs on: the upstream drips for ever, each byte within the upstream timeout.
+    let download = tokio::spawn(async move {
+        let answer = reqwest::get(format!("{url}/_mock/videos/t.mp4"))
+            .await
+            .unwrap();
+        let _ = answer.bytes().await;
+    });
+    heard.recv().await.expect("the upstream got the request");
+    let pid = child.id().expect("running").to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // A guard against a hang, far beyond the 1 s grace: without the grace the proxy waited
+    // for the answer's end, which never comes.
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .expect("the proxy stopped after its grace")
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("requests still in flight after the 1s grace (--shutdown-grace) were cut"),
+        "{stderr}"
+    );
+    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["exchanges"], 1);
+    download.abort();
+}
+
+#[tokio::test]
+async fn a_duration_past_its_bound_is_refused_in_one_line() {
+    for (flag, value, bound) in [
+        ("--upstream-timeout", "9223372036854775807", "1..=86400"),
+        ("--upstream-timeout", "86401", "1..=86400"),
+        ("--write-every", "18446744073709551615", "1..=86400"),
+        ("--shutdown-grace", "601", "0..=600"),
+    ] {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_novita-proxy"))
+            .args(["--upstream", "http://127.0.0.1:9", "--addr", "127.0.0.1:0"])
+            .args([flag, value])
+            .kill_on_drop(true)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("novita-proxy: invalid value")
+                && stderr.contains(flag)
+                && stderr.contains(bound),
+            "{stderr}"
+        );
+    }
+}

@@ -1,9 +1,11 @@
-//! Bodies of control requests and the control API's own error (`{"error": "..."}`).
+//! Bodies and query strings of control requests, and the control API's own error
+//! (`{"error": "..."}`).
 
 use std::time::Duration;
 
 use axum::{
-    http::StatusCode,
+    extract::{FromRequestParts, Query},
+    http::{request::Parts, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -17,6 +19,27 @@ pub(super) struct ControlError(pub(super) StatusCode, pub(super) String);
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// A control route's query string, refused with the control API's JSON error (naming the
+/// parameter) rather than axum's plain-text rejection: `?limit=abc`.
+pub(super) struct ControlQuery<T>(pub(super) T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ControlQuery<T> {
+    type Rejection = ControlError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(query) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                let reason = e.body_text();
+                let reason = reason
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&reason);
+                bad_request(format!("invalid query string: {reason}"))
+            })?;
+        Ok(Self(query))
     }
 }
 

@@ -2,7 +2,7 @@
 //! the dashboard), its token guard, and the request journal it reads.
 
 mod body;
-mod origin;
+pub(crate) mod origin;
 pub(crate) mod routes;
 mod task_routes;
 pub(crate) mod token;

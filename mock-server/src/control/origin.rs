@@ -5,12 +5,21 @@
 //! requests whose `Host` is the mock's own name and whose `Origin`, when a browser sends one,
 //! is too. Programs (curl, test suites, the client) send no `Origin` and a loopback `Host`, and
 //! are not affected.
+//!
+//! The same rule keeps rebound pages away from Novita's routes (a page could otherwise fill the
+//! store, steer outcomes, and make the mock send webhooks and fetch images at internal
+//! addresses) and, by `Host` only, from the video links: [`guard`] and [`host_guard`].
 
-use axum::http::{header, HeaderMap};
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 
 use std::net::IpAddr;
 
-use crate::novita_error::NovitaError;
+use crate::{novita_error::NovitaError, state::AppState};
 
 /// What names the mock: the address it listens on and the base URL it hands out.
 pub struct Own<'a> {
@@ -18,15 +27,56 @@ pub struct Own<'a> {
     pub public_url: &'a str,
 }
 
-/// The refusal for a request that a page of another site could have made, if it is one.
-pub fn foreign(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
+impl<'a> Own<'a> {
+    pub fn of(state: &'a AppState) -> Self {
+        Own {
+            listening: state.config.addr.ip(),
+            public_url: &state.public_url,
+        }
+    }
+}
+
+/// Middleware of Novita's routes: without a control token, refuses what a page of another
+/// site could have sent (a foreign `Host` or `Origin`). With a token the mock is meant to be
+/// reached by other names, and these routes stay open as Novita's are.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    refuse_unless_token(&state, request, next, foreign).await
+}
+
+/// Middleware of the video links: like [`guard`] but by `Host` alone, since a page may embed a
+/// video from the mock (the browser then sends its own `Origin`) but not reach it by a rebound
+/// name.
+pub async fn host_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    refuse_unless_token(&state, request, next, foreign_host).await
+}
+
+async fn refuse_unless_token(
+    state: &AppState,
+    request: Request,
+    next: Next,
+    rule: fn(&Own<'_>, &HeaderMap) -> Option<NovitaError>,
+) -> Response {
+    if state.config.control_token.is_none() {
+        if let Some(refusal) = rule(&Own::of(state), request.headers()) {
+            return refusal.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The refusal for a request whose `Host` is not one of the mock's names, if it is one.
+pub fn foreign_host(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
     // Without a Host header (HTTP/1.0, or HTTP/2's :authority elsewhere) there is no name a
     // rebinding attack could have used.
-    if let Some(host) = headers.get(header::HOST) {
-        let text = host.to_str().unwrap_or_default();
-        if !is_own(own, host_of_authority(text)) {
-            return Some(NovitaError::foreign_origin("Host", text));
-        }
+    let host = headers.get(header::HOST)?;
+    let text = host.to_str().unwrap_or_default();
+    (!is_own(own, host_of_authority(text))).then(|| NovitaError::foreign_origin("Host", text))
+}
+
+/// The refusal for a request that a page of another site could have made, if it is one.
+pub fn foreign(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
+    if let Some(refusal) = foreign_host(own, headers) {
+        return Some(refusal);
     }
     let origin = headers.get(header::ORIGIN)?;
     let text = origin.to_str().unwrap_or_default();

@@ -3,7 +3,7 @@
 //! The task routes are in `task_routes.rs`, body parsing and errors in `body.rs`.
 
 use axum::{
-    extract::{Query, State},
+    extract::State,
     handler::Handler,
     http::{Method, StatusCode},
     response::IntoResponse,
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
-    control::body::{bad_request, no_fields, parse, seconds, ControlError},
+    control::body::{bad_request, no_fields, parse, seconds, ControlError, ControlQuery},
     control::task_routes::{advance, fail, finish, list_tasks, task_detail, webhook_log},
     sim::clock::ClockView,
     sim::outcomes::QueuedOutcome,
@@ -173,7 +173,7 @@ struct JournalQuery {
 
 async fn journal(
     State(state): State<AppState>,
-    Query(query): Query<JournalQuery>,
+    ControlQuery(query): ControlQuery<JournalQuery>,
 ) -> impl IntoResponse {
     Json(
         state

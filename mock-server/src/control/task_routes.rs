@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     Json,
 };
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::{
     catalogue::Endpoint,
-    control::body::{parse, seconds, ControlError},
+    control::body::{parse, seconds, ControlError, ControlQuery},
     sim::clock::MockTime,
     sim::phase::Phase,
     sim::tasks::{Attempt, Delivery, Task},
@@ -85,7 +85,7 @@ const DEFAULT_LIST_LIMIT: usize = 1000;
 
 pub(super) async fn list_tasks(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    ControlQuery(query): ControlQuery<ListQuery>,
 ) -> Json<TaskList> {
     let now = state.clock.now();
     let tasks = state

@@ -57,13 +57,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let verdict = check(&state, request.headers(), query_token.as_deref()).and_then(|()| {
         match (
             &state.config.control_token,
-            origin::foreign(
-                &origin::Own {
-                    listening: state.config.addr.ip(),
-                    public_url: &state.public_url,
-                },
-                request.headers(),
-            ),
+            origin::foreign(&origin::Own::of(&state), request.headers()),
         ) {
             (None, Some(refusal)) => Err(refusal),
             _ => Ok(()),

@@ -128,6 +128,11 @@ impl Clock {
         MockTime(reading.at_anchor) + scale(elapsed, self.speed)
     }
 
+    /// How many times faster than real time the clock runs.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
     pub fn now(&self) -> MockTime {
         self.now_locked(&self.read(), Instant::now())
     }

@@ -135,6 +135,15 @@ pub fn paused() -> Config {
     }
 }
 
+/// [`paused`] at speed 1, for tests that read `eta`: it is said in wall seconds, the mock's
+/// remaining time divided by its speed, and at speed 1 the two are the same.
+pub fn paused_at_speed_1() -> Config {
+    Config {
+        speed: 1.0,
+        ..paused()
+    }
+}
+
 pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();

@@ -91,13 +91,15 @@ pub struct Args {
     /// Accept only this API key (repeatable). Without it, any non-empty key is accepted.
     #[arg(long = "api-key", env = "NOVITA_MOCK_API_KEY", value_delimiter = ',')]
     api_keys: Vec<String>,
-    /// Base of the video URLs in results (default: http://<listening address>).
+    /// Base of the video URLs in results, an http or https URL (default:
+    /// http://<listening address>).
     #[arg(long, env = "NOVITA_MOCK_PUBLIC_URL")]
     public_url: Option<String>,
     /// Requests per minute allowed per submit endpoint and key (Novita: 20); off by default.
     #[arg(long, env = "NOVITA_MOCK_RATE_LIMIT")]
     rate_limit: Option<u32>,
-    /// Lifetime of video links in seconds (default 3600).
+    /// Lifetime of video links in seconds, also their Cache-Control max-age (default 3600,
+    /// from 1 to 31536000).
     #[arg(long, env = "NOVITA_MOCK_VIDEO_TTL")]
     video_ttl: Option<u64>,
     /// Answer with the vendor documentation's example bodies.
@@ -115,7 +117,8 @@ pub struct Args {
     /// MiB that kept tasks may hold (request bodies, ids, URLs); past it the oldest go (default 64).
     #[arg(long, env = "NOVITA_MOCK_MAX_TASK_MEMORY_MB")]
     max_task_memory_mb: Option<usize>,
-    /// Drop finished tasks this many simulated seconds after they end (default: keep).
+    /// Drop finished tasks this many simulated seconds after they end (default: keep; from 1
+    /// to 31536000).
     #[arg(long = "task-retention", env = "NOVITA_MOCK_TASK_RETENTION")]
     task_retention_seconds: Option<u64>,
     /// Requests kept in the journal (default 10000).
@@ -147,7 +150,8 @@ pub struct Args {
     /// Seconds a kept-alive connection may stay idle between requests (default 60).
     #[arg(long = "idle-timeout", env = "NOVITA_MOCK_IDLE_TIMEOUT")]
     idle_timeout_seconds: Option<u64>,
-    /// Seconds a stopping mock gives webhook attempts already due (default 5).
+    /// Seconds a stopping mock gives requests still running, then webhook attempts already
+    /// due (default 5, at most 600).
     #[arg(long = "shutdown-grace", env = "NOVITA_MOCK_SHUTDOWN_GRACE")]
     shutdown_grace_seconds: Option<u64>,
     /// Save tasks, clock, pending webhooks and counters here on shutdown, and read them back
@@ -256,8 +260,8 @@ pub fn parse(args: Vec<OsString>) -> Result<(Cli, Sources), Refusal> {
     Ok((cli, Sources::of(&matches)))
 }
 
-/// A clap error about a value that came from a variable, rewritten as one line naming it;
-/// any other error stays clap's.
+/// A clap error about a value, rewritten as one line naming the flag, or the variable it came
+/// from, with the values it may take; any other error stays clap's.
 fn explain(error: clap::Error, args: &[OsString]) -> Refusal {
     if !matches!(
         error.kind(),
@@ -279,12 +283,17 @@ fn explain(error: clap::Error, args: &[OsString]) -> Refusal {
         arg.to_str()
             .is_some_and(|a| a == flag || a.starts_with(&format!("{flag}=")))
     });
-    if on_command_line {
-        return Refusal::Clap(error);
-    }
     let rendered = error.render().to_string();
-    let first = rendered.lines().next().unwrap_or_default();
-    let reason = first.strip_prefix("error: ").unwrap_or(first);
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut reason = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if let Some(values) = lines.find_map(|l| l.trim().strip_prefix("[possible values: ")) {
+        reason.push_str(&format!(" (possible values: {}", values.replace(']', ")")));
+    }
+    if on_command_line {
+        // Clap's first line names the flag already.
+        return Refusal::Line(reason);
+    }
     Refusal::Line(format!("{}: {reason}", env_name(long)))
 }
 
@@ -344,6 +353,26 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 20, "only {checked} flags found");
+    }
+
+    #[test]
+    fn the_grace_is_described_as_the_readme_does() {
+        let readme = include_str!("../../../README.md");
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with("| `--shutdown-grace"))
+            .expect("the README's row");
+        assert!(row.contains("requests still running, then webhook attempts already due"));
+        let command = Cli::command();
+        let arg = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some("shutdown-grace"))
+            .unwrap();
+        let help = arg.get_help().unwrap().to_string();
+        assert!(
+            help.contains("requests still running, then webhook attempts already"),
+            "{help}"
+        );
     }
 
     #[test]
