@@ -6,9 +6,8 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::Parser;
-use novita_proxy::{
-    forward, report::write_atomically, signal::shutdown_signal, spec::Spec, Contract, ProxyOptions,
-};
+use novita_files::write_atomically;
+use novita_proxy::{forward, signal::shutdown_signal, spec::Spec, Contract, ProxyOptions};
 use tracing_subscriber::EnvFilter;
 
 /// Forwards requests to a Novita-compatible upstream unchanged and checks every exchange
