@@ -202,6 +202,17 @@ pub async fn serve(
         http.trust()
     );
     config.secure_for(listener.local_addr()?);
+    let skipped = replays.skipped();
+    for reason in &skipped.reasons {
+        tracing::warn!("cassette: a recorded task is not replayed: {reason}");
+    }
+    if skipped.count > 0 {
+        tracing::warn!(
+            skipped = skipped.count,
+            "cassette: {} recorded tasks are not replayed",
+            skipped.count
+        );
+    }
     for (endpoint, tasks) in replays.counts() {
         tracing::info!(
             endpoint = endpoint.path(),

@@ -296,3 +296,48 @@ async fn an_attempt_in_flight_at_shutdown_runs_again_after_the_restart() {
     assert_eq!(log["delivery"], "delivered", "{log}");
     assert_eq!(log["attempts"][0]["attempt"], 1, "{log}");
 }
+
+#[tokio::test]
+async fn what_a_mock_makes_at_its_extremes_it_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mock.json");
+    // A recorded task that ends after 463 days, then one that ends at once.
+    let cassette = dir.path().join("day.yaml");
+    std::fs::write(
+        &cassette,
+        "version: 1\ntasks:\n\
+         - endpoint: /v3/async/wan-t2v\n  results:\n  - after_ms: 40000000000\n    body: {task: {status: TASK_STATUS_SUCCEED}}\n\
+         - endpoint: /v3/async/wan-t2v\n  results:\n  - after_ms: 5\n    body: {task: {status: TASK_STATUS_SUCCEED}}\n",
+    )
+    .unwrap();
+    let config = Config {
+        replay: Some(cassette),
+        ..with_state(&path)
+    };
+    let mock = start(config.clone()).await;
+    let replayed = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "replayed"}))
+        .await;
+    let advanced = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "advanced"}))
+        .await;
+    let far = json!({"seconds": 999_999_999});
+    for _ in 0..4 {
+        let route = format!("/_mock/tasks/{advanced}/advance");
+        let (status, _) = mock.control(Method::POST, &route, Some(far.clone())).await;
+        assert_eq!(status, 200);
+        mock.advance(999_999_999.0).await;
+    }
+    let late = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "late"}))
+        .await;
+    mock.server.shutdown().await.unwrap();
+
+    let mock = start(config).await;
+    for id in [&replayed, &advanced] {
+        let (status, body) = mock.result(id).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["task"]["status"], "TASK_STATUS_SUCCEED", "{body}");
+    }
+    mock.run_to_end(&late, "TASK_STATUS_SUCCEED").await;
+}

@@ -11,4 +11,5 @@ pub(crate) mod scheduler;
 pub(crate) mod task_id;
 pub(crate) mod task_store;
 pub(crate) mod tasks;
+pub(crate) mod time_bounds;
 pub(crate) mod webhook_log;

@@ -26,6 +26,7 @@ use crate::{
     catalogue::Endpoint,
     sim::clock::MockTime,
     sim::phase::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
+    sim::time_bounds,
 };
 
 /// Steps of one replayed task at most: as many results as the proxy records per task.
@@ -106,6 +107,28 @@ struct Recorded {
 #[derive(Default)]
 pub struct Replays {
     by_endpoint: HashMap<Endpoint, Recorded>,
+    skipped: Skipped,
+}
+
+/// Recorded tasks left out because the mock cannot play them (an endpoint it does not serve,
+/// a status it does not know, a run past `time_bounds::MAX_RUN`), with the first reasons.
+#[derive(Default)]
+pub struct Skipped {
+    pub count: usize,
+    /// The first [`MAX_REASONS`] reasons, each naming its line.
+    pub reasons: Vec<String>,
+}
+
+/// Reasons kept for the log; past it tasks are only counted.
+const MAX_REASONS: usize = 20;
+
+impl Skipped {
+    fn add(&mut self, reason: String) {
+        self.count += 1;
+        if self.reasons.len() < MAX_REASONS {
+            self.reasons.push(reason);
+        }
+    }
 }
 
 impl Replays {
@@ -136,26 +159,23 @@ impl Replays {
             ));
         }
         let mut by_endpoint: HashMap<Endpoint, Vec<Arc<Script>>> = HashMap::new();
+        let mut skipped = Skipped::default();
         for task in &file.tasks {
-            let path = task.endpoint.value.as_str();
-            let endpoint = Endpoint::ALL
-                .into_iter()
-                .find(|e| e.path() == path)
-                .ok_or_else(|| {
-                    format!(
-                        "line {}: endpoint {path:?} is not one the mock serves",
-                        task.endpoint.referenced.line()
-                    )
-                })?;
-            if let Some(script) = script_of(task)? {
-                by_endpoint
+            match endpoint_of(task).and_then(|endpoint| Ok((endpoint, script_of(task)?))) {
+                Ok((endpoint, Some(script))) => by_endpoint
                     .entry(endpoint)
                     .or_default()
-                    .push(Arc::new(script));
+                    .push(Arc::new(script)),
+                Ok((_, None)) => {}
+                Err(reason) => skipped.add(reason),
             }
         }
         if by_endpoint.is_empty() {
-            return Err("it holds no finished task to replay".into());
+            let first = skipped.reasons.first();
+            return Err(first.map_or_else(
+                || "it holds no finished task to replay".into(),
+                |reason| format!("it holds no task the mock can replay ({reason})"),
+            ));
         }
         Ok(Replays {
             by_endpoint: by_endpoint
@@ -168,6 +188,7 @@ impl Replays {
                     (endpoint, recorded)
                 })
                 .collect(),
+            skipped,
         })
     }
 
@@ -176,6 +197,11 @@ impl Replays {
         let recorded = self.by_endpoint.get(&endpoint)?;
         let turn = recorded.next.fetch_add(1, Ordering::Relaxed);
         Some(recorded.scripts[turn % recorded.scripts.len()].clone())
+    }
+
+    /// The recorded tasks left out, to be said at start.
+    pub fn skipped(&self) -> &Skipped {
+        &self.skipped
     }
 
     /// Recorded tasks per endpoint, for the start banner.
@@ -188,6 +214,19 @@ impl Replays {
         counts.sort_by_key(|(endpoint, _)| endpoint.path());
         counts
     }
+}
+
+fn endpoint_of(task: &RecordedTask) -> Result<Endpoint, String> {
+    let path = task.endpoint.value.as_str();
+    Endpoint::ALL
+        .into_iter()
+        .find(|e| e.path() == path)
+        .ok_or_else(|| {
+            format!(
+                "line {}: endpoint {path:?} is not one the mock serves",
+                task.endpoint.referenced.line()
+            )
+        })
 }
 
 /// The script of one recorded task; `None` when the recording stops before the task ended.
@@ -221,6 +260,7 @@ fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
                 progress,
             }),
             Some(status @ (SUCCEED | FAILED)) => {
+                time_bounds::check_run(&format!("line {line}: the task"), at)?;
                 let reason = body["task"]["reason"].as_str().unwrap_or_default();
                 let failure = (status == FAILED).then(|| (reason.to_string(), progress));
                 return Ok(Some(Script {
@@ -355,20 +395,44 @@ tasks:
     }
 
     #[test]
-    fn a_bad_cassette_names_the_line() {
+    fn a_bad_task_is_skipped_with_its_line_and_the_rest_replayed() {
         let unknown = CASSETTE.replace(
             "/v3/async/wan-t2v\n  results:\n  - after_ms: 100",
             "/v3/async/nope\n  results:\n  - after_ms: 100",
         );
+        let good = "- endpoint: /v3/async/wan-t2v\n  results:\n  - after_ms: 7\n    body: {task: {status: TASK_STATUS_SUCCEED}}\n";
+        let replays = Replays::parse(&format!("{unknown}{good}")).unwrap();
+        assert_eq!(replays.counts(), [(Endpoint::WanT2v, 1)]);
+        assert_eq!(replays.skipped().count, 1);
         assert_eq!(
-            Replays::parse(&unknown).err().unwrap(),
-            r#"line 4: endpoint "/v3/async/nope" is not one the mock serves"#
+            replays.skipped().reasons,
+            [r#"line 4: endpoint "/v3/async/nope" is not one the mock serves"#]
         );
         let status = CASSETTE.replace("TASK_STATUS_PROCESSING", "TASK_STATUS_DREAMING");
+        let replays = Replays::parse(&format!("{status}{good}")).unwrap();
+        assert_eq!(
+            replays.skipped().reasons,
+            [r#"line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay"#]
+        );
+        assert_eq!(
+            replays.next(Endpoint::WanT2v).unwrap().end(),
+            Duration::from_millis(7)
+        );
+        let long = CASSETTE.replace("after_ms: 5000", "after_ms: 40000000000");
+        let replays = Replays::parse(&format!("{long}{good}")).unwrap();
+        assert_eq!(
+            replays.skipped().reasons,
+            ["line 10: the task runs 40000000 s, longer than the year a mock task runs at most"]
+        );
+        // Nothing left to replay: the first reason is said.
         assert_eq!(
             Replays::parse(&status).err().unwrap(),
-            r#"line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay"#
+            r#"it holds no task the mock can replay (line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay)"#
         );
+    }
+
+    #[test]
+    fn a_bad_cassette_names_the_line() {
         let broken = Replays::parse("version: 1\ntasks: [\n").err().unwrap();
         assert!(
             broken.contains("line 2") || broken.contains("line 3"),
