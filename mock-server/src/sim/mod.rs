@@ -2,6 +2,7 @@
 //! store, the scheduler of webhook attempts, and what QA can force (outcomes and faults).
 
 pub(crate) mod clock;
+pub(crate) mod counter;
 pub(crate) mod faults;
 pub(crate) mod job;
 pub(crate) mod outcomes;

@@ -135,16 +135,10 @@ impl Replays {
     /// Reads a cassette; the error names the file, the line and the reason.
     pub fn load(path: &Path) -> Result<Replays, String> {
         let fail = |reason: String| format!("cassette {}: {reason}", path.display());
-        let size = std::fs::metadata(path)
-            .map_err(|e| fail(format!("cannot read it ({e})")))?
-            .len();
-        if size > MAX_CASSETTE_BYTES {
-            return Err(fail(format!(
-                "{size} bytes is more than the {MAX_CASSETTE_BYTES} the mock reads"
-            )));
-        }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it ({e})")))?;
+        let bytes = novita_files::read_regular(path, MAX_CASSETTE_BYTES)
+            .map_err(|e| fail(e.to_string()))?
+            .ok_or_else(|| fail("there is no such file".into()))?;
+        let text = String::from_utf8(bytes).map_err(|e| fail(format!("it is not UTF-8 ({e})")))?;
         Replays::parse(&text).map_err(fail)
     }
 
