@@ -4,9 +4,10 @@
 //! submission (divided by `--speed`, like every simulated time), ending as the recording did,
 //! with the mock's own video in place of the recorded link.
 //!
-//! The cassette is read with the types of `novita-cassette`, the ones the proxy writes it
-//! with. Of it the mock uses only `endpoint` and, per task result, `after_ms`, `status` and the
-//! body's `task.status`, `task.progress_percent`, `task.reason` and `extra.seed`.
+//! The cassette is read with `novita-cassette`'s playback types, the format the proxy writes,
+//! cut to what the mock uses: `endpoint` and, per task result, `after_ms`, `status` and the
+//! body's `task.status`, `task.progress_percent`, `task.reason` and `extra.seed`; the rest is
+//! skipped as it is parsed, so that memory follows what is replayed, not the file.
 
 use std::{
     collections::HashMap,
@@ -18,7 +19,7 @@ use std::{
     time::Duration,
 };
 
-use novita_cassette::{Cassette, RecordedTask, MAX_CASSETTE_BYTES, VERSION};
+use novita_cassette::{Playback, PlaybackTask, MAX_CASSETTE_BYTES, VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -144,7 +145,7 @@ impl Replays {
 
     /// Reads a cassette's text.
     pub fn parse(text: &str) -> Result<Replays, String> {
-        let file = Cassette::from_yaml(text).map_err(|e| e.to_string())?;
+        let file = Playback::from_yaml(text).map_err(|e| e.to_string())?;
         if file.version.value != VERSION {
             return Err(format!(
                 "line {}: version {} is not one this mock reads (it reads {VERSION})",
@@ -210,7 +211,7 @@ impl Replays {
     }
 }
 
-fn endpoint_of(task: &RecordedTask) -> Result<Endpoint, String> {
+fn endpoint_of(task: &PlaybackTask) -> Result<Endpoint, String> {
     let path = task.endpoint.value.as_str();
     Endpoint::ALL
         .into_iter()
@@ -224,7 +225,7 @@ fn endpoint_of(task: &RecordedTask) -> Result<Endpoint, String> {
 }
 
 /// The script of one recorded task; `None` when the recording stops before the task ended.
-fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
+fn script_of(task: &PlaybackTask) -> Result<Option<Script>, String> {
     let mut steps = Vec::new();
     let mut seed = None;
     for result in task.results.iter().filter(|r| r.value.status == 200) {
@@ -233,11 +234,13 @@ fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
         let at = Duration::from_millis(result.value.after_ms);
         // Offsets never run backwards, whatever the file says.
         let at = steps.last().map_or(at, |last: &Step| at.max(last.at));
-        let progress = body["task"]["progress_percent"]
+        let progress = body
+            .task
+            .progress_percent
             .as_u64()
             .map_or(0, |p| p.min(100) as u32);
-        seed = seed_of(&body["extra"]["seed"]).or(seed);
-        match body["task"]["status"].as_str() {
+        seed = seed_of(&body.extra.seed).or(seed);
+        match body.task.status.as_str() {
             Some(QUEUED | PROCESSING) if steps.len() >= MAX_STEPS => {
                 return Err(format!(
                     "line {line}: the task has more than {MAX_STEPS} results before its end; the mock replays at most {MAX_STEPS}"
@@ -255,7 +258,7 @@ fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
             }),
             Some(status @ (SUCCEED | FAILED)) => {
                 time_bounds::check_run(&format!("line {line}: the task"), at)?;
-                let reason = body["task"]["reason"].as_str().unwrap_or_default();
+                let reason = body.task.reason.as_str().unwrap_or_default();
                 let failure = (status == FAILED).then(|| (reason.to_string(), progress));
                 return Ok(Some(Script {
                     steps,
