@@ -34,6 +34,11 @@
 //! assert_eq!(read.tasks[0].results[0].referenced.line(), line as u64);
 //! ```
 
+mod playback;
+
+pub use playback::{
+    Playback, PlaybackBody, PlaybackExtra, PlaybackResult, PlaybackState, PlaybackTask,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 pub use serde_saphyr::Spanned;

@@ -142,7 +142,8 @@ pub struct Bound {
     /// The base URL the mock hands out (`--public-url`, else the bound address).
     pub url: String,
     replays: sim::replay::Replays,
-    saved: Option<snapshot::Saved>,
+    /// The state file claimed for this mock, and what it held.
+    state_file: Option<(snapshot::StateFile, Option<snapshot::Saved>)>,
     http: net_guard::Outbound,
 }
 
@@ -159,8 +160,8 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     config.validate().map_err(std::io::Error::other)?;
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
     let replays = config.replays().map_err(invalid)?;
-    let saved = match &config.state {
-        Some(path) => snapshot::Saved::load(path).map_err(invalid)?,
+    let state_file = match &config.state {
+        Some(path) => Some(snapshot::StateFile::open(path).map_err(invalid)?),
         None => None,
     };
     let http = net_guard::Outbound::new(config.allow_link_local_webhooks)
@@ -177,7 +178,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         listener,
         url,
         replays,
-        saved,
+        state_file,
         http,
     })
 }
@@ -194,7 +195,7 @@ pub async fn serve(
         listener,
         url: public_url,
         replays,
-        saved,
+        state_file,
         http,
     } = bound;
     tracing::info!(
@@ -203,6 +204,17 @@ pub async fn serve(
         http.trust()
     );
     config.secure_for(listener.local_addr()?);
+    let skipped = replays.skipped();
+    for reason in &skipped.reasons {
+        tracing::warn!("cassette: a recorded task is not replayed: {reason}");
+    }
+    if skipped.count > 0 {
+        tracing::warn!(
+            skipped = skipped.count,
+            "cassette: {} recorded tasks are not replayed",
+            skipped.count
+        );
+    }
     for (endpoint, tasks) in replays.counts() {
         tracing::info!(
             endpoint = endpoint.path(),
@@ -215,20 +227,11 @@ pub async fn serve(
         idle: Duration::from_secs(config.idle_timeout_seconds),
     };
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let state_path = config.state.clone();
     let state = state::AppState::with_parts(config, public_url, replays, http);
     webhooks::delivery::start_driver(&state);
-    if let Some(saved) = saved {
-        let path = saved.path().display().to_string();
-        let restored = saved.restore(&state);
-        tracing::info!(
-            tasks = restored.tasks,
-            webhooks = restored.webhooks,
-            left_out = restored.left_out,
-            "restored {} tasks and {} pending webhook attempts from {path}",
-            restored.tasks,
-            restored.webhooks
-        );
+    let (state_file, saved) = state_file.unzip();
+    if let (Some(file), Some(saved)) = (&state_file, saved.flatten()) {
+        stopping::restored(saved.restore(&state), file.path(), state.config.max_tasks);
     }
     conn::serve(
         listener,
@@ -239,6 +242,6 @@ pub async fn serve(
     )
     .await;
     stopping::drain_webhooks(&state, grace).await;
-    stopping::finish(&state, state_path.as_deref())
+    stopping::finish(&state, state_file.as_ref())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }

@@ -35,9 +35,43 @@ pub async fn drain_webhooks(state: &AppState, grace: Duration) {
     }
 }
 
-/// Stops the webhook driver, saves the state to `path` if there is one, and logs what was
+/// Says what a restore from the state file at `path` kept, and what it left out and where that
+/// is counted.
+pub fn restored(restored: snapshot::Restored, path: &Path, max_tasks: usize) {
+    let path = path.display();
+    tracing::info!(
+        tasks = restored.tasks,
+        webhooks = restored.webhooks,
+        "restored {} tasks and {} pending webhook attempts from {path}",
+        restored.tasks,
+        restored.webhooks
+    );
+    if restored.evicted > 0 {
+        tracing::warn!(
+            evicted = restored.evicted,
+            "state file {path}: {} older tasks are not restored: past --max-tasks {max_tasks} or the task byte budget (counted as evicted in /health)",
+            restored.evicted
+        );
+    }
+    if restored.webhooks_dropped > 0 {
+        tracing::warn!(
+            webhooks_dropped = restored.webhooks_dropped,
+            "state file {path}: {} waiting webhook attempts are not restored: past the bound of pending attempts or of tasks not restored (counted as dropped in /health)",
+            restored.webhooks_dropped
+        );
+    }
+    if restored.repeated > 0 {
+        tracing::warn!(
+            repeated = restored.repeated,
+            "state file {path}: {} tasks repeat the id of a newer one and are not restored",
+            restored.repeated
+        );
+    }
+}
+
+/// Stops the webhook driver, saves the state to `file` if there is one, and logs what was
 /// stored, unfinished, and dropped or saved.
-pub fn finish(state: &AppState, path: Option<&Path>) -> Result<(), String> {
+pub fn finish(state: &AppState, file: Option<&snapshot::StateFile>) -> Result<(), String> {
     let in_flight = state.scheduler.in_flight();
     state.scheduler.close();
     let now = state.clock.now();
@@ -49,7 +83,7 @@ pub fn finish(state: &AppState, path: Option<&Path>) -> Result<(), String> {
     // Attempts waiting for a stored task, and those cut off in flight (a state file runs
     // them again).
     let pending = state.scheduler.waiting().len() + in_flight;
-    match path {
+    match file {
         None => tracing::info!(
             tasks = tasks.len(),
             unfinished,
@@ -57,8 +91,8 @@ pub fn finish(state: &AppState, path: Option<&Path>) -> Result<(), String> {
             "shut down: {} tasks stored ({unfinished} unfinished) and {pending} pending webhook attempts dropped (the state is in memory only; --state FILE keeps it)",
             tasks.len()
         ),
-        Some(path) => {
-            let saved = snapshot::save(state, path)?;
+        Some(file) => {
+            let saved = file.save(state)?;
             tracing::info!(
                 tasks = saved.tasks,
                 unfinished,
@@ -66,7 +100,7 @@ pub fn finish(state: &AppState, path: Option<&Path>) -> Result<(), String> {
                 left_out = saved.left_out,
                 "shut down: {} tasks ({unfinished} unfinished) and {pending} pending webhook attempts saved to {}",
                 saved.tasks,
-                path.display()
+                file.path().display()
             );
         }
     }

@@ -149,7 +149,7 @@ async fn a_cassette_that_does_not_parse_stops_the_start_with_file_line_and_reaso
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "cassette {}: line 15: task status \"TASK_STATUS_PONDERING\" is not one the mock can replay",
+            "cassette {}: it holds no task the mock can replay (line 15: task status \"TASK_STATUS_PONDERING\" is not one the mock can replay)",
             unknown.display()
         )),
         "{stderr}"
@@ -178,4 +178,27 @@ async fn a_replayed_task_calls_its_webhook_when_the_recording_ended() {
         event["payload"]["task"]["reason"],
         "the output was flagged by the safety checker"
     );
+}
+
+#[tokio::test]
+async fn a_task_the_mock_cannot_play_is_skipped_and_the_others_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("day.yaml");
+    let bad = "- endpoint: /v3/async/wan2.7-t2v\n  results:\n  - after_ms: 10\n    body: {task: {status: TASK_STATUS_PONDERING}}\n";
+    std::fs::write(&file, format!("{CASSETTE}{bad}")).unwrap();
+    let mock = start(Config {
+        replay: Some(file),
+        ..paused()
+    })
+    .await;
+    for _ in 0..2 {
+        let id = mock
+            .submit_ok("/v3/async/wan2.7-t2v", &json!({"prompt": "Anything."}))
+            .await;
+        let body = mock.run_to_end(&id, "TASK_STATUS_FAILED").await;
+        assert_eq!(
+            body["task"]["reason"],
+            "the output was flagged by the safety checker"
+        );
+    }
 }

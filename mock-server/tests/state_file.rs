@@ -158,6 +158,19 @@ async fn a_state_file_with_more_tasks_than_the_bound_keeps_the_newest() {
     assert_eq!(mock.result(&ids[0]).await.0, 404, "the oldest is left out");
     assert_eq!(mock.result(&ids[1]).await.0, 200);
     assert_eq!(mock.result(&ids[2]).await.0, 200);
+    let (_, health) = mock.control(Method::GET, "/health", None).await;
+    assert_eq!(
+        health["evicted"], 1,
+        "the task left out is counted: {health}"
+    );
+    mock.server.shutdown().await.unwrap();
+    let mock = start(Config {
+        max_tasks: 2,
+        ..with_state(&path)
+    })
+    .await;
+    let (_, health) = mock.control(Method::GET, "/health", None).await;
+    assert_eq!(health["evicted"], 1, "and saved as evicted: {health}");
 }
 
 #[tokio::test]
@@ -179,17 +192,43 @@ async fn a_running_clock_resumes_from_the_saved_reading() {
     assert!(clock["now_seconds"].as_f64().unwrap() >= 1000.0, "{clock}");
 }
 
-/// Runs the binary on the state file `path` and returns its exit code and standard error.
+/// Runs the binary on the state file `path`, expecting it to refuse to start, and returns its
+/// exit code and standard error.
 fn start_binary_on(path: &Path) -> (Option<i32>, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_novita-mock"))
-        .args(["--addr", "127.0.0.1:0", "--state"])
-        .arg(path)
-        .output()
+    run_binary(&["--state".as_ref(), path.as_os_str()])
+}
+
+/// Runs the binary with `args`, expecting it to refuse to start, and returns its exit code and
+/// standard error. A mock that starts instead (it prints its address) is stopped and fails the
+/// test, so that nothing waits on a mock that runs on.
+fn run_binary(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_novita-mock"))
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    // Its log goes to standard output too: the address line is the sign it listens.
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    if let Some(line) = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.starts_with("novita-mock listening"))
+    {
+        child.kill().unwrap();
+        child.wait().unwrap();
+        panic!("the mock started: {line}");
+    }
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap().code(), stderr)
 }
 
 #[test]
@@ -246,6 +285,7 @@ async fn a_write_cut_short_does_not_replace_the_good_state() {
 
     let mock = start(with_state(&path)).await;
     assert_eq!(mock.result(&id).await.0, 200, "the good state was read");
+    assert!(!temp.exists(), "the leftover is removed at start");
     mock.server.shutdown().await.unwrap();
     let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(saved["version"], 1);
@@ -295,4 +335,156 @@ async fn an_attempt_in_flight_at_shutdown_runs_again_after_the_restart() {
     let log = mock.webhook_log(&id).await;
     assert_eq!(log["delivery"], "delivered", "{log}");
     assert_eq!(log["attempts"][0]["attempt"], 1, "{log}");
+}
+
+#[tokio::test]
+async fn what_a_mock_makes_at_its_extremes_it_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mock.json");
+    // A recorded task that ends after 463 days, then one that ends at once.
+    let cassette = dir.path().join("day.yaml");
+    std::fs::write(
+        &cassette,
+        "version: 1\ntasks:\n\
+         - endpoint: /v3/async/wan-t2v\n  results:\n  - after_ms: 40000000000\n    body: {task: {status: TASK_STATUS_SUCCEED}}\n\
+         - endpoint: /v3/async/wan-t2v\n  results:\n  - after_ms: 5\n    body: {task: {status: TASK_STATUS_SUCCEED}}\n",
+    )
+    .unwrap();
+    let config = Config {
+        replay: Some(cassette),
+        ..with_state(&path)
+    };
+    let mock = start(config.clone()).await;
+    let replayed = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "replayed"}))
+        .await;
+    let advanced = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "advanced"}))
+        .await;
+    let far = json!({"seconds": 999_999_999});
+    for _ in 0..4 {
+        let route = format!("/_mock/tasks/{advanced}/advance");
+        let (status, _) = mock.control(Method::POST, &route, Some(far.clone())).await;
+        assert_eq!(status, 200);
+        mock.advance(999_999_999.0).await;
+    }
+    let late = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "late"}))
+        .await;
+    mock.server.shutdown().await.unwrap();
+
+    let mock = start(config).await;
+    for id in [&replayed, &advanced] {
+        let (status, body) = mock.result(id).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["task"]["status"], "TASK_STATUS_SUCCEED", "{body}");
+    }
+    mock.run_to_end(&late, "TASK_STATUS_SUCCEED").await;
+}
+
+#[tokio::test]
+async fn a_second_mock_on_the_same_state_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mock.json");
+    let first = start(with_state(&path)).await;
+    let id = first
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "first"}))
+        .await;
+    let (code, stderr) = start_binary_on(&path);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let prefix = format!(
+        "novita-mock: state file {}: another process is using it",
+        path.display()
+    );
+    assert!(stderr.starts_with(&prefix), "{stderr}");
+    first.server.shutdown().await.unwrap();
+    let again = start(with_state(&path)).await;
+    assert_eq!(
+        again.result(&id).await.0,
+        200,
+        "free once the first stopped"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_place_stops_the_start_with_one_line() {
+    let (code, stderr) = start_binary_on(Path::new("/proc/novita-mock-state.json"));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "novita-mock: state file /proc/novita-mock-state.json: its folder /proc cannot be written"
+        ),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_link_at_the_state_path_is_followed_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let volume = dir.path().join("volume");
+    std::fs::create_dir(&volume).unwrap();
+    let link = dir.path().join("mock.json");
+    std::os::unix::fs::symlink("volume/real.json", &link).unwrap();
+    let mock = start(with_state(&link)).await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "on the volume"}))
+        .await;
+    mock.server.shutdown().await.unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(volume.join("real.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["tasks"][0]["id"],
+        id.as_str(),
+        "the target holds the save"
+    );
+}
+
+/// Makes a FIFO at `path` and a writer that sends `text` once a reader opens it (a reader that
+/// only looks at it and closes it lets the writer go too).
+#[cfg(unix)]
+fn fifo_with_writer(path: &Path, text: &'static str) {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut fifo) = std::fs::OpenOptions::new().write(true).open(path) {
+            let _ = fifo.write_all(text.as_bytes());
+        }
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_as_state_file_and_as_cassette() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("mock.json");
+    fifo_with_writer(&state, r#"{"version": 99}"#);
+    let (code, stderr) = start_binary_on(&state);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "novita-mock: state file {}: it is a FIFO, not a regular file",
+            state.display()
+        )
+    );
+    let cassette = dir.path().join("day.yaml");
+    fifo_with_writer(&cassette, "version: 99\n");
+    let (code, stderr) = run_binary(&["--replay".as_ref(), cassette.as_os_str()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "novita-mock: cassette {}: it is a FIFO, not a regular file",
+            cassette.display()
+        )
+    );
 }

@@ -6,9 +6,9 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::Parser;
+use novita_files::write_atomically;
 use novita_proxy::{
     forward,
-    report::write_atomically,
     signal::shutdown_signal,
     spec::Spec,
     stopping::{self, Stopped, DEFAULT_SHUTDOWN_GRACE_SECONDS, MAX_SHUTDOWN_GRACE_SECONDS},

@@ -1,8 +1,6 @@
 //! The drift report: how many exchanges passed, every drift finding (up to a bound), and every
 //! time the upstream failed to answer. Written as JSON, summed up for people on exit.
 
-use std::{io::Write, path::Path};
-
 use serde::{Deserialize, Serialize};
 
 use crate::drift::Drift;
@@ -90,16 +88,4 @@ impl Report {
         }
         text
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it, so that a reader never sees
-/// half a file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".partial");
-    let temporary = std::path::PathBuf::from(temporary);
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)
 }

@@ -97,6 +97,11 @@ async fn on_sigterm_it_writes_report_and_cassette_and_fails_on_drift() {
     );
     let yaml = std::fs::read_to_string(&cassette).unwrap();
     assert!(!yaml.contains("sk-live-secret"), "{yaml}");
+    for file in [&report, &cassette] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}: {mode:o}", file.display());
+    }
     let recorded: Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(recorded["tasks"][0]["task_id"], "t-7");
     assert_eq!(recorded["tasks"][0]["submit"]["request"]["duration"], 99);

@@ -14,6 +14,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use crate::sim::time_bounds;
+
 /// A point on the mock's timeline: simulated time since the mock started.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -100,7 +102,7 @@ impl Clock {
     /// there, with the same wall-clock time at mock time zero.
     pub fn restore(&self, at: MockTime, paused: bool, started_unix_ms: u64) {
         let mut reading = self.write();
-        reading.at_anchor = at.0;
+        reading.at_anchor = time_bounds::clamp(at.0);
         reading.anchor = Instant::now();
         reading.paused = paused;
         self.started_unix_ms
@@ -125,7 +127,8 @@ impl Clock {
             return MockTime(reading.at_anchor);
         }
         let elapsed = real.saturating_duration_since(reading.anchor);
-        MockTime(reading.at_anchor) + scale(elapsed, self.speed)
+        let now = MockTime(reading.at_anchor) + scale(elapsed, self.speed);
+        MockTime(time_bounds::clamp(now.0))
     }
 
     /// How many times faster than real time the clock runs.
@@ -172,8 +175,10 @@ impl Clock {
         true
     }
 
-    /// Moves the clock to `to`, if that is later than now. Never moves it back.
+    /// Moves the clock to `to`, if that is later than now. Never moves it back, nor past
+    /// `time_bounds::LATEST`.
     pub fn jump_to(&self, to: MockTime) {
+        let to = MockTime(time_bounds::clamp(to.0));
         let real = Instant::now();
         let mut reading = self.write();
         let now = self.now_locked(&reading, real);
@@ -269,8 +274,14 @@ mod tests {
         let clock = Clock::new(1.0, true);
         clock.jump_to(MockTime(Duration::MAX));
         assert_eq!(
+            clock.now(),
+            MockTime(time_bounds::LATEST),
+            "it stops at the latest"
+        );
+        assert_eq!(
             clock.real_time_until(MockTime(Duration::MAX)),
-            Some(Duration::ZERO)
+            None,
+            "paused, short of it"
         );
         assert_eq!(clock.unix_ms(MockTime(Duration::MAX)), u64::MAX);
     }

@@ -2,6 +2,7 @@
 //! store, the scheduler of webhook attempts, and what QA can force (outcomes and faults).
 
 pub(crate) mod clock;
+pub(crate) mod counter;
 pub(crate) mod faults;
 pub(crate) mod job;
 pub(crate) mod outcomes;
@@ -11,4 +12,5 @@ pub(crate) mod scheduler;
 pub(crate) mod task_id;
 pub(crate) mod task_store;
 pub(crate) mod tasks;
+pub(crate) mod time_bounds;
 pub(crate) mod webhook_log;

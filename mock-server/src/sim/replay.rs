@@ -4,9 +4,10 @@
 //! submission (divided by `--speed`, like every simulated time), ending as the recording did,
 //! with the mock's own video in place of the recorded link.
 //!
-//! The cassette is read with the types of `novita-cassette`, the ones the proxy writes it
-//! with. Of it the mock uses only `endpoint` and, per task result, `after_ms`, `status` and the
-//! body's `task.status`, `task.progress_percent`, `task.reason` and `extra.seed`.
+//! The cassette is read with `novita-cassette`'s playback types, the format the proxy writes,
+//! cut to what the mock uses: `endpoint` and, per task result, `after_ms`, `status` and the
+//! body's `task.status`, `task.progress_percent`, `task.reason` and `extra.seed`; the rest is
+//! skipped as it is parsed, so that memory follows what is replayed, not the file.
 
 use std::{
     collections::HashMap,
@@ -18,7 +19,7 @@ use std::{
     time::Duration,
 };
 
-use novita_cassette::{Cassette, RecordedTask, MAX_CASSETTE_BYTES, VERSION};
+use novita_cassette::{Playback, PlaybackTask, MAX_CASSETTE_BYTES, VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -26,6 +27,7 @@ use crate::{
     catalogue::Endpoint,
     sim::clock::MockTime,
     sim::phase::{Phase, FAILED, PROCESSING, QUEUED, SUCCEED},
+    sim::time_bounds,
 };
 
 /// Steps of one replayed task at most: as many results as the proxy records per task.
@@ -106,28 +108,44 @@ struct Recorded {
 #[derive(Default)]
 pub struct Replays {
     by_endpoint: HashMap<Endpoint, Recorded>,
+    skipped: Skipped,
+}
+
+/// Recorded tasks left out because the mock cannot play them (an endpoint it does not serve,
+/// a status it does not know, a run past `time_bounds::MAX_RUN`), with the first reasons.
+#[derive(Default)]
+pub struct Skipped {
+    pub count: usize,
+    /// The first [`MAX_REASONS`] reasons, each naming its line.
+    pub reasons: Vec<String>,
+}
+
+/// Reasons kept for the log; past it tasks are only counted.
+const MAX_REASONS: usize = 20;
+
+impl Skipped {
+    fn add(&mut self, reason: String) {
+        self.count += 1;
+        if self.reasons.len() < MAX_REASONS {
+            self.reasons.push(reason);
+        }
+    }
 }
 
 impl Replays {
     /// Reads a cassette; the error names the file, the line and the reason.
     pub fn load(path: &Path) -> Result<Replays, String> {
         let fail = |reason: String| format!("cassette {}: {reason}", path.display());
-        let size = std::fs::metadata(path)
-            .map_err(|e| fail(format!("cannot read it ({e})")))?
-            .len();
-        if size > MAX_CASSETTE_BYTES {
-            return Err(fail(format!(
-                "{size} bytes is more than the {MAX_CASSETTE_BYTES} the mock reads"
-            )));
-        }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it ({e})")))?;
+        let bytes = novita_files::read_regular(path, MAX_CASSETTE_BYTES)
+            .map_err(|e| fail(e.to_string()))?
+            .ok_or_else(|| fail("there is no such file".into()))?;
+        let text = String::from_utf8(bytes).map_err(|e| fail(format!("it is not UTF-8 ({e})")))?;
         Replays::parse(&text).map_err(fail)
     }
 
     /// Reads a cassette's text.
     pub fn parse(text: &str) -> Result<Replays, String> {
-        let file = Cassette::from_yaml(text).map_err(|e| e.to_string())?;
+        let file = Playback::from_yaml(text).map_err(|e| e.to_string())?;
         if file.version.value != VERSION {
             return Err(format!(
                 "line {}: version {} is not one this mock reads (it reads {VERSION})",
@@ -136,26 +154,23 @@ impl Replays {
             ));
         }
         let mut by_endpoint: HashMap<Endpoint, Vec<Arc<Script>>> = HashMap::new();
+        let mut skipped = Skipped::default();
         for task in &file.tasks {
-            let path = task.endpoint.value.as_str();
-            let endpoint = Endpoint::ALL
-                .into_iter()
-                .find(|e| e.path() == path)
-                .ok_or_else(|| {
-                    format!(
-                        "line {}: endpoint {path:?} is not one the mock serves",
-                        task.endpoint.referenced.line()
-                    )
-                })?;
-            if let Some(script) = script_of(task)? {
-                by_endpoint
+            match endpoint_of(task).and_then(|endpoint| Ok((endpoint, script_of(task)?))) {
+                Ok((endpoint, Some(script))) => by_endpoint
                     .entry(endpoint)
                     .or_default()
-                    .push(Arc::new(script));
+                    .push(Arc::new(script)),
+                Ok((_, None)) => {}
+                Err(reason) => skipped.add(reason),
             }
         }
         if by_endpoint.is_empty() {
-            return Err("it holds no finished task to replay".into());
+            let first = skipped.reasons.first();
+            return Err(first.map_or_else(
+                || "it holds no finished task to replay".into(),
+                |reason| format!("it holds no task the mock can replay ({reason})"),
+            ));
         }
         Ok(Replays {
             by_endpoint: by_endpoint
@@ -168,6 +183,7 @@ impl Replays {
                     (endpoint, recorded)
                 })
                 .collect(),
+            skipped,
         })
     }
 
@@ -176,6 +192,11 @@ impl Replays {
         let recorded = self.by_endpoint.get(&endpoint)?;
         let turn = recorded.next.fetch_add(1, Ordering::Relaxed);
         Some(recorded.scripts[turn % recorded.scripts.len()].clone())
+    }
+
+    /// The recorded tasks left out, to be said at start.
+    pub fn skipped(&self) -> &Skipped {
+        &self.skipped
     }
 
     /// Recorded tasks per endpoint, for the start banner.
@@ -190,8 +211,21 @@ impl Replays {
     }
 }
 
+fn endpoint_of(task: &PlaybackTask) -> Result<Endpoint, String> {
+    let path = task.endpoint.value.as_str();
+    Endpoint::ALL
+        .into_iter()
+        .find(|e| e.path() == path)
+        .ok_or_else(|| {
+            format!(
+                "line {}: endpoint {path:?} is not one the mock serves",
+                task.endpoint.referenced.line()
+            )
+        })
+}
+
 /// The script of one recorded task; `None` when the recording stops before the task ended.
-fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
+fn script_of(task: &PlaybackTask) -> Result<Option<Script>, String> {
     let mut steps = Vec::new();
     let mut seed = None;
     for result in task.results.iter().filter(|r| r.value.status == 200) {
@@ -200,11 +234,13 @@ fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
         let at = Duration::from_millis(result.value.after_ms);
         // Offsets never run backwards, whatever the file says.
         let at = steps.last().map_or(at, |last: &Step| at.max(last.at));
-        let progress = body["task"]["progress_percent"]
+        let progress = body
+            .task
+            .progress_percent
             .as_u64()
             .map_or(0, |p| p.min(100) as u32);
-        seed = seed_of(&body["extra"]["seed"]).or(seed);
-        match body["task"]["status"].as_str() {
+        seed = seed_of(&body.extra.seed).or(seed);
+        match body.task.status.as_str() {
             Some(QUEUED | PROCESSING) if steps.len() >= MAX_STEPS => {
                 return Err(format!(
                     "line {line}: the task has more than {MAX_STEPS} results before its end; the mock replays at most {MAX_STEPS}"
@@ -221,7 +257,8 @@ fn script_of(task: &RecordedTask) -> Result<Option<Script>, String> {
                 progress,
             }),
             Some(status @ (SUCCEED | FAILED)) => {
-                let reason = body["task"]["reason"].as_str().unwrap_or_default();
+                time_bounds::check_run(&format!("line {line}: the task"), at)?;
+                let reason = body.task.reason.as_str().unwrap_or_default();
                 let failure = (status == FAILED).then(|| (reason.to_string(), progress));
                 return Ok(Some(Script {
                     steps,
@@ -355,20 +392,44 @@ tasks:
     }
 
     #[test]
-    fn a_bad_cassette_names_the_line() {
+    fn a_bad_task_is_skipped_with_its_line_and_the_rest_replayed() {
         let unknown = CASSETTE.replace(
             "/v3/async/wan-t2v\n  results:\n  - after_ms: 100",
             "/v3/async/nope\n  results:\n  - after_ms: 100",
         );
+        let good = "- endpoint: /v3/async/wan-t2v\n  results:\n  - after_ms: 7\n    body: {task: {status: TASK_STATUS_SUCCEED}}\n";
+        let replays = Replays::parse(&format!("{unknown}{good}")).unwrap();
+        assert_eq!(replays.counts(), [(Endpoint::WanT2v, 1)]);
+        assert_eq!(replays.skipped().count, 1);
         assert_eq!(
-            Replays::parse(&unknown).err().unwrap(),
-            r#"line 4: endpoint "/v3/async/nope" is not one the mock serves"#
+            replays.skipped().reasons,
+            [r#"line 4: endpoint "/v3/async/nope" is not one the mock serves"#]
         );
         let status = CASSETTE.replace("TASK_STATUS_PROCESSING", "TASK_STATUS_DREAMING");
+        let replays = Replays::parse(&format!("{status}{good}")).unwrap();
+        assert_eq!(
+            replays.skipped().reasons,
+            [r#"line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay"#]
+        );
+        assert_eq!(
+            replays.next(Endpoint::WanT2v).unwrap().end(),
+            Duration::from_millis(7)
+        );
+        let long = CASSETTE.replace("after_ms: 5000", "after_ms: 40000000000");
+        let replays = Replays::parse(&format!("{long}{good}")).unwrap();
+        assert_eq!(
+            replays.skipped().reasons,
+            ["line 10: the task runs 40000000 s, longer than the year a mock task runs at most"]
+        );
+        // Nothing left to replay: the first reason is said.
         assert_eq!(
             Replays::parse(&status).err().unwrap(),
-            r#"line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay"#
+            r#"it holds no task the mock can replay (line 8: task status "TASK_STATUS_DREAMING" is not one the mock can replay)"#
         );
+    }
+
+    #[test]
+    fn a_bad_cassette_names_the_line() {
         let broken = Replays::parse("version: 1\ntasks: [\n").err().unwrap();
         assert!(
             broken.contains("line 2") || broken.contains("line 3"),

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::{
     sim::clock::{Clock, MockTime},
+    sim::counter::saturating_add,
     sim::tasks::{Task, TaskId},
 };
 
@@ -113,7 +114,7 @@ impl Scheduler {
                     attempts = gone,
                     "webhooks dropped: their tasks were evicted"
                 );
-                self.dropped.fetch_add(gone, Ordering::Relaxed);
+                saturating_add(&self.dropped, gone);
             }
         }
         heap.push(Due {
@@ -135,7 +136,7 @@ impl Scheduler {
 
     /// Adds `count` to the dropped attempts (those of a previous run, from a state file).
     pub fn add_dropped(&self, count: u64) {
-        self.dropped.fetch_add(count, Ordering::Relaxed);
+        saturating_add(&self.dropped, count);
     }
 
     /// The attempts waiting that will still run (their task is stored, the check is not stale),

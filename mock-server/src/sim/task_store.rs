@@ -18,6 +18,7 @@ use rustc_hash::FxBuildHasher;
 
 use crate::{
     sim::clock::MockTime,
+    sim::counter::saturating_add,
     sim::tasks::{Task, TaskId},
 };
 
@@ -120,7 +121,7 @@ impl TaskStore {
     fn forget(&self, task: &Task) {
         write(self.shard(task.id)).remove(&task.id);
         self.bytes.fetch_sub(task.footprint(), Ordering::Relaxed);
-        self.evicted.fetch_add(1, Ordering::Relaxed);
+        saturating_add(&self.evicted, 1);
         tracing::debug!(task_id = %task.id, "task evicted");
     }
 
@@ -149,7 +150,7 @@ impl TaskStore {
 
     /// Adds `count` to the evictions (those of a previous run, read from a state file).
     pub fn add_evicted(&self, count: u64) {
-        self.evicted.fetch_add(count, Ordering::Relaxed);
+        saturating_add(&self.evicted, count);
     }
 
     /// What the stored tasks hold, as counted against `max_task_bytes`.

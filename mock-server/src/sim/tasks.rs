@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::sim::phase::{Phase, FAILED};
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
-use crate::{sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script};
+use crate::{
+    sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script, sim::time_bounds,
+};
 
 /// Every task waits this long (simulated) in the queue before its work starts.
 pub const QUEUE_TIME: Duration = Duration::from_secs(1);
@@ -208,8 +210,10 @@ impl Task {
     }
 
     /// Moves the task's own clock forward by `by` (simulated seconds).
+    /// Its offset stops at `time_bounds::MAX_OFFSET`.
     pub fn advance(&self, by: Duration) {
-        self.state().offset += by;
+        let mut state = self.state();
+        state.offset = state.offset.saturating_add(by).min(time_bounds::MAX_OFFSET);
     }
 
     /// Ends the task at `now`, unless it already ended. Returns false when it had.
@@ -296,20 +300,21 @@ impl Task {
         state.next_attempt
     }
 
-    /// Checks a task read back from a state file: every duration it holds stays far from the
-    /// limits where the arithmetic of its phases would overflow.
+    /// Checks a task read back from a state file: every duration it holds is one a mock makes
+    /// (`time_bounds`), far from the limits where the arithmetic of its phases would overflow.
     pub fn check_restored(&self) -> Result<(), String> {
-        // A year of simulated work, a century of control-API offset: far beyond real use.
-        const MAX_WORK: Duration = Duration::from_secs(365 * 24 * 3600);
-        const MAX_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
         let state = self.state();
         let id = self.id;
-        if self.job.work > MAX_WORK || self.script.as_ref().is_some_and(|s| s.end() > MAX_WORK) {
-            return Err(format!("task {id}: its run is longer than a year"));
+        let task = format!("task {id}");
+        time_bounds::check_run(&task, self.job.work)?;
+        if let Some(script) = &self.script {
+            time_bounds::check_run(&task, script.end())?;
         }
-        if state.offset > MAX_OFFSET || self.submitted_at.since(MockTime::default()) > MAX_OFFSET {
-            return Err(format!("task {id}: its times are more than a century away"));
-        }
+        time_bounds::check_offset(&task, state.offset)?;
+        time_bounds::check_instant(
+            &format!("task {id}'s submission"),
+            self.submitted_at.since(MockTime::default()),
+        )?;
         if let Some(fault) = &self.fault {
             fault.validate().map_err(|e| format!("task {id}: {e}"))?;
         }
