@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    cli::{novita, novita_at},
+    cli::{novita, novita_at, CLI_KEY},
     drip_server, mp4_bytes, ok_head, rate_limited,
 };
 use serde_json::{json, Value};
@@ -21,6 +21,17 @@ async fn accepts_submissions(server: &MockServer) {
         .await;
 }
 
+/// Mounts the result of task `t-42` on `server`: `status` with `reason` (see [`result_body`]).
+async fn serves_result(server: &MockServer, status: &str, reason: &str) {
+    Mock::given(method("GET"))
+        .and(path("/v3/async/task-result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(server, status, reason)))
+        .mount(server)
+        .await;
+}
+
+/// Task `t-42` as Novita gives it: `status` with `reason`, and the video at `/v.mp4` of
+/// `server` when it succeeded.
 fn result_body(server: &MockServer, status: &str, reason: &str) -> Value {
     json!({
         "task": {"task_id": "t-42", "status": status, "reason": reason, "eta": 0, "progress_percent": 100},
@@ -104,15 +115,7 @@ async fn api_errors_exit_3_and_failed_tasks_exit_4() {
     assert!(run.stderr.contains("INVALID_API_KEY"));
 
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v3/async/task-result"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
-            &server,
-            "TASK_STATUS_FAILED",
-            "ILLEGAL_PROMPT",
-        )))
-        .mount(&server)
-        .await;
+    serves_result(&server, "TASK_STATUS_FAILED", "ILLEGAL_PROMPT").await;
     let run = novita(&server, &["--json", "wait", "t-42"]).await;
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("ILLEGAL_PROMPT"));
@@ -181,19 +184,16 @@ async fn json_gives_one_document_for_every_outcome_command_line_errors_included(
 
 /// A server whose task `t-42` has succeeded with `video` at `/v.mp4`.
 async fn finished_task_with_video(video: Vec<u8>) -> MockServer {
+    finished_task_answering(ResponseTemplate::new(200).set_body_raw(video, "video/mp4")).await
+}
+
+/// A server whose task `t-42` has succeeded, and whose `/v.mp4` gives `answer`.
+async fn finished_task_answering(answer: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v3/async/task-result"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
-            &server,
-            "TASK_STATUS_SUCCEED",
-            "",
-        )))
-        .mount(&server)
-        .await;
+    serves_result(&server, "TASK_STATUS_SUCCEED", "").await;
     Mock::given(method("GET"))
         .and(path("/v.mp4"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(video, "video/mp4"))
+        .respond_with(answer)
         .mount(&server)
         .await;
     server
@@ -229,23 +229,10 @@ async fn wait_and_download_write_the_video() {
 
 #[tokio::test]
 async fn download_refuses_a_json_body_exits_7_and_leaves_nothing_at_out() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v3/async/task-result"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(result_body(
-            &server,
-            "TASK_STATUS_SUCCEED",
-            "",
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v.mp4"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(r#"{"code":404,"x"}"#, "application/json"),
-        )
-        .mount(&server)
-        .await;
+    let server = finished_task_answering(
+        ResponseTemplate::new(200).set_body_raw(r#"{"code":404,"x"}"#, "application/json"),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fox.mp4");
     let run = novita(
@@ -701,7 +688,7 @@ async fn out_dash_writes_the_video_itself_to_stdout_and_nothing_else() {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_novita"))
         .args(["download", "t-42", "--out", "-"])
         .env("NOVITA_BASE_URL", server.uri())
-        .env("NOVITA_API_KEY", "cli-key")
+        .env("NOVITA_API_KEY", CLI_KEY)
         .output()
         .await
         .unwrap();

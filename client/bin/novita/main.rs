@@ -4,7 +4,7 @@
 //! - `submit_command.rs` and `fields.rs`: `novita submit OPERATION` and the shorthands the
 //!   spec names (`novita t2v`), built from the spec; `local_files.rs`: local media files;
 //! - `follow.rs`: waiting with progress, and downloading;
-//! - `endpoints.rs`: `novita endpoints`, the spec's operations and their documented status,
+//! - `endpoints/`: `novita endpoints`, the spec's operations and their documented status,
 //!   and `--probe`, which asks the service about each with a body that cannot create a task;
 //! - `output.rs`: what goes to stdout; `printable.rs`: server text made safe to print;
 //!   `exit.rs`: exit codes.
