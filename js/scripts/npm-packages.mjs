@@ -8,8 +8,9 @@
 //   node js/scripts/npm-packages.mjs main OUTDIR
 //       packs the built main package (js/dist must exist) with its version and its
 //       optionalDependencies pinned, both from mock-server/Cargo.toml; prints the tarball's path.
-//   node js/scripts/npm-packages.mjs versions [ROOT] [TARBALL...]
-//       fails unless every version agrees with the novita-mock crate's (see checkVersions).
+//   node js/scripts/npm-packages.mjs versions [--tag vX.Y.Z] [ARTIFACT...]
+//       fails unless every version agrees with the novita-mock crate's (see checkVersions);
+//       ARTIFACTs are npm tarballs (.tgz), wheels (.whl) and crates (.crate).
 
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,11 +39,11 @@ function fail(message) {
 }
 
 /** The novita-mock crate's version: the one source of every package's version. */
-export function crateVersion(root = ROOT) {
-  const toml = readFileSync(join(root, "mock-server/Cargo.toml"), "utf8");
+export function crateVersion(root = ROOT, manifest = "mock-server/Cargo.toml") {
+  const toml = readFileSync(join(root, manifest), "utf8");
   const pkg = toml.split(/^\[/m).find((section) => section.startsWith("package]"));
   const found = pkg && /^version\s*=\s*"([^"]+)"/m.exec(pkg);
-  if (!found) fail("no [package] version in mock-server/Cargo.toml");
+  if (!found) fail(`no [package] version in ${manifest}`);
   return found[1];
 }
 
@@ -150,13 +151,18 @@ function tarballManifest(tarball) {
   return JSON.parse(text);
 }
 
-/** Every version the repository declares or a tarball carries, against the crate's: the
- * checked-in js/package.json, the control spec's info.version, the wheel (its version must be
- * dynamic, read from Cargo by maturin), each tarball's version and each optionalDependencies pin
- * (one per platform package, none missing). Returns the disagreements. */
-export function checkVersions(root, tarballs) {
+/** Every version the repository declares or an artifact carries, against the novita-mock
+ * crate's: the release tag (vX.Y.Z), the novita-video crate, the checked-in js/package.json,
+ * the control spec's info.version, the wheel (its version must be dynamic, read from
+ * mock-server/Cargo.toml by maturin), each wheel's and crate's file name, each npm tarball's
+ * version and optionalDependencies pins (one per platform package, none missing). Returns the
+ * disagreements. */
+export function checkVersions(root, artifacts, tag) {
   const want = crateVersion(root);
   const problems = [];
+  if (tag !== undefined && tag !== `v${want}`) problems.push(`the release tag ${tag} names version ${tag.replace(/^v/, "")}`);
+  const client = crateVersion(root, "Cargo.toml");
+  if (client !== want) problems.push(`the novita-video crate (Cargo.toml) has version ${client}`);
   const js = JSON.parse(readFileSync(join(root, "js/package.json"), "utf8"));
   if (js.version !== want) problems.push(`js/package.json has version ${js.version}`);
   const spec = readFileSync(join(root, "openapi/mock-control.yaml"), "utf8");
@@ -170,7 +176,15 @@ export function checkVersions(root, tarballs) {
   if (!manifest || !manifest[1].endsWith("mock-server/Cargo.toml")) {
     problems.push(`python/pyproject.toml builds from ${manifest?.[1]}, not mock-server/Cargo.toml`);
   }
-  for (const tarball of tarballs) {
+  for (const artifact of artifacts) {
+    const name = basename(artifact);
+    if (name.endsWith(".whl") || name.endsWith(".crate")) {
+      // novita_mock-0.1.0-py3-none-manylinux_2_17_x86_64.whl, novita-video-0.1.0.crate
+      const version = name.endsWith(".whl") ? name.split("-")[1] : name.slice(0, -".crate".length).split("-").pop();
+      if (version !== want) problems.push(`${name} has version ${version}`);
+      continue;
+    }
+    const tarball = artifact;
     const m = tarballManifest(tarball);
     if (m.version !== want) problems.push(`${basename(tarball)}: ${m.name} has version ${m.version}`);
     if (m.name === "novita-mock") {
@@ -191,12 +205,12 @@ function main() {
   } else if (command === "main" && args.length === 1) {
     console.log(mainPackage(args[0]));
   } else if (command === "versions") {
-    const root = args[0] && !args[0].endsWith(".tgz") ? resolve(args.shift()) : ROOT;
-    const problems = checkVersions(root, args);
+    const tag = args[0] === "--tag" ? (args.shift(), args.shift()) : undefined;
+    const problems = checkVersions(ROOT, args, tag);
     if (problems.length > 0) fail(`versions disagree:\n  ${problems.join("\n  ")}`);
-    console.error(`npm-packages: every version is the crate's ${crateVersion(root)} (${args.length} tarballs)`);
+    console.error(`npm-packages: every version is the crate's ${crateVersion()} (${args.length} artifacts${tag ? `, tag ${tag}` : ""})`);
   } else {
-    fail("usage: platform RUST_TARGET BINARY OUTDIR | main OUTDIR | versions [ROOT] [TARBALL...]");
+    fail("usage: platform RUST_TARGET BINARY OUTDIR | main OUTDIR | versions [--tag TAG] [ARTIFACT...]");
   }
 }
 

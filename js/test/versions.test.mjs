@@ -1,6 +1,7 @@
 // The version check fails when any version disagrees with the novita-mock crate's.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +10,7 @@ import { after, test } from "node:test";
 import { checkVersions, crateVersion } from "../scripts/npm-packages.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const FILES = ["mock-server/Cargo.toml", "js/package.json", "openapi/mock-control.yaml", "python/pyproject.toml"];
+const FILES = ["Cargo.toml", "mock-server/Cargo.toml", "js/package.json", "openapi/mock-control.yaml", "python/pyproject.toml"];
 const made = [];
 after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -45,4 +46,27 @@ test("a bumped crate is caught in every file that did not follow", () => {
 test("a wheel with a version of its own is caught", () => {
   const root = fakeRoot((file, text) => (file === "python/pyproject.toml" ? text.replace('name = "novita-mock"', 'name = "novita-mock"\nversion = "0.0.1"') : text));
   assert.match(checkVersions(root, []).join("\n"), /must take its version from Cargo/);
+});
+
+test("a release tag, a wheel or a crate of another version is caught", () => {
+  const want = crateVersion(ROOT);
+  assert.deepEqual(checkVersions(ROOT, [`novita_mock-${want}-py3-none-manylinux_2_17_x86_64.whl`, `novita-video-${want}.crate`], `v${want}`), []);
+  const problems = checkVersions(ROOT, ["dist/novita_mock-0.0.9-py3-none-win_amd64.whl", "novita-video-0.0.9.crate"], "v0.0.9").join("\n");
+  assert.match(problems, /the release tag v0.0.9 names version 0.0.9, not the novita-mock crate/);
+  assert.match(problems, /novita_mock-0.0.9-py3-none-win_amd64.whl has version 0.0.9/);
+  assert.match(problems, /novita-video-0.0.9.crate has version 0.0.9/);
+});
+
+test("a main tarball whose optionalDependencies pin another version is caught", () => {
+  const dir = mkdtempSync(join(tmpdir(), "novita-tarball-"));
+  made.push(dir);
+  const manifest = JSON.parse(readFileSync(join(ROOT, "js/package.json"), "utf8"));
+  manifest.optionalDependencies = { "@novita-mock/linux-x64": manifest.version, "@novita-mock/darwin-arm64": "0.0.1" };
+  mkdirSync(join(dir, "package"));
+  writeFileSync(join(dir, "package/package.json"), JSON.stringify(manifest));
+  execFileSync("tar", ["-czf", join(dir, "main.tgz"), "-C", dir, "package"]);
+  const problems = checkVersions(ROOT, [join(dir, "main.tgz")]).join("\n");
+  assert.match(problems, /optionalDependencies @novita-mock\/darwin-arm64 is 0.0.1/);
+  assert.match(problems, /optionalDependencies @novita-mock\/win32-x64 is undefined/);
+  assert.doesNotMatch(problems, /linux-x64 is/);
 });
