@@ -121,6 +121,7 @@ impl NovitaClient {
                 }
             }
         };
+        check_link(url)?;
         let mut response = self.download_http.get(url).send().await.map_err(stalled)?;
         let status = response.status();
         if !status.is_success() {
@@ -288,6 +289,23 @@ fn video_url(result: &TaskResultResponse) -> Result<&str, Error> {
         .iter()
         .find_map(|v| v.video_url.as_deref())
         .ok_or(Error::NoVideo { task_id })
+}
+
+/// Refuses a link nothing could be downloaded from, before sending: reqwest would only say
+/// "builder error".
+fn check_link(url: &str) -> Result<(), Error> {
+    let why = match reqwest::Url::parse(url) {
+        _ if url.trim().is_empty() => "it is empty",
+        Err(_) if !url.contains(':') || url.starts_with('/') => "it is relative, with no host",
+        Err(_) => "it is not a URL",
+        Ok(link) if !matches!(link.scheme(), "http" | "https") => "it is not http or https",
+        Ok(link) if link.host_str().is_none_or(str::is_empty) => "it names no host",
+        Ok(_) => return Ok(()),
+    };
+    Err(Error::BadVideoLink {
+        url: url.to_string(),
+        why,
+    })
 }
 
 /// Refuses a target that is not a new or a regular file: writing "to" a link, a pipe or a

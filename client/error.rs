@@ -245,6 +245,14 @@ pub enum Error {
     #[error("downloading {} failed with HTTP {}", crate::shown::without_query(url), status.as_u16())]
     Download { url: String, status: StatusCode },
 
+    /// The video link cannot be fetched at all (empty, relative, not http or https): nothing
+    /// was sent.
+    #[error(
+        "the video link {:?} cannot be downloaded: {why}",
+        crate::shown::without_query(url)
+    )]
+    BadVideoLink { url: String, why: &'static str },
+
     /// The video URL answered 2xx with something that is not a video: a JSON, XML, HTML or
     /// text content type, or first bytes that are no MP4/MOV box. Nothing was written.
     #[error("downloading {}: HTTP {} answered {} that is not a video; it starts with {body_start:?}", crate::shown::without_query(url), status.as_u16(), if content_type.is_empty() { "with no content type".to_string() } else { format!("`{content_type}`") })]

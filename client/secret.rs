@@ -13,6 +13,10 @@ pub(crate) const REDACTED: &str = "<redacted>";
 /// The shortest start of the key blanked at the end of a text cut short.
 const PARTIAL_MIN: usize = 4;
 
+/// A key shorter than this is blanked only where it stands as a word of its own: blanking a
+/// one-letter key inside every word would garble the text (`tas<redacted>`) and hide nothing.
+const WHOLE_WORD_BELOW: usize = 8;
+
 /// The API key, for scrubbing only; its `Debug` shows none of it.
 #[derive(Clone)]
 pub(crate) struct Secret(Arc<str>);
@@ -30,6 +34,10 @@ impl Secret {
 
     fn text(&self, text: &mut String) {
         if self.0.is_empty() {
+            return;
+        }
+        if self.0.len() < WHOLE_WORD_BELOW {
+            blank_as_word(text, &self.0);
             return;
         }
         if text.contains(&*self.0) {
@@ -162,7 +170,7 @@ impl Secret {
             Error::WaitTimeout { task_id, .. }
             | Error::NotFinished { task_id, .. }
             | Error::NoVideo { task_id } => self.text(task_id),
-            Error::Download { url, .. } => self.text(url),
+            Error::Download { url, .. } | Error::BadVideoLink { url, .. } => self.text(url),
             Error::NotAVideo {
                 url,
                 content_type,
@@ -188,5 +196,64 @@ impl Secret {
             | Error::Webhook { .. } => {}
         }
         error
+    }
+}
+
+/// Replaces each occurrence of `word` in `text` that no letter, digit, `-` or `_` touches.
+fn blank_as_word(text: &mut String, word: &str) {
+    let part_of_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut blanked = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(word) {
+        let (head, tail) = rest.split_at(at);
+        let previous = head.chars().next_back().or(before);
+        let next = tail[word.len()..].chars().next();
+        blanked.push_str(head);
+        if previous.is_some_and(part_of_word) || next.is_some_and(part_of_word) {
+            blanked.push_str(word);
+        } else {
+            blanked.push_str(REDACTED);
+        }
+        before = word.chars().next_back();
+        rest = &tail[word.len()..];
+    }
+    if blanked.is_empty() && rest.len() == text.len() {
+        return;
+    }
+    blanked.push_str(rest);
+    *text = blanked;
+}
+
+#[cfg(test)]
+mod short_key_tests {
+    use super::*;
+
+    fn scrubbed(key: &str, text: &str) -> String {
+        let mut text = text.to_string();
+        Secret::new(key).text(&mut text);
+        text
+    }
+
+    #[test]
+    fn a_short_key_is_blanked_only_as_a_word_of_its_own() {
+        assert_eq!(
+            scrubbed("k", "invalid key k for task abc"),
+            "invalid key <redacted> for task abc"
+        );
+        assert_eq!(scrubbed("k", "kk k-k task"), "kk k-k task");
+        assert_eq!(scrubbed("k", "k"), REDACTED);
+        assert_eq!(scrubbed("k", "\"k\":k."), "\"<redacted>\":<redacted>.");
+        assert_eq!(
+            scrubbed("any-key", "bad key: any-key."),
+            "bad key: <redacted>."
+        );
+        assert_eq!(scrubbed("any-key", "many-keys"), "many-keys");
+    }
+
+    #[test]
+    fn a_long_key_is_blanked_wherever_it_stands() {
+        let key = "sk-0123456789";
+        assert_eq!(scrubbed(key, "xsk-0123456789y"), "x<redacted>y");
     }
 }

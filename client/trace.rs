@@ -181,6 +181,7 @@ fn kind(error: &Error) -> &'static str {
         Error::NotFinished { .. } => "not_finished",
         Error::NoVideo { .. } => "no_video",
         Error::Download { .. } => "download",
+        Error::BadVideoLink { .. } => "bad_video_link",
         Error::NotAVideo { .. } => "not_a_video",
         Error::Io { .. } => "io",
         Error::Config(_) => "config",

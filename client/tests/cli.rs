@@ -176,10 +176,34 @@ async fn json_gives_one_document_for_every_outcome_command_line_errors_included(
         assert!(error.contains(named), "{args:?}: {named} in {document}");
     }
     assert!(server.received_requests().await.unwrap().is_empty());
-    // Help is still help.
-    let run = novita(&server, &["--json", "--help"]).await;
+    // Help and the version are one document too, their text in a member.
+    for (args, member, shown) in [
+        (&["--json", "--help"][..], "help", "Usage"),
+        (
+            &["submit", "wan-t2v", "--help", "--json"][..],
+            "help",
+            "--prompt",
+        ),
+        (
+            &["--json", "--version"][..],
+            "version",
+            env!("CARGO_PKG_VERSION"),
+        ),
+    ] {
+        let run = novita(&server, args).await;
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let document = one_json_document(&run.stdout);
+        let text = document[member].as_str().unwrap_or_default();
+        assert!(text.contains(shown), "{args:?}: {shown} in {document}");
+    }
+    // Without --json, help is clap's text.
+    let run = novita(&server, &["--help"]).await;
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains("Usage"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("Usage") || run.stdout.contains("\nUsage"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A server whose task `t-42` has succeeded with `video` at `/v.mp4`.

@@ -319,6 +319,52 @@ async fn errors_name_the_video_link_without_its_signature() {
     assert!(!error.to_string().contains("secret123"), "{error}");
 }
 
+#[tokio::test]
+async fn errors_name_the_video_link_without_its_password() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let with_password = server.uri().replace("http://", "http://qa:hunter2@") + "/v.mp4";
+    let error = client_for(&server)
+        .download_to_file(&with_password, dir.path().join("v.mp4"), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Download { .. }), "{error:?}");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    assert!(!error.to_string().contains("qa:"), "{error}");
+    assert!(error.to_string().contains("/v.mp4"), "{error}");
+}
+
+#[tokio::test]
+async fn a_link_that_cannot_be_fetched_is_named_and_nothing_is_sent() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (link, why) in [
+        ("", "it is empty"),
+        ("  ", "it is empty"),
+        ("videos/v.mp4", "it is relative, with no host"),
+        ("/_mock/videos/v.mp4", "it is relative, with no host"),
+        ("file:///etc/passwd", "it is not http or https"),
+        ("ftp://host/v.mp4", "it is not http or https"),
+        ("http://", "it is not a URL"),
+    ] {
+        let error = client_for(&server)
+            .download_to_file(link, dir.path().join("v.mp4"), |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::BadVideoLink { why: said, .. } if said == why),
+            "{link:?}: {error:?}"
+        );
+        assert!(!error.to_string().contains("builder error"), "{error}");
+        assert!(!dir.path().join("v.mp4").exists(), "{link:?}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
 #[test]
 fn a_base_url_with_credentials_a_query_or_a_fragment_is_refused() {
     for url in [

@@ -41,3 +41,15 @@ pub async fn mock(h: &Harness, operation: &SubmitOperation, body: &Value) -> Ver
     let message = error["message"].as_str().unwrap_or_default();
     Err(message.split(':').next().unwrap_or_default().to_string())
 }
+
+/// Both readings of the pages, the client's check and the mock, give `expected` on `body`.
+pub async fn assert_both_give(
+    h: &Harness,
+    operation: &SubmitOperation,
+    body: &Value,
+    expected: &Verdict,
+    context: &str,
+) {
+    assert_eq!(&client(operation, body), expected, "client, {context}");
+    assert_eq!(&mock(h, operation, body).await, expected, "mock, {context}");
+}

@@ -4,7 +4,7 @@
 use conformance::{
     harness::{spec, Harness},
     targets::{break_rule, pointer, schema_at, targets, Choices},
-    verdict::{self, Verdict},
+    verdict,
 };
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
@@ -26,32 +26,12 @@ fn examples(operation: &SubmitOperation) -> Value {
         .clone()
 }
 
-/// Both readings of the pages, the client's check and the mock, give `expected` on `body`.
-async fn assert_both_give(
-    h: &Harness,
-    operation: &SubmitOperation,
-    body: &Value,
-    expected: &Verdict,
-    context: &str,
-) {
-    assert_eq!(
-        &verdict::client(operation, body),
-        expected,
-        "client, {context}"
-    );
-    assert_eq!(
-        &verdict::mock(h, operation, body).await,
-        expected,
-        "mock, {context}"
-    );
-}
-
 #[tokio::test]
 async fn every_endpoint_takes_extra_webhook_and_both_sides_check_it_alike() {
     let h = Harness::mock().await;
     for operation in SubmitOperation::all() {
         let mut body = example_body(operation);
-        assert_both_give(&h, operation, &body, &Ok(()), operation.command()).await;
+        verdict::assert_both_give(&h, operation, &body, &Ok(()), operation.command()).await;
         for (url, verdict) in [
             ("https://example.com/hook", Ok(())),
             ("", Err("extra.webhook.url".to_string())),
@@ -62,7 +42,7 @@ async fn every_endpoint_takes_extra_webhook_and_both_sides_check_it_alike() {
         ] {
             body["extra"] = json!({"webhook": {"url": url}});
             let context = format!("{} with webhook {url:?}", operation.command());
-            assert_both_give(&h, operation, &body, &verdict, &context).await;
+            verdict::assert_both_give(&h, operation, &body, &verdict, &context).await;
         }
     }
 }
@@ -234,7 +214,7 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_and_kli
         );
         for case in all {
             let context = format!("{} {}", operation.command(), case.what);
-            assert_both_give(&h, operation, &case.body, &case.verdict, &context).await;
+            verdict::assert_both_give(&h, operation, &case.body, &case.verdict, &context).await;
             checked += 1;
         }
     }
@@ -267,7 +247,7 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_across_fields() {
                 &mut first_choices,
             );
             let context = format!("{} {}", operation.command(), target.describe());
-            assert_both_give(&h, operation, &body, &target.expected, &context).await;
+            verdict::assert_both_give(&h, operation, &body, &target.expected, &context).await;
             checked.push((operation.command(), target.expected.is_err()));
         }
     }

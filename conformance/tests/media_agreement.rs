@@ -5,7 +5,7 @@
 use conformance::{
     harness::{spec, Harness},
     media::{data_uri, mp4, png},
-    verdict::{self, Verdict},
+    verdict,
 };
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
@@ -24,26 +24,6 @@ fn base_body(operation: &SubmitOperation) -> Value {
             .unwrap_or_else(|| panic!("{} has a request example", operation.path())),
     };
     example["value"].clone()
-}
-
-/// Both readings of the pages, the client's check and the mock, give `expected` on `body`.
-async fn assert_both_give(
-    h: &Harness,
-    operation: &SubmitOperation,
-    body: &Value,
-    expected: &Verdict,
-    context: &str,
-) {
-    assert_eq!(
-        &verdict::client(operation, body),
-        expected,
-        "client, {context}"
-    );
-    assert_eq!(
-        &verdict::mock(h, operation, body).await,
-        expected,
-        "mock, {context}"
-    );
 }
 
 /// `body` with the value at `pointer` set to `value`.
@@ -213,7 +193,7 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                 let body = with_value(operation, &base, &pointer, &value);
                 let verdict = if accepted { Ok(()) } else { Err(field.clone()) };
                 let context = format!("{} {field}: {what}", operation.command());
-                assert_both_give(&h, operation, &body, &verdict, &context).await;
+                verdict::assert_both_give(&h, operation, &body, &verdict, &context).await;
                 checked += 1;
             }
         }
@@ -283,7 +263,7 @@ async fn inline_videos_are_judged_alike_against_the_documented_limits() {
                 let body = with_value(operation, &base, &pointer, &value);
                 let verdict = if accepted { Ok(()) } else { Err(field.clone()) };
                 let context = format!("{} {field}: {what}", operation.command());
-                assert_both_give(&h, operation, &body, &verdict, &context).await;
+                verdict::assert_both_give(&h, operation, &body, &verdict, &context).await;
                 checked += 1;
             }
         }

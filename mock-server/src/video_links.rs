@@ -1,6 +1,7 @@
 //! Serves result videos at `/_mock/videos/<task id>.mp4`, like a signed storage link: it
 //! answers 403 once the link's time-to-live has run out on the mock clock, and honours a
-//! single byte range (`Range: bytes=...`) as storage services and video players expect.
+//! single byte range (`Range: bytes=...`) as storage services and video players expect, unless
+//! an `If-Range` names another version than the `ETag` it gives (RFC 9110, 13.1.5).
 
 use std::{ops::Range, time::Duration};
 
@@ -76,6 +77,7 @@ pub async fn video(
     };
     let asked = Asked {
         range: headers.get(header::RANGE),
+        if_range: headers.get(header::IF_RANGE),
         head: method == Method::HEAD,
     };
     Fault::name_in(task.fault.as_ref(), serve(&state, &task, asked).await)
@@ -84,6 +86,8 @@ pub async fn video(
 /// What the request asks of the file beyond the link itself.
 struct Asked<'a> {
     range: Option<&'a HeaderValue>,
+    /// The version the client's partial copy is of: the range is sent only if it is this one.
+    if_range: Option<&'a HeaderValue>,
     /// A `HEAD` request: the answer's body is dropped, so the `cut-download` fault is kept for
     /// a real download.
     head: bool,
@@ -95,15 +99,25 @@ async fn serve(state: &AppState, task: &crate::sim::tasks::Task, asked: Asked<'_
         return StorageError::NoSuchKey.into_response();
     };
     let ttl = Duration::from_secs(state.config.video_ttl_seconds);
-    if now.since(ended) > ttl || task.fault == Some(Fault::ExpiredLink) {
+    let age = now.since(ended);
+    if age > ttl || task.fault == Some(Fault::ExpiredLink) {
         return StorageError::Expired.into_response();
     }
+    // A cache may keep the video as long as the link lives, not longer.
+    let max_age = ttl.saturating_sub(age).as_secs();
     // The store logs the rare failure (a spec the renderer refuses).
     let Ok(bytes) = state.videos.video_for(task, &state.http).await else {
         return StorageError::Internal.into_response();
     };
     let length = bytes.len();
-    let (status, part) = match wanted(asked.range, length) {
+    // A task's video is rendered from its seed alone: one version for the task's whole life.
+    let etag = format!("\"{}-{length}\"", task.id);
+    let range = asked.range.filter(|_| {
+        asked
+            .if_range
+            .is_none_or(|v| v.as_bytes() == etag.as_bytes())
+    });
+    let (status, part) = match wanted(range, length) {
         Wanted::Whole => (StatusCode::OK, 0..length),
         Wanted::Part(part) => (StatusCode::PARTIAL_CONTENT, part),
         Wanted::Unsatisfiable => return StorageError::InvalidRange(length).into_response(),
@@ -124,8 +138,11 @@ async fn serve(state: &AppState, task: &crate::sim::tasks::Task, asked: Asked<'_
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
+        HeaderValue::from_str(&format!("private, max-age={max_age}")).unwrap(),
     );
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(sent));
     if status == StatusCode::PARTIAL_CONTENT {

@@ -419,6 +419,71 @@ async fn video_links_answer_single_byte_ranges() {
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
+/// A range is sent only for the version the client holds: an `If-Range` naming the link's own
+/// `ETag` gets the part, any other (another tag, a date) the whole file with 200 (RFC 9110,
+/// 13.1.5).
+#[tokio::test]
+async fn if_range_gets_the_part_only_for_the_same_version() {
+    let mock = start_default().await;
+    let url = finished_link(&mock, None).await;
+    let whole = mock.http.get(&url).send().await.unwrap();
+    let etag = whole.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let whole = whole.bytes().await.unwrap();
+
+    let same = mock
+        .http
+        .get(&url)
+        .header("range", "bytes=0-99")
+        .header("if-range", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 206);
+    assert_eq!(same.bytes().await.unwrap(), whole[..100]);
+
+    for other in [
+        "\"another-version\"",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        &etag[1..],
+    ] {
+        let answer = mock
+            .http
+            .get(&url)
+            .header("range", "bytes=0-99")
+            .header("if-range", other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "If-Range: {other}");
+        assert!(answer.headers().get("content-range").is_none(), "{other}");
+        assert_eq!(answer.bytes().await.unwrap(), whole, "If-Range: {other}");
+    }
+}
+
+/// `Cache-Control: max-age` is what is left of the link's life (`--video-ttl`), so no cache
+/// serves the video past the moment the link would answer 403.
+#[tokio::test]
+async fn max_age_is_what_is_left_of_the_links_life() {
+    let mock = start(Config {
+        video_ttl_seconds: 120,
+        ..paused()
+    })
+    .await;
+    let url = finished_link(&mock, None).await;
+    let max_age = |answer: &reqwest::Response| {
+        answer.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let fresh = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(max_age(&fresh), "private, max-age=120");
+    mock.advance(20.0).await;
+    let older = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(max_age(&older), "private, max-age=100");
+}
+
 #[tokio::test]
 async fn a_cut_download_strikes_the_first_full_download_not_a_range() {
     let mock = start_default().await;

@@ -102,6 +102,7 @@ fn code(error: &Error) -> u8 {
             WAIT_TIMEOUT
         }
         Error::Download { .. }
+        | Error::BadVideoLink { .. }
         | Error::NotAVideo { .. }
         | Error::Io { .. }
         | Error::NoVideo { .. } => LOCAL_FILE,

@@ -37,6 +37,15 @@ async fn main() -> ExitCode {
         .try_get_matches();
     let outcome = match matches {
         Ok(matches) => run(&matches).await,
+        Err(error) if json && asks_for_text(&error) => {
+            // With --json, stdout is one JSON document whatever was asked, help included.
+            let (member, text) = match error.kind() {
+                clap::error::ErrorKind::DisplayVersion => ("version", error.render().to_string()),
+                _ => ("help", error.render().to_string()),
+            };
+            println!("{}", serde_json::json!({ member: text.trim_end() }));
+            return ExitCode::SUCCESS;
+        }
         Err(error) => Err(command_line(error, json)),
     };
     match outcome {
@@ -58,16 +67,21 @@ fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
         .any(|arg| arg == "--json")
 }
 
+/// Whether clap stopped to show help or the version rather than refuse the command line.
+fn asks_for_text(error: &clap::Error) -> bool {
+    use clap::error::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
+}
+
 /// A command line clap refused, as a usage failure (exit 2). Help and version, and any refusal
 /// without `--json`, are printed by clap as it prints them, and the process ends there.
 fn command_line(error: clap::Error, json: bool) -> Failure {
-    use clap::error::ErrorKind;
-    if !json
-        || matches!(
-            error.kind(),
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-        )
-    {
+    if !json || asks_for_text(&error) {
         error.exit();
     }
     // clap's message up to its usage lines, on one line.

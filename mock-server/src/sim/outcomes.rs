@@ -47,7 +47,7 @@ pub enum Outcome {
     },
     /// 503 with an HTML page, as a proxy in front of the service would send.
     HtmlUnavailable,
-    /// The normal answer, sent after `ms` milliseconds.
+    /// The normal answer, sent after `ms` milliseconds (at most [`MAX_WAIT_MS`]).
     Delay { ms: u64 },
     /// The connection is closed without an answer.
     Drop,
@@ -69,6 +69,19 @@ fn default_reject_status() -> u16 {
 
 fn default_stall_ms() -> u64 {
     600_000
+}
+
+/// The longest `delay` or `stall` an outcome may ask for: an hour of real time. A longer one
+/// would hold a connection (and a task of the body budget) past any client's patience.
+pub const MAX_WAIT_MS: u64 = 3_600_000;
+
+fn check_wait_ms(ms: u64) -> Result<u64, String> {
+    if ms > MAX_WAIT_MS {
+        return Err(format!(
+            "ms must be at most {MAX_WAIT_MS} (an hour), got {ms}"
+        ));
+    }
+    Ok(ms)
 }
 
 impl FromStr for Outcome {
@@ -109,12 +122,12 @@ impl FromStr for Outcome {
             },
             "html-503" | "html_unavailable" | "503" => Outcome::HtmlUnavailable,
             "delay" => Outcome::Delay {
-                ms: number("milliseconds")?,
+                ms: check_wait_ms(number("milliseconds")?).map_err(|e| format!("{name}: {e}"))?,
             },
             "drop" => Outcome::Drop,
             "stall" => Outcome::Stall {
                 ms: if arg.is_some() {
-                    number("milliseconds")?
+                    check_wait_ms(number("milliseconds")?).map_err(|e| format!("{name}: {e}"))?
                 } else {
                     default_stall_ms()
                 },
@@ -149,6 +162,7 @@ impl QueuedOutcome {
     pub fn validate(&self) -> Result<(), String> {
         match &self.outcome {
             Outcome::Fault(fault) => fault.validate(),
+            Outcome::Delay { ms } | Outcome::Stall { ms } => check_wait_ms(*ms).map(drop),
             _ => Ok(()),
         }
     }
@@ -248,6 +262,23 @@ mod tests {
             Ok(Outcome::Fault(Fault::WebhookLate { seconds: 5.0 }))
         );
         assert!("delay".parse::<Outcome>().is_err());
+        // An hour at most, from the header and from the control API alike.
+        assert_eq!(
+            "delay:3600000".parse(),
+            Ok(Outcome::Delay { ms: 3_600_000 })
+        );
+        for text in ["delay:3600001", "stall:18446744073709551615"] {
+            let refused = text.parse::<Outcome>().unwrap_err();
+            assert!(refused.contains("at most 3600000"), "{text}: {refused}");
+        }
+        for json in [
+            r#"{"outcome": {"type": "delay", "ms": 18446744073709551615}}"#,
+            r#"{"outcome": {"type": "stall", "ms": 3600001}}"#,
+        ] {
+            let queued: QueuedOutcome = serde_json::from_str(json).unwrap();
+            let refused = OutcomeQueue::default().push(queued).unwrap_err();
+            assert!(refused.contains("at most 3600000"), "{json}: {refused}");
+        }
         assert!("explode".parse::<Outcome>().is_err());
     }
 
