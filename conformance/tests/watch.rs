@@ -13,9 +13,13 @@ use novita_video::{types::Wan27T2vRequest, TaskStatus, WatchOptions};
 use reqwest::Method;
 use serde_json::json;
 
+/// The mock with its clock paused, at speed 1: a paused clock moves only when a test moves it,
+/// and `eta` (wall seconds: the time left divided by the speed) then reads the task's own
+/// seconds, so its fall between two updates shows.
 async fn paused() -> Harness {
     Harness::mock_with(Config {
         paused: true,
+        speed: 1.0,
         ..Config::for_tests()
     })
     .await
