@@ -47,7 +47,7 @@ pub enum Outcome {
     },
     /// 503 with an HTML page, as a proxy in front of the service would send.
     HtmlUnavailable,
-    /// The normal answer, sent after `ms` milliseconds (at most [`MAX_WAIT_MS`]).
+    /// The normal answer, sent after `ms` milliseconds (an hour at most).
     Delay { ms: u64 },
     /// The connection is closed without an answer.
     Drop,
