@@ -79,3 +79,19 @@ fn format_names(limits: &Value) -> String {
         .collect();
     names.join(", ")
 }
+
+/// What is wrong with `what`'s sides against `min_side` and `max_side`, if anything.
+fn sides_problem(limits: &Value, what: &str, width: u64, height: u64) -> Option<String> {
+    let min = limits["min_side"].as_u64().unwrap_or(0);
+    let max = limits["max_side"].as_u64().unwrap_or(u64::MAX);
+    if width >= min && height >= min && width <= max && height <= max {
+        return None;
+    }
+    let between = match limits["max_side"].as_u64() {
+        Some(max) => format!("between {min} and {max}"),
+        None => format!("at least {min}"),
+    };
+    Some(format!(
+        "must be {what} whose sides are {between} pixels (got {width}x{height})"
+    ))
+}

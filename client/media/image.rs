@@ -7,7 +7,7 @@
 use imagesize::ImageType;
 use serde_json::Value;
 
-use super::{format_names, Inline};
+use super::{format_names, sides_problem, Inline};
 
 /// Largest side a PNG header may give (PNG specification, 11.2.2).
 const PNG_MAX_SIDE: u64 = (1 << 31) - 1;
@@ -56,16 +56,8 @@ pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
             format.to_uppercase()
         ));
     };
-    let min = limits["min_side"].as_u64().unwrap_or(0);
-    let max = limits["max_side"].as_u64().unwrap_or(u64::MAX);
-    if width < min || height < min || width > max || height > max {
-        let between = match limits["max_side"].as_u64() {
-            Some(max) => format!("between {min} and {max}"),
-            None => format!("at least {min}"),
-        };
-        return Some(format!(
-            "must be an image whose sides are {between} pixels (got {width}x{height})"
-        ));
+    if let Some(problem) = sides_problem(limits, "an image", width, height) {
+        return Some(problem);
     }
     if let Some(ratio) = limits["max_aspect_ratio"].as_f64() {
         let long = width.max(height) as f64;

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{format_names, mp4, Inline};
+use super::{format_names, mp4, sides_problem, Inline};
 
 /// The format a video media type names.
 fn format_of(media_type: &str) -> Option<&'static str> {
@@ -41,16 +41,8 @@ pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
         ));
     };
     let (width, height) = (u64::from(shape.width), u64::from(shape.height));
-    let min = limits["min_side"].as_u64().unwrap_or(0);
-    let max = limits["max_side"].as_u64().unwrap_or(u64::MAX);
-    if width < min || height < min || width > max || height > max {
-        let between = match limits["max_side"].as_u64() {
-            Some(max) => format!("between {min} and {max}"),
-            None => format!("at least {min}"),
-        };
-        return Some(format!(
-            "must be a video whose sides are {between} pixels (got {width}x{height})"
-        ));
+    if let Some(problem) = sides_problem(limits, "a video", width, height) {
+        return Some(problem);
     }
     let shortest = limits["min_seconds"].as_f64().unwrap_or(0.0);
     let longest = limits["max_seconds"].as_f64().unwrap_or(f64::INFINITY);
