@@ -22,7 +22,7 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/.ci/containers.conf}"
 
 cargo build --release --quiet -p novita-mock -p novita-proxy -p bench --bins
 echo "=== fuzz: ${FUZZ_CASES:=20000} cases per input"
-PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --test fuzz
+PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --test it fuzz::
 # The parsers' own fuzz tests print "fuzz <name>: N cases, no crash" each.
 PROPTEST_CASES="$FUZZ_CASES" cargo test --release --quiet -p novita-mock --lib fuzz_ -- --nocapture
 echo "=== benchmarks"

@@ -33,7 +33,7 @@
 //! `novita_api`, `control`, `webhooks`, `wire`, `state`, `config`, `rules`, `video`, `sim`,
 //! `traffic`, `body_budget`, `net_guard`, and at the bottom `catalogue` (the endpoints) and
 //! `novita_error` (Novita's error body), which import nothing of the mock. Inside a folder,
-//! files import each other without a circle. `tests/layers.rs` holds the order and fails on
+//! files import each other without a circle. `tests/it/layers.rs` holds the order and fails on
 //! an import that runs upward.
 
 mod app;

@@ -1,8 +1,8 @@
 //! Bodies for the spec's request schemas, aimed at targets: walking a schema lists every way
 //! the spec offers to break a field or a rule across fields, or to keep it at an edge
 //! ([`targets`]); [`body_for`] builds a valid body around one target and applies it, with the
-//! random part read from [`Choices`]. `tests/differential.rs` tries every target on random
-//! bodies; `tests/agreement.rs` tries the rules across fields on the spec's own examples.
+//! random part read from [`Choices`]. `tests/it/differential.rs` tries every target on random
+//! bodies; `tests/it/agreement.rs` tries the rules across fields on the spec's own examples.
 //!
 //! - `choices`: the random decisions;
 //! - `path`: steps into a body, their names and pointers;

@@ -1,6 +1,6 @@
 //! Images for the tests: the start of a file, all a reader needs to learn its size. The unit
 //! tests reach it as `video::test_images`; the integration tests include this file in
-//! `tests/common`, so both build their images from one place.
+//! `tests/it/common`, so both build their images from one place.
 
 /// The start of a PNG of `width` x `height`.
 pub fn png_header(width: u32, height: u32) -> Vec<u8> {

@@ -334,7 +334,7 @@ impl Sources {
     }
 }
 
-// What variables do is tested on the binary, with its own environment: tests/environment.rs.
+// What variables do is tested on the binary, with its own environment: tests/it/environment.rs.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,67 @@
+//! Each crate's integration tests are one binary, `tests/it/main.rs`, whose modules are the
+//! files beside it: a file that no `mod` line names is silently never built, and a file put
+//! straight in `tests/` would become a binary of its own again. This test fails on both. It
+//! also holds the root README to its size.
+
+use std::{collections::BTreeSet, path::Path};
+
+/// The folders that hold a crate's integration tests, from the workspace's root.
+const TEST_FOLDERS: [&str; 4] = [
+    "client/tests",
+    "mock-server/tests",
+    "conformance/tests",
+    "proxy/tests",
+];
+
+#[test]
+fn every_test_file_is_a_module_of_its_crates_one_test_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for folder in TEST_FOLDERS {
+        let rust_files = |dir: &Path| -> BTreeSet<String> {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+                .collect()
+        };
+        let loose = rust_files(&root.join(folder));
+        assert!(
+            loose.is_empty(),
+            "{folder} holds {loose:?}: move them into {folder}/it/ and name them in its main.rs"
+        );
+        let main = std::fs::read_to_string(root.join(folder).join("it/main.rs")).unwrap();
+        let declared: BTreeSet<String> = main
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("mod "))
+            .filter_map(|rest| rest.strip_suffix(';'))
+            .map(str::to_string)
+            .collect();
+        let mut files = rust_files(&root.join(folder).join("it"));
+        files.remove("main");
+        let forgotten: Vec<_> = files.difference(&declared).collect();
+        assert!(
+            forgotten.is_empty(),
+            "{folder}/it/main.rs has no `mod` line for {forgotten:?}"
+        );
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("path = \"client/tests/it/main.rs\""),
+        "the root Cargo.toml must name client/tests/it/main.rs as a [[test]]: the root \
+         package's tests are not where Cargo looks on its own"
+    );
+}
+
+/// The root README is the front door: the two commands, a tour, the guarantees, and links to
+/// each part's own manual. Detail that grows goes to those manuals, so the front door stays
+/// small enough to be read whole.
+#[test]
+fn the_root_readme_stays_under_15_kb() {
+    const LIMIT: usize = 15_000;
+    let readme = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.len() < LIMIT,
+        "README.md is {} bytes, the limit is {LIMIT}: move detail to the crate's or the mock's README",
+        readme.len()
+    );
+}

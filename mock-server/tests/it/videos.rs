@@ -1,0 +1,609 @@
+//! The video URL serves a real MP4 whose size, rate and length match the request, made once
+//! and cached, and expiring like a signed link.
+
+use crate::common;
+
+use std::io::Cursor;
+
+use common::{paused, png_header, start, start_default};
+use novita_mock::Config;
+use reqwest::Method;
+use serde_json::{json, Value};
+use wiremock::{matchers::path, Mock, MockServer, ResponseTemplate};
+
+struct Probe {
+    width: u16,
+    height: u16,
+    fps: f64,
+    frames: u32,
+    seconds: f64,
+    /// The sound track's codec and length, when there is one.
+    audio: Option<(mp4::MediaType, f64)>,
+}
+
+fn probe(bytes: &[u8]) -> Probe {
+    let reader =
+        mp4::Mp4Reader::read_header(Cursor::new(bytes), bytes.len() as u64).expect("a valid MP4");
+    let track = reader
+        .tracks()
+        .values()
+        .find(|t| matches!(t.track_type(), Ok(mp4::TrackType::Video)))
+        .expect("a video track");
+    assert_eq!(track.media_type().unwrap(), mp4::MediaType::H264);
+    let audio = reader
+        .tracks()
+        .values()
+        .find(|t| matches!(t.track_type(), Ok(mp4::TrackType::Audio)))
+        .map(|t| (t.media_type().unwrap(), t.duration().as_secs_f64()));
+    Probe {
+        width: track.width(),
+        height: track.height(),
+        fps: track.frame_rate(),
+        frames: track.sample_count(),
+        seconds: track.duration().as_secs_f64(),
+        audio,
+    }
+}
+
+async fn finished_video(mock: &common::Mock, path: &str, body: Value) -> (String, Vec<u8>) {
+    let id = mock.submit_ok(path, &body).await;
+    let (_, finished) = mock
+        .control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    assert_eq!(finished["status"], "TASK_STATUS_SUCCEED");
+    let result = mock.result(&id).await.1;
+    let url = result["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let response = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "video/mp4");
+    (id, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn wan21_video_is_five_seconds_at_16_fps_in_the_requested_size() {
+    let mock = start_default().await;
+    let (_, bytes) = finished_video(
+        &mock,
+        "/v3/async/wan-t2v",
+        json!({"prompt": "p", "width": 720, "height": 1280}),
+    )
+    .await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (720, 1280));
+    assert_eq!(video.fps, 16.0);
+    assert_eq!(video.frames, 81);
+    assert!((video.seconds - 5.0625).abs() < 0.01, "{}", video.seconds);
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-t2v", json!({"prompt": "p"})).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (832, 480));
+    assert!(video.audio.is_none(), "Wan 2.1 videos are silent");
+}
+
+#[tokio::test]
+async fn wan27_i2v_video_follows_duration_and_resolution() {
+    let mock = start_default().await;
+    let body = json!({"first_clip_url": "https://example.test/c.mp4", "duration": 3, "resolution": "720P"});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (1280, 720));
+    assert_eq!(video.fps, 24.0);
+    assert!((video.seconds - 3.0).abs() < 0.01);
+    let (codec, seconds) = video.audio.expect("Wan 2.7 videos have sound");
+    assert_eq!(codec, mp4::MediaType::AAC);
+    assert!((seconds - 3.0).abs() < 0.05, "{seconds}");
+}
+
+#[tokio::test]
+async fn wan27_t2v_video_has_the_asked_size_length_and_a_sound_track() {
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "size": "1088*832", "duration": 2});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (1088, 832));
+    assert_eq!(video.frames, 48);
+    assert!(video.audio.is_some());
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", json!({"prompt": "p"})).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1920, 1080),
+        "the documented default size"
+    );
+    assert!(
+        (video.seconds - 5.0).abs() < 0.01,
+        "the documented default duration"
+    );
+}
+
+#[tokio::test]
+async fn wan27_r2v_without_audio_gives_a_silent_video() {
+    let mock = start_default().await;
+    let media = json!([{"url": "https://example.test/a.png", "type": "reference_image"}]);
+    let body =
+        json!({"prompt": "character1 waves", "media": media, "size": "720*1280", "audio": false});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-r2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (720, 1280));
+    assert!(video.audio.is_none(), "audio: false gives no sound track");
+    let body = json!({"prompt": "character1 waves", "media": media});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-r2v", body).await;
+    assert!(probe(&bytes).audio.is_some(), "sound by default");
+}
+
+#[tokio::test]
+async fn wan27_videoedit_keeps_the_inputs_ratio_and_length_unless_told() {
+    let mock = start_default().await;
+    // An input clip: a 9:16, 3-second video the mock itself made.
+    let body = json!({"prompt": "p", "size": "720*1280", "duration": 3});
+    let (_, clip) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
+    let server = MockServer::start().await;
+    Mock::given(path("/clip.mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(clip, "video/mp4"))
+        .mount(&server)
+        .await;
+    let clip_url = format!("{}/clip.mp4", server.uri());
+
+    let body = json!({"video_url": clip_url, "prompt": "clay style"});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1088, 1920),
+        "9:16 at about 1080P's area"
+    );
+    assert!(
+        (video.seconds - 3.0).abs() < 0.05,
+        "the input's length: {}",
+        video.seconds
+    );
+    assert!(video.audio.is_some());
+
+    let body = json!({"video_url": clip_url, "ratio": "4:3", "resolution": "720P", "duration": 2});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1104, 832),
+        "the page's 4:3 size at 720P"
+    );
+    assert!((video.seconds - 2.0).abs() < 0.01);
+
+    let body = json!({"video_url": "https://example.test/unreadable.mp4"});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        (video.width, video.height),
+        (1920, 1080),
+        "16:9 when the input cannot be read"
+    );
+    assert!((video.seconds - 5.0).abs() < 0.01);
+}
+
+/// Runs `program` with `args`, or says why it cannot: missing tools are skipped locally and
+/// fail in CI, where `.ci/run` installs ffmpeg.
+fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(output) => Some(output),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{program} is not installed; CI must install it (apt-get install ffmpeg)")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: {program} is not installed (apt-get install ffmpeg)");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn ffmpeg_reads_and_decodes_both_tracks() {
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "size": "1280*720", "duration": 2});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t2v.mp4");
+    std::fs::write(&file, bytes).unwrap();
+    let file = file.to_str().unwrap();
+    let Some(probed) = run_tool(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name",
+            "-of",
+            "csv=p=0",
+            file,
+        ],
+    ) else {
+        return;
+    };
+    let streams = String::from_utf8_lossy(&probed.stdout);
+    assert!(
+        probed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probed.stderr)
+    );
+    assert_eq!(
+        streams.lines().collect::<Vec<_>>(),
+        ["h264,video", "aac,audio"]
+    );
+    let decoded = run_tool("ffmpeg", &["-v", "error", "-i", file, "-f", "null", "-"]).unwrap();
+    assert!(decoded.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&decoded.stderr),
+        "",
+        "no decoding errors"
+    );
+}
+
+#[tokio::test]
+async fn i2v_keeps_the_input_images_aspect_ratio() {
+    let images = MockServer::start().await;
+    Mock::given(path("/square.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(png_header(1000, 1000), "image/png"))
+        .mount(&images)
+        .await;
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "image_url": format!("{}/square.png", images.uri())});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!(
+        video.width, video.height,
+        "a square image gives a square video"
+    );
+    let area = f64::from(video.width) * f64::from(video.height);
+    assert!(
+        (area / (832.0 * 480.0) - 1.0).abs() < 0.1,
+        "480p tier keeps its pixel count"
+    );
+
+    // A data URI works too (Wan 2.6 accepts them); a portrait image gives a portrait video.
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(png_header(900, 1600));
+    let body = json!({"input": {"img_url": format!("data:image/png;base64,{data}")}, "parameters": {"resolution": "720P", "duration": 5}});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan2.6-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (720, 1280));
+    assert_eq!(video.frames, 120);
+
+    // An image that cannot be read falls back to the requested tier.
+    let body = json!({"prompt": "p", "image_url": format!("{}/missing.png", images.uri()), "width": 1280, "height": 720});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (1280, 720));
+}
+
+#[tokio::test]
+async fn same_seed_and_parameters_give_the_same_video() {
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "seed": 7});
+    let (_, first) = finished_video(&mock, "/v3/async/wan-t2v", body.clone()).await;
+    let (_, again) = finished_video(&mock, "/v3/async/wan-t2v", body).await;
+    let (_, other) = finished_video(
+        &mock,
+        "/v3/async/wan-t2v",
+        json!({"prompt": "p", "seed": 8}),
+    )
+    .await;
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+}
+
+#[tokio::test]
+async fn unfinished_unknown_and_expired_videos() {
+    let mock = start(Config {
+        video_ttl_seconds: 1,
+        ..paused()
+    })
+    .await;
+    let id = mock
+        .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "p"}))
+        .await;
+    let early = mock
+        .http
+        .get(mock.url(&format!("/_mock/videos/{id}.mp4")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 404, "no video before the task succeeds");
+    let unknown = mock
+        .http
+        .get(mock.url("/_mock/videos/nope.mp4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    let result = mock.result(&id).await.1;
+    assert_eq!(result["videos"][0]["video_url_ttl"], "1");
+    let url = result["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(mock.http.get(&url).send().await.unwrap().status(), 200);
+    mock.advance(1.0).await;
+    assert_eq!(
+        mock.http.get(&url).send().await.unwrap().status(),
+        200,
+        "still valid at exactly its TTL"
+    );
+    mock.advance(0.001).await;
+    let expired = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(expired.status(), 403);
+    assert!(expired
+        .text()
+        .await
+        .unwrap()
+        .contains("Request has expired"));
+}
+
+/// Submits with an `X-Mock-Scenario` header, finishes the task and returns its video link.
+async fn finished_link(mock: &common::Mock, scenario: Option<&str>) -> String {
+    let body = json!({"prompt": "p", "size": "1280*720", "duration": 2}).to_string();
+    let headers: Vec<(&str, &str)> = scenario
+        .map(|s| ("x-mock-scenario", s))
+        .into_iter()
+        .collect();
+    let (status, answer) = mock.post_raw("/v3/async/wan2.7-t2v", &body, &headers).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["task_id"].as_str().unwrap().to_string();
+    mock.control(Method::POST, &format!("/_mock/tasks/{id}/finish"), None)
+        .await;
+    mock.result(&id).await.1["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn video_links_answer_single_byte_ranges() {
+    let mock = start_default().await;
+    let url = finished_link(&mock, None).await;
+    let get = |range: Option<&str>| {
+        let mut request = mock.http.get(&url);
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        request.send()
+    };
+    let whole = get(None).await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let whole = whole.bytes().await.unwrap();
+    let length = whole.len();
+
+    for (range, start, end) in [
+        ("bytes=0-99".to_string(), 0, 100),
+        (format!("bytes={}-", length - 10), length - 10, length),
+        ("bytes=-16".to_string(), length - 16, length),
+        (format!("bytes=100-{}", length + 500), 100, length),
+    ] {
+        let part = get(Some(&range)).await.unwrap();
+        assert_eq!(part.status(), 206, "{range}");
+        assert_eq!(
+            part.headers()["content-range"],
+            format!("bytes {start}-{}/{length}", end - 1).as_str()
+        );
+        assert_eq!(
+            part.headers()["content-length"],
+            (end - start).to_string().as_str()
+        );
+        assert_eq!(part.bytes().await.unwrap(), whole[start..end], "{range}");
+    }
+
+    let past = get(Some(&format!("bytes={length}-"))).await.unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{length}").as_str()
+    );
+    assert!(past.text().await.unwrap().contains("InvalidRange"));
+
+    for ignored in ["bytes=0-1,4-5", "bytes=9-1", "pages=1-2", "bytes=x-"] {
+        let answer = get(Some(ignored)).await.unwrap();
+        assert_eq!(answer.status(), 200, "{ignored}");
+        assert_eq!(answer.bytes().await.unwrap(), whole, "{ignored}");
+    }
+
+    let head = mock.http.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        length.to_string().as_str()
+    );
+    assert_eq!(head.headers()["accept-ranges"], "bytes");
+    assert!(head.bytes().await.unwrap().is_empty());
+}
+
+/// A range is sent only for the version the client holds: an `If-Range` naming the link's own
+/// `ETag` gets the part, any other (another tag, a date) the whole file with 200 (RFC 9110,
+/// 13.1.5).
+#[tokio::test]
+async fn if_range_gets_the_part_only_for_the_same_version() {
+    let mock = start_default().await;
+    let url = finished_link(&mock, None).await;
+    let whole = mock.http.get(&url).send().await.unwrap();
+    let etag = whole.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let whole = whole.bytes().await.unwrap();
+
+    let same = mock
+        .http
+        .get(&url)
+        .header("range", "bytes=0-99")
+        .header("if-range", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 206);
+    assert_eq!(same.bytes().await.unwrap(), whole[..100]);
+
+    for other in [
+        "\"another-version\"",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        &etag[1..],
+    ] {
+        let answer = mock
+            .http
+            .get(&url)
+            .header("range", "bytes=0-99")
+            .header("if-range", other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "If-Range: {other}");
+        assert!(answer.headers().get("content-range").is_none(), "{other}");
+        assert_eq!(answer.bytes().await.unwrap(), whole, "If-Range: {other}");
+    }
+}
+
+/// `Cache-Control: max-age` is what is left of the link's life (`--video-ttl`), so no cache
+/// serves the video past the moment the link would answer 403.
+#[tokio::test]
+async fn max_age_is_what_is_left_of_the_links_life() {
+    let mock = start(Config {
+        video_ttl_seconds: 120,
+        ..paused()
+    })
+    .await;
+    let url = finished_link(&mock, None).await;
+    let max_age = |answer: &reqwest::Response| {
+        answer.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let fresh = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(max_age(&fresh), "private, max-age=120");
+    mock.advance(20.0).await;
+    let older = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(max_age(&older), "private, max-age=100");
+}
+
+#[tokio::test]
+async fn a_cut_download_strikes_the_first_full_download_not_a_range() {
+    let mock = start_default().await;
+    let url = finished_link(&mock, Some("cut-download:1000")).await;
+    let head = mock.http.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let part = mock
+        .http
+        .get(&url)
+        .header("range", "bytes=0-4999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.bytes().await.unwrap().len(),
+        5000,
+        "a range is not cut"
+    );
+    let full = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    assert!(
+        full.bytes().await.is_err(),
+        "the first full download is cut"
+    );
+    let again = mock.http.get(&url).send().await.unwrap();
+    assert!(again.bytes().await.is_ok(), "once");
+}
+
+#[tokio::test]
+async fn an_input_image_is_fetched_once_however_often_the_video_is_downloaded() {
+    let images = MockServer::start().await;
+    Mock::given(path("/wide.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(png_header(1600, 900), "image/png"))
+        .mount(&images)
+        .await;
+    let mock = start_default().await;
+    let body = json!({"prompt": "p", "image_url": format!("{}/wide.png", images.uri())});
+    let (id, first) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let url = mock.result(&id).await.1["videos"][0]["video_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        let again = mock
+            .http
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+    }
+    assert_eq!(images.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_extreme_input_image_gives_a_bounded_video() {
+    // 45 bytes of PNG header saying 1 x 100 000 000 px: once a 231 MB video.
+    let images = MockServer::start().await;
+    Mock::given(path("/thin.png"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(png_header(1, 100_000_000), "image/png"),
+        )
+        .mount(&images)
+        .await;
+    let mock = start(Config {
+        video_cache_mb: 1,
+        ..Config::for_tests()
+    })
+    .await;
+    let body = json!({"prompt": "p", "image_url": format!("{}/thin.png", images.uri()), "width": 1280, "height": 720});
+    let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
+    let video = probe(&bytes);
+    assert_eq!((video.width, video.height), (336, 2688), "1:8 at most");
+    assert!(bytes.len() < 2 * 1024 * 1024, "{} bytes", bytes.len());
+}
+
+/// An MP4 whose moov holds a zero-size child, or a 64-bit size under meta: the inputs that
+/// hung and aborted the mock. The edit still finishes with the requested shape, and the mock
+/// keeps answering.
+#[tokio::test]
+async fn hostile_input_mp4s_neither_hang_nor_kill_the_mock() {
+    let bx = |kind: &[u8; 4], body: &[u8]| {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    };
+    let mut zero = 0u32.to_be_bytes().to_vec();
+    zero.extend_from_slice(b"trak");
+    let mut meta = 1u32.to_be_bytes().to_vec();
+    meta.extend_from_slice(b"meta");
+    meta.extend_from_slice(&0x0004_0000_0000_0000u64.to_be_bytes());
+    meta.extend_from_slice(&[0; 12]);
+    let mvhd = bx(b"mvhd", &[0; 100]);
+    let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isom");
+    let looping = [ftyp.clone(), bx(b"moov", &[mvhd.clone(), zero].concat())].concat();
+    let aborting = [
+        ftyp,
+        bx(b"moov", &[mvhd, bx(b"udta", &meta), meta.clone()].concat()),
+    ]
+    .concat();
+    let server = MockServer::start().await;
+    for (name, file) in [("/loop.mp4", looping), ("/abort.mp4", aborting)] {
+        Mock::given(path(name))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(file, "video/mp4"))
+            .mount(&server)
+            .await;
+    }
+    let mock = start_default().await;
+    for name in ["loop.mp4", "abort.mp4"] {
+        let body = json!({"video_url": format!("{}/{name}", server.uri()), "prompt": "p"});
+        let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
+        let video = probe(&bytes);
+        assert_eq!((video.width, video.height), (1920, 1080), "{name}: 16:9");
+        assert!((video.seconds - 5.0).abs() < 0.01, "{name}: 5 s");
+    }
+    let health = mock.http.get(mock.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
