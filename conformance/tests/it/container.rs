@@ -120,7 +120,9 @@ fn static_cli() -> PathBuf {
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
         .unwrap();
-    root().join(format!("target/container/{host}/release/novita"))
+    // The profile the build script used (`.ci/run` sets it); `release` by default.
+    let profile = std::env::var("NOVITA_BUILD_PROFILE").unwrap_or_else(|_| "release".into());
+    root().join(format!("target/container/{host}/{profile}/novita"))
 }
 
 /// A free port on the host's loopback for the published port (the URL the mock hands out
