@@ -128,7 +128,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> NovitaError {
     NovitaError::method_not_allowed(method.as_str(), uri.path())
 }
 
-/// Counts every answer by route and status for the metrics (after [`journal`] has run).
+/// Counts every answer by route template and status (the observer), around [`journal`].
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>();
     let route = state.observer.route(route.map(MatchedPath::as_str));

@@ -90,6 +90,17 @@ async fn control_routes_that_end_a_task_are_told_at_once() {
 }
 
 #[tokio::test]
+async fn status_watches_are_not_counted_as_pending_webhooks() {
+    let mock = start(paused()).await;
+    let mut events = stream(&mock, "", None).await;
+    mock.submit_ok("/v3/async/wan-t2v", &json!({"prompt": "p"}))
+        .await;
+    events.take(1).await;
+    let (_, health) = mock.control(reqwest::Method::GET, "/health", None).await;
+    assert_eq!(health["webhooks_pending"], 0, "{health}");
+}
+
+#[tokio::test]
 async fn last_event_id_resumes_after_the_event_it_names() {
     let mock = start(paused()).await;
     let mut first = stream(&mock, "", None).await;

@@ -1,4 +1,5 @@
 //! A small reader of Server-Sent Events for the event stream's tests.
+#![allow(dead_code)] // each test file uses part of it
 
 use serde_json::Value;
 
