@@ -172,9 +172,17 @@ impl Scheduler {
         MAX_CONCURRENT_WEBHOOKS - self.deliveries.available_permits()
     }
 
-    /// When the earliest waiting attempt is due.
+    /// When the earliest waiting webhook attempt is due (status watches left out: a stopping
+    /// mock waits for deliveries, not for them). Reads the whole heap once there are watches.
     pub fn next_due(&self) -> Option<MockTime> {
-        self.next_at()
+        if self.watches.load(Ordering::Relaxed) == 0 {
+            return self.next_at();
+        }
+        let heap = self.heap();
+        heap.iter()
+            .filter(|d| d.attempt != WATCH)
+            .map(|d| d.at)
+            .min()
     }
 
     /// Attempts dropped since start (or the last reset).
@@ -315,5 +323,35 @@ impl Scheduler {
         }
         clock.jump_to(target);
         self.clock_changed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::tasks::test_task;
+
+    #[test]
+    fn status_watches_are_neither_pending_nor_due_attempts() {
+        let scheduler = Scheduler::default();
+        let task = Arc::new(test_task(
+            MockTime::ZERO,
+            Duration::from_secs(5),
+            None,
+            None,
+        ));
+        let at = |s| MockTime::ZERO + Duration::from_secs(s);
+        scheduler.schedule(at(1), &task, WATCH, 0);
+        assert_eq!((scheduler.pending(), scheduler.next_due()), (0, None));
+        scheduler.schedule(at(6), &task, 1, 0);
+        assert_eq!(
+            (scheduler.pending(), scheduler.next_due()),
+            (1, Some(at(6)))
+        );
+        assert_eq!(scheduler.pop_due(at(1)).len(), 1);
+        assert_eq!(
+            (scheduler.pending(), scheduler.next_due()),
+            (1, Some(at(6)))
+        );
     }
 }
