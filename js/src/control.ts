@@ -2,6 +2,7 @@
 // openapi/mock-control.yaml, named after its operationId in camelCase.
 
 import { ControlError, MockUnreachable } from "./errors.js";
+import { openEvents, type EventStream, type EventsOptions } from "./events.js";
 import type {
   Clock,
   ConfigView,
@@ -151,6 +152,20 @@ export class ControlClient {
    * keeps its reading and its paused state). */
   async reset(): Promise<void> {
     await this.call("POST", "/_mock/reset");
+  }
+
+  /** `GET /_mock/metrics`: the mock's metrics in the Prometheus text format. */
+  metrics(): Promise<string> {
+    return this.call("GET", "/_mock/metrics");
+  }
+
+  /** `GET /_mock/events`: subscribes now and resolves to an async iterator of the events that
+   * follow, filtered by `options` (one task, some kinds, resuming after `lastEventId`):
+   * `for await (const event of await control.events({ kinds: ["task.finished"] })) ...`. */
+  events(options: EventsOptions = {}): Promise<EventStream> {
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers[TOKEN_HEADER] = this.token;
+    return openEvents(this.url, headers, options);
   }
 
   /** The dashboard's address, with the token when there is one. */

@@ -12,6 +12,7 @@ export {
   MAX_DELIVERIES,
   type WaitOptions,
 } from "./webhooks.js";
+export { EventStream, type EventsOptions, type MockEvent } from "./events.js";
 export { findBinary, checkBinary, ENV_BINARY } from "./binary.js";
 export { platformPackages, PLATFORM_PACKAGES, type PlatformPackage } from "./platform.js";
 export {

@@ -93,3 +93,41 @@ test("a token-guarded mock takes the token from the options", async () => {
     await guarded.stop();
   }
 });
+
+test("events() follows a task from its creation to its end, and resumes", async () => {
+  const events = await mock.control.events({ kinds: ["task.created", "task.finished"] });
+  const id = await submitWan(mock.url);
+  await mock.control.advanceClock(600);
+  const created = (await events.next()).value;
+  const finished = (await events.next()).value;
+  events.close();
+  assert.equal(created.kind, "task.created");
+  assert.equal(created.task_id, id);
+  assert.equal(created.endpoint, "wan-t2v");
+  assert.equal(finished.kind, "task.finished");
+  assert.equal(finished.status, "TASK_STATUS_SUCCEED");
+  assert.ok(finished.id > created.id);
+
+  const statuses = [];
+  for await (const event of await mock.control.events({ task: id, lastEventId: created.id })) {
+    statuses.push(event.status);
+    if (statuses.length === 2) break;
+  }
+  assert.deepEqual(statuses, ["TASK_STATUS_PROCESSING", "TASK_STATUS_SUCCEED"]);
+});
+
+test("events() with a bad filter rejects with the mock's 400", async () => {
+  await assert.rejects(mock.control.events({ kinds: ["task.exploded"] }), (error) => {
+    assert.ok(error instanceof ControlError);
+    assert.equal(error.status, 400);
+    assert.match(error.body.error, /kind/);
+    return true;
+  });
+});
+
+test("metrics() is the Prometheus text, counted by route template", async () => {
+  const id = await submitWan(mock.url);
+  const text = await mock.control.metrics();
+  assert.match(text, /novita_mock_requests_total\{route="\/v3\/async\/wan-t2v",status="200"\}/);
+  assert.equal(text.includes(id), false);
+});

@@ -1,10 +1,10 @@
 //! The router: Novita's endpoints, the control API, videos, and the journal around them.
 
-use std::time::Instant;
+use std::{sync::LazyLock, time::Instant};
 
 use axum::{
     body::Body,
-    extract::{DefaultBodyLimit, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderValue, Method, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -28,6 +28,12 @@ use crate::{
 };
 
 pub fn router(state: AppState) -> Router {
+    state.observer.serve_routes(
+        &ROUTE_TEMPLATES
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
     let mut novita = Router::new();
     for endpoint in Endpoint::ALL {
         novita = novita.route(
@@ -59,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), journal))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -85,6 +91,20 @@ pub fn control_routes() -> Vec<(String, String)> {
     open.chain(control).collect()
 }
 
+/// Every route the router serves, as it matches them (`/_mock/tasks/{id}`): what the request
+/// metrics are counted by, with one more label for paths that are no route.
+static ROUTE_TEMPLATES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut all: Vec<String> = Endpoint::ALL.iter().map(|e| e.path().into()).collect();
+    all.push("/v3/async/task-result".into());
+    all.push("/favicon.ico".into());
+    for (_, path) in control_routes() {
+        if !all.contains(&path) {
+            all.push(path);
+        }
+    }
+    all
+});
+
 /// Liveness and the store's counts; open to all, like Novita's own routes.
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
@@ -108,14 +128,29 @@ async fn method_not_allowed(method: Method, uri: Uri) -> NovitaError {
     NovitaError::method_not_allowed(method.as_str(), uri.path())
 }
 
+/// Counts every answer by route template and status (the observer), around [`journal`].
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>();
+    let route = state.observer.route(route.map(MatchedPath::as_str));
+    let method = request.method().clone();
+    let at_unix_ms = unix_ms_now();
+    let response = journal(&state, request, next, at_unix_ms).await;
+    let status = response
+        .extensions()
+        .get::<NoAnswer>()
+        .is_none()
+        .then(|| response.status().as_u16());
+    state.observer.request(at_unix_ms, &method, route, status);
+    response
+}
+
 /// Reads every request's body within the body budget, and records every request to the
 /// Novita API (not the control API, videos, health or the browser's favicon request) in the
 /// journal, with its body and the status of the answer.
-async fn journal(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn journal(state: &AppState, request: Request, next: Next, at_unix_ms: u64) -> Response {
     let path = request.uri().path();
     let journaled = !(path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico");
     let started = Instant::now();
-    let at_unix_ms = unix_ms_now();
     let (parts, body) = request.into_parts();
     // Held until the answer is ready: the handler's parsed copies of the body count too.
     let (bytes, _reservation) = match state.body_budget.read(body).await {

@@ -130,6 +130,11 @@ impl BodyBudget {
         Ok((bytes, Some(permit)))
     }
 
+    /// Bytes of the whole budget (large and small pools together).
+    pub fn total(&self) -> usize {
+        (self.large.total as usize + self.small.total as usize) * UNIT
+    }
+
     /// Bytes of the budget free now (large and small pools together).
     pub fn available(&self) -> usize {
         self.large.available() + self.small.available()

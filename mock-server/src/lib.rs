@@ -31,7 +31,8 @@
 //!
 //! Imports run one way, from the top down: `app`, `stopping`, `snapshot`, `video_links`,
 //! `novita_api`, `control`, `webhooks`, `wire`, `state`, `config`, `rules`, `video`, `sim`,
-//! `traffic`, `body_budget`, `net_guard`, and at the bottom `catalogue` (the endpoints) and
+//! `traffic`, `body_budget`, `net_guard`, `observe` (the seam for what happened, read by the
+//! metrics and the event stream), and at the bottom `catalogue` (the endpoints) and
 //! `novita_error` (Novita's error body), which import nothing of the mock. Inside a folder,
 //! files import each other without a circle. `tests/it/layers.rs` holds the order and fails on
 //! an import that runs upward.
@@ -47,6 +48,7 @@ mod fuzzing;
 mod net_guard;
 mod novita_api;
 mod novita_error;
+mod observe;
 mod rules;
 mod signal;
 mod sim;
@@ -233,6 +235,12 @@ pub async fn serve(
     if let (Some(file), Some(saved)) = (&state_file, saved.flatten()) {
         stopping::restored(saved.restore(&state), file.path(), state.config.max_tasks);
     }
+    let events = state.observer.events.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves: they end as the mock stops.
+        events.close();
+    };
     conn::serve(
         listener,
         app::router(state.clone()),

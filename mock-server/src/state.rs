@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     body_budget::BodyBudget, catalogue::Endpoint, config::Config, net_guard::Outbound,
-    sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
+    observe::Observer, sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
     sim::scheduler::Scheduler, sim::task_store::TaskStore, sim::tasks::TaskId,
     traffic::journal::Journal, traffic::rate_limit::RateLimiter, video::cache::VideoStore,
 };
@@ -33,6 +33,8 @@ pub struct Inner {
     pub docs_last_endpoint: std::sync::Mutex<Endpoint>,
     /// Recorded tasks that new tasks follow (`--replay`); empty otherwise.
     pub replays: Replays,
+    /// What happened, for the metrics and the event stream.
+    pub observer: Observer,
 }
 
 impl Drop for Inner {
@@ -85,6 +87,7 @@ impl AppState {
                 http,
                 docs_last_endpoint: std::sync::Mutex::new(Endpoint::WanT2v),
                 replays,
+                observer: Observer::default(),
                 config,
             }),
         };

@@ -97,9 +97,7 @@ def test_the_client_has_a_method_for_every_operation_of_the_control_spec() -> No
     assert missing == [], f"the control spec has operations the client lacks: {missing}"
 
 
-def test_the_video_of_a_finished_task_is_an_mp4(
-    novita_mock: NovitaMock, sdk: NovitaClient
-) -> None:
+def test_the_video_of_a_finished_task_is_an_mp4(novita_mock: NovitaMock, sdk: NovitaClient) -> None:
     task_id = submit_wan(sdk)
     novita_mock.control.finish(task_id)
     [video_url] = sdk.wait_for_task_v3(task_id, wait_for=10).get_video_urls()
@@ -111,3 +109,37 @@ def test_the_video_of_a_finished_task_is_an_mp4(
     with pytest.raises(ControlError) as raised:
         novita_mock.control.video("no-such-video.mp4")
     assert raised.value.status == 404
+
+
+def test_events_tell_a_task_from_creation_to_its_end(
+    novita_mock: NovitaMock, sdk: NovitaClient
+) -> None:
+    control = novita_mock.control
+    with control.events(kinds=["task.created", "task.finished"]) as events:
+        task_id = submit_wan(sdk)
+        control.advance_clock(600)
+        created, finished = next(events), next(events)
+    assert created["kind"] == "task.created"
+    assert created["task_id"] == task_id
+    assert created["endpoint"] == "wan-t2v"
+    assert finished["kind"] == "task.finished"
+    assert finished["status"] == "TASK_STATUS_SUCCEED"
+    assert finished["id"] > created["id"]
+    # A new subscription resumes after the event it names, from the mock's history.
+    with control.events(task=task_id, last_event_id=created["id"]) as resumed:
+        statuses = [next(resumed)["status"], next(resumed)["status"]]
+    assert statuses == ["TASK_STATUS_PROCESSING", "TASK_STATUS_SUCCEED"]
+
+
+def test_a_bad_event_filter_is_a_400_naming_it(novita_mock: NovitaMock) -> None:
+    with pytest.raises(ControlError) as raised:
+        novita_mock.control.events(kinds=["task.exploded"])
+    assert raised.value.status == 400
+    assert "kind" in raised.value.body["error"]
+
+
+def test_metrics_count_by_route_template(novita_mock: NovitaMock, sdk: NovitaClient) -> None:
+    task_id = submit_wan(sdk)
+    text = novita_mock.control.metrics()
+    assert 'novita_mock_requests_total{route="/v3/async/wan-t2v",status="200"}' in text
+    assert task_id not in text

@@ -2,6 +2,8 @@
 //! the dashboard), its token guard, and the request journal it reads.
 
 mod body;
+mod events;
+mod metrics;
 pub(crate) mod origin;
 pub(crate) mod routes;
 mod task_routes;

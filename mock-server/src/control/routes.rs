@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 
 use crate::{
     control::body::{bad_request, no_fields, parse, seconds, ControlError, ControlQuery},
+    control::events::events,
+    control::metrics::metrics,
     control::task_routes::{advance, fail, finish, list_tasks, task_detail, webhook_log},
     sim::clock::ClockView,
     sim::outcomes::QueuedOutcome,
@@ -28,7 +30,7 @@ pub(crate) type Route = (Method, &'static str, MethodRouter<AppState>);
 
 /// Every control route, once: the router is built from this table and
 /// [`listed`] reads it, so the spec's coverage test sees exactly what is served.
-fn table() -> [Route; 17] {
+fn table() -> [Route; 19] {
     [
         route(Method::GET, "/tasks", list_tasks),
         route(Method::GET, "/tasks/{id}", task_detail),
@@ -47,6 +49,8 @@ fn table() -> [Route; 17] {
         route(Method::POST, "/reset", reset),
         route(Method::GET, "/config", config),
         route(Method::GET, "/ui", dashboard),
+        route(Method::GET, "/metrics", metrics),
+        route(Method::GET, "/events", events),
     ]
 }
 

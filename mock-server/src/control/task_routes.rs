@@ -18,7 +18,7 @@ use crate::{
     sim::phase::Phase,
     sim::tasks::{Attempt, Delivery, Task},
     state::AppState,
-    webhooks::delivery,
+    webhooks::{delivery, watch},
 };
 
 fn find(state: &AppState, id: &str) -> Result<Arc<Task>, ControlError> {
@@ -156,6 +156,7 @@ fn end_task(
         ));
     }
     delivery::schedule(state, &task);
+    watch::moved(state, &task);
     Ok(Json(summary(state, &task, now)))
 }
 
@@ -188,5 +189,6 @@ pub(super) async fn advance(
     let task = find(&state, &id)?;
     task.advance(seconds(&body)?);
     delivery::schedule(&state, &task);
+    watch::moved(&state, &task);
     Ok(Json(summary(&state, &task, state.clock.now())))
 }

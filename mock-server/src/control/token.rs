@@ -1,8 +1,11 @@
 //! The control API's guard. Once the mock has a control token (`--control-token`, or one made
 //! up at start when it listens beyond loopback without one), every `/_mock/...` route except the
 //! result videos needs it in an `X-Mock-Token` header; the dashboard also takes it once as
-//! `/_mock/ui?token=...` and sends the header on its own calls. So does a Novita request that
-//! carries an `X-Mock-Scenario` header, since that header, too, steers the mock.
+//! `/_mock/ui?token=...` and sends the header on its own calls (and the query to
+//! `/_mock/events`, as an `EventSource` sends no header). A Novita request that carries an
+//! `X-Mock-Scenario` header needs the token too, since that header, too, steers the mock.
+//! On the control routes `Authorization: Bearer <token>` is taken as well (a Prometheus scrape
+//! sends it); on Novita's routes that header is the API key.
 
 use axum::{
     extract::{Request, State},
@@ -37,6 +40,18 @@ pub fn check(
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
 /// Compares in time that does not depend on where the first difference is.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -45,7 +60,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// Middleware of the control routes: the token when the mock has one; without one, only
 /// requests no page of another site could have sent (see `origin`).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let query_token = if request.uri().path().ends_with("/ui") {
+    let path = request.uri().path();
+    // A browser's page and its `EventSource` cannot send headers; a Prometheus scrape sends
+    // `Authorization: Bearer`.
+    let query_token = if path.ends_with("/ui") || path.ends_with("/events") {
         request.uri().query().and_then(|query| {
             url::form_urlencoded::parse(query.as_bytes())
                 .find(|(name, _)| name == "token")
@@ -54,6 +72,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         None
     };
+    let query_token = query_token.or_else(|| bearer(request.headers()));
     let verdict = check(&state, request.headers(), query_token.as_deref()).and_then(|()| {
         match (
             &state.config.control_token,

@@ -27,7 +27,7 @@ use crate::{
         tasks::{NewTask, Task},
     },
     state::AppState,
-    webhooks::delivery,
+    webhooks::{delivery, watch},
     wire::{json_response, result_size_hint},
 };
 
@@ -120,6 +120,7 @@ pub async fn submit(
     ));
     state.tasks.insert(task.clone(), now);
     tracing::debug!(task_id = %task.id, endpoint = endpoint.path(), "task queued");
+    watch::created(state, &task, endpoint);
     if task.fault == Some(Fault::WebhookEarly) {
         // The event reaches the receiver before the client learns the task id.
         task.force(None, now);

@@ -8,7 +8,7 @@ use std::{
     cmp::Ordering as CmpOrdering,
     collections::BinaryHeap,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex, Weak,
     },
     time::Duration,
@@ -36,7 +36,11 @@ pub const MAX_PENDING_WEBHOOKS: usize = 200_000;
 /// Webhook deliveries in flight at once.
 pub const MAX_CONCURRENT_WEBHOOKS: usize = 256;
 
-/// One webhook attempt of one task, due at `at`.
+/// The attempt number of a status watch: no webhook attempt, but a look at the task when its
+/// status is due to change, for the event stream (scheduled only once someone subscribed).
+pub const WATCH: u32 = 0;
+
+/// One webhook attempt of one task, due at `at` (or a [`WATCH`] of its status).
 pub struct Due {
     pub at: MockTime,
     seq: u64,
@@ -74,6 +78,8 @@ pub struct Scheduler {
     /// Bounds the deliveries in flight while the clock runs.
     deliveries: Arc<Semaphore>,
     seq: AtomicU64,
+    /// Status watches in the heap, which [`Scheduler::pending`] leaves out.
+    watches: AtomicUsize,
     /// Wakes the driver: something was scheduled, or the clock changed.
     wake: Notify,
     /// Held by an advance while it steps through due attempts, and by the driver while it hands
@@ -89,6 +95,7 @@ impl Default for Scheduler {
             dropped: AtomicU64::new(0),
             deliveries: Arc::new(Semaphore::new(MAX_CONCURRENT_WEBHOOKS)),
             seq: AtomicU64::new(0),
+            watches: AtomicUsize::new(0),
             wake: Notify::new(),
             stepping: tokio::sync::Mutex::new(()),
             closed: AtomicBool::new(false),
@@ -108,6 +115,7 @@ impl Scheduler {
             // Attempts of evicted tasks can never run: let them go now rather than when due.
             let before = heap.len();
             heap.retain(|due| due.task.strong_count() > 0);
+            self.recount_watches(&heap);
             let gone = (before - heap.len()) as u64;
             if gone > 0 {
                 tracing::warn!(
@@ -116,6 +124,9 @@ impl Scheduler {
                 );
                 saturating_add(&self.dropped, gone);
             }
+        }
+        if attempt == WATCH {
+            self.watches.fetch_add(1, Ordering::Relaxed);
         }
         heap.push(Due {
             at,
@@ -161,9 +172,17 @@ impl Scheduler {
         MAX_CONCURRENT_WEBHOOKS - self.deliveries.available_permits()
     }
 
-    /// When the earliest waiting attempt is due.
+    /// When the earliest waiting webhook attempt is due (status watches left out: a stopping
+    /// mock waits for deliveries, not for them). Reads the whole heap once there are watches.
     pub fn next_due(&self) -> Option<MockTime> {
-        self.next_at()
+        if self.watches.load(Ordering::Relaxed) == 0 {
+            return self.next_at();
+        }
+        let heap = self.heap();
+        heap.iter()
+            .filter(|d| d.attempt != WATCH)
+            .map(|d| d.at)
+            .min()
     }
 
     /// Attempts dropped since start (or the last reset).
@@ -178,11 +197,27 @@ impl Scheduler {
 
     /// Attempts waiting now.
     pub fn pending(&self) -> usize {
-        self.heap().len()
+        let heap = self.heap();
+        heap.len() - self.watches.load(Ordering::Relaxed).min(heap.len())
+    }
+
+    fn recount_watches(&self, heap: &BinaryHeap<Due>) {
+        let watches = heap.iter().filter(|d| d.attempt == WATCH).count();
+        self.watches.store(watches, Ordering::Relaxed);
+    }
+
+    /// Takes the earliest due from the heap, keeping the count of watches.
+    fn pop(&self, heap: &mut BinaryHeap<Due>) -> Option<Due> {
+        let due = heap.pop()?;
+        if due.attempt == WATCH {
+            self.watches.fetch_sub(1, Ordering::Relaxed);
+        }
+        Some(due)
     }
 
     pub fn clear(&self) {
         self.heap().clear();
+        self.watches.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
     }
 
@@ -195,7 +230,7 @@ impl Scheduler {
         let mut heap = self.heap();
         let mut due = Vec::new();
         while heap.peek().is_some_and(|d| d.at <= now) {
-            due.extend(heap.pop());
+            due.extend(self.pop(&mut heap));
         }
         due
     }
@@ -206,7 +241,7 @@ impl Scheduler {
         let at = heap.peek().map(|d| d.at).filter(|at| *at <= limit)?;
         let mut due = Vec::new();
         while heap.peek().is_some_and(|d| d.at == at) {
-            due.extend(heap.pop());
+            due.extend(self.pop(&mut heap));
         }
         Some((at, due))
     }
@@ -288,5 +323,35 @@ impl Scheduler {
         }
         clock.jump_to(target);
         self.clock_changed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::tasks::test_task;
+
+    #[test]
+    fn status_watches_are_neither_pending_nor_due_attempts() {
+        let scheduler = Scheduler::default();
+        let task = Arc::new(test_task(
+            MockTime::ZERO,
+            Duration::from_secs(5),
+            None,
+            None,
+        ));
+        let at = |s| MockTime::ZERO + Duration::from_secs(s);
+        scheduler.schedule(at(1), &task, WATCH, 0);
+        assert_eq!((scheduler.pending(), scheduler.next_due()), (0, None));
+        scheduler.schedule(at(6), &task, 1, 0);
+        assert_eq!(
+            (scheduler.pending(), scheduler.next_due()),
+            (1, Some(at(6)))
+        );
+        assert_eq!(scheduler.pop_due(at(1)).len(), 1);
+        assert_eq!(
+            (scheduler.pending(), scheduler.next_due()),
+            (1, Some(at(6)))
+        );
     }
 }

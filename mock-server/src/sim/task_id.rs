@@ -27,6 +27,11 @@ impl TaskId {
         self.0.hyphenated().encode_lower(buffer)
     }
 
+    /// The id as a UUID (what the event stream carries).
+    pub fn uuid(self) -> uuid::Uuid {
+        self.0
+    }
+
     /// 64 well-mixed bits (v4 UUIDs are random), for sharding and hashing.
     pub fn bits(self) -> u64 {
         let value = self.0.as_u128();

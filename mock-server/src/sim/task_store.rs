@@ -158,6 +158,26 @@ impl TaskStore {
         self.bytes.load(Ordering::Relaxed)
     }
 
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
+    }
+
+    /// How many stored tasks stand in each status at `now`, by status name (read one shard at
+    /// a time: a submission waits for one shard at most).
+    pub fn by_status(&self, now: MockTime) -> [(&'static str, usize); 4] {
+        use crate::sim::phase::{FAILED, PROCESSING, QUEUED, SUCCEED};
+        let mut counts = [(QUEUED, 0), (PROCESSING, 0), (SUCCEED, 0), (FAILED, 0)];
+        for shard in &self.shards {
+            for task in read(shard).values() {
+                let status = task.phase(now).status();
+                if let Some(count) = counts.iter_mut().find(|(s, _)| *s == status) {
+                    count.1 += 1;
+                }
+            }
+        }
+        counts
+    }
+
     /// Removes every task, cancelling their pending webhooks.
     pub fn clear(&self) {
         let mut order = self.order();

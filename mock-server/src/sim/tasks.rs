@@ -10,7 +10,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::sim::phase::{Phase, FAILED};
+use crate::sim::phase::{Phase, FAILED, QUEUED};
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
 use crate::{
@@ -40,6 +40,12 @@ struct State {
     wake_generation: u64,
     /// The `cut-download` fault has struck (it strikes once).
     download_cut: bool,
+    /// The status the event stream last told of (not saved: a restored task is told again).
+    #[serde(skip)]
+    seen: Option<&'static str>,
+    /// A status watch of this task is scheduled.
+    #[serde(skip)]
+    watched: bool,
 }
 
 /// Saved whole in the state file (`--state`), script included.
@@ -110,6 +116,8 @@ impl Task {
                 next_attempt: 1,
                 wake_generation: 0,
                 download_cut: false,
+                seen: Some(QUEUED),
+                watched: false,
             }),
         }
     }
@@ -232,6 +240,37 @@ impl Task {
             None => (Forced::Succeeded, now, 100),
         });
         true
+    }
+
+    /// For the event stream: the status at `now` if it is not the one last told (it is told
+    /// now), and when the status will next change by itself (`None` once ended, or stuck).
+    pub fn look(&self, now: MockTime) -> (Option<&'static str>, Option<MockTime>) {
+        let mut state = self.state();
+        let phase = self.phase_locked(&state, now);
+        let status = phase.status();
+        let changed = (state.seen != Some(status)).then_some(status);
+        state.seen = Some(status);
+        let next = match phase {
+            Phase::Queued { .. } if self.fault != Some(Fault::StuckQueued) => {
+                let queued_for = self.script.as_ref().map_or(QUEUE_TIME, |s| s.started());
+                Some((self.submitted_at + queued_for) - state.offset)
+            }
+            Phase::Processing { .. } => self
+                .natural_end()
+                .map(|end| (self.submitted_at + end) - state.offset),
+            _ => None,
+        };
+        (changed, next.filter(|at| *at > now))
+    }
+
+    /// Takes the right to schedule a status watch: false while one is scheduled.
+    pub fn claim_watch(&self) -> bool {
+        !std::mem::replace(&mut self.state().watched, true)
+    }
+
+    /// The scheduled status watch has come due.
+    pub fn release_watch(&self) {
+        self.state().watched = false;
     }
 
     /// Marks the scheduled webhook checks of this task stale and returns the new generation.

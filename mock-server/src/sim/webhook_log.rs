@@ -36,3 +36,17 @@ pub enum Delivery {
     /// The receiver's address is one the mock will not call (link-local or unspecified).
     Refused,
 }
+
+impl Delivery {
+    /// The name the control API and the event stream give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::None => "none",
+            Delivery::Pending => "pending",
+            Delivery::Delivered => "delivered",
+            Delivery::GaveUp => "gave_up",
+            Delivery::Cancelled => "cancelled",
+            Delivery::Refused => "refused",
+        }
+    }
+}

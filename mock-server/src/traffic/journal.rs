@@ -165,6 +165,14 @@ impl Journal {
         }
     }
 
+    /// Entries kept now, and the most it keeps.
+    pub fn fill(&self) -> (usize, usize) {
+        (
+            self.inner.lock().expect("journal lock").entries.len(),
+            self.limit,
+        )
+    }
+
     pub fn clear(&self) {
         *self.inner.lock().expect("journal lock") = Inner::default();
     }

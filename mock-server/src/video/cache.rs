@@ -192,6 +192,12 @@ impl VideoStore {
         cache.bytes += size;
     }
 
+    /// Bytes of rendered videos kept now, and the most it keeps.
+    pub fn fill(&self) -> (usize, usize) {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        (cache.bytes, self.limit)
+    }
+
     pub fn clear(&self) {
         *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Cache::default();
         *self.specs.lock().unwrap_or_else(|e| e.into_inner()) = Specs::default();

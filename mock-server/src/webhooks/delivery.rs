@@ -11,11 +11,13 @@ use std::{
 
 use crate::{
     net_guard,
+    observe::event::WebhookResult,
     sim::clock::Clock,
     sim::faults::{Fault, FAULT_HEADER},
-    sim::scheduler::{spawn_driver, Due, RunDue},
+    sim::scheduler::{spawn_driver, Due, RunDue, WATCH},
     sim::tasks::{Attempt, Delivery, Task},
     state::{AppState, Inner},
+    webhooks::watch,
     wire::WebhookEvent,
 };
 
@@ -71,6 +73,9 @@ pub async fn run_due(state: AppState, due: Due) {
         state.scheduler.count_dropped();
         return;
     };
+    if due.attempt == WATCH {
+        return watch::due(&state, &task);
+    }
     if due.attempt == 1 && !task.is_current_wake(due.generation) {
         return; // the task's end moved; a newer check is scheduled
     }
@@ -98,6 +103,19 @@ pub struct Sent {
 impl Sent {
     pub fn delivered(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// How it went, as the metrics count it.
+    pub fn result(&self) -> WebhookResult {
+        if self.refused {
+            WebhookResult::Refused
+        } else if self.delivered() {
+            WebhookResult::Delivered
+        } else if self.status.is_some() {
+            WebhookResult::Rejected
+        } else {
+            WebhookResult::NoAnswer
+        }
     }
 }
 
@@ -177,12 +195,16 @@ pub fn settle(task: &Task, number: u32, attempts: u32, at_unix_ms: u64, sent: &S
 
 /// Sends attempt `number`, settles it, and schedules the next try when one is due.
 async fn attempt(state: &AppState, task: &Arc<Task>, number: u32) {
+    // The stream tells of the end before the attempt it brings.
+    watch::look(state, task);
     let at_unix_ms = state.clock.unix_ms(state.clock.now());
     let Some(sent) = post_event(state, task).await else {
         return;
     };
     let attempts = state.config.webhook_retries + 1;
-    if settle(task, number, attempts, at_unix_ms, &sent) {
+    let again = settle(task, number, attempts, at_unix_ms, &sent);
+    watch::attempted(state, task, number, sent.result(), sent.status);
+    if again {
         let backoff = backoff(state.config.webhook_backoff_ms, number);
         state
             .scheduler
@@ -191,6 +213,7 @@ async fn attempt(state: &AppState, task: &Arc<Task>, number: u32) {
         let at_unix_ms = state.clock.unix_ms(state.clock.now());
         if let Some(again) = post_event(state, task).await {
             log(task, number + 1, &again);
+            watch::attempted(state, task, number + 1, again.result(), again.status);
             task.record_attempt(attempt_record(number + 1, at_unix_ms, &again, true));
         }
     }

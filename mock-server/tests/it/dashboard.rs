@@ -161,8 +161,12 @@ async fn dashboard_shows_tasks_journal_and_player() {
         Some(json!({"seconds": 3})),
     )
     .await;
-    // The page takes the token once, in its address, and sends it on its own calls.
-    let page = mock.url(&format!("/_mock/ui?token=dash-token&task={}", ids[0]));
+    // The page takes the token once, in its address, and sends it on its own calls. It polls
+    // (`poll=1`): Chromium's virtual time stands still while the event stream is open.
+    let page = mock.url(&format!(
+        "/_mock/ui?token=dash-token&task={}&poll=1",
+        ids[0]
+    ));
     let refused = mock.http.get(mock.url("/_mock/ui")).send().await.unwrap();
     assert_eq!(refused.status(), 401, "no token, no dashboard");
 

@@ -13,6 +13,7 @@ use std::{
 const LAYERS: &[&str] = &[
     "catalogue",
     "novita_error",
+    "observe",
     "signal",
     "conn",
     "fuzzing",

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from ._errors import ControlError, MockUnreachable
+from ._events import EventStream, events_request
 from ._types import Clock, JournalPage, QueuedOutcome, TaskList, TaskSummary
 
 TOKEN_HEADER = "X-Mock-Token"
@@ -142,6 +143,25 @@ class ControlClient:
         name = file_or_url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
         path = "/_mock/videos/" + urllib.parse.quote(name, safe="")
         return self._request("GET", path, accept="video/mp4")
+
+    def metrics(self) -> str:
+        """`GET /_mock/metrics`: the mock's metrics in the Prometheus text format."""
+        return self._request("GET", "/_mock/metrics", accept="text/plain").decode()
+
+    def events(
+        self,
+        task: str | None = None,
+        kinds: Iterable[str] | None = None,
+        last_event_id: int | None = None,
+    ) -> EventStream:
+        """`GET /_mock/events`: subscribes now and returns an iterator of the events that
+        follow (each a dict), optionally one task's (`task`) and some kinds (`kinds`, e.g.
+        `["task.finished", "webhook.attempt"]`; `"request"` only when named). `last_event_id`
+        resumes after that event from the mock's history. A bad filter raises `ControlError`
+        (400), as does a full stream (503). Each read waits at most `timeout` seconds (the mock
+        sends a keep-alive every 15 s)."""
+        request = events_request(self.url, self.token, task, kinds, last_event_id)
+        return EventStream(_OPENER, request, self.timeout)
 
     def dashboard_url(self) -> str:
         """The dashboard's address, with the token when there is one."""

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 pub mod control_spec;
+pub mod sse;
 
 pub const KEY: &str = "qa-key";
 
