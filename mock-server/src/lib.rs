@@ -47,6 +47,7 @@ mod fuzzing;
 mod net_guard;
 mod novita_api;
 mod novita_error;
+mod reference_check;
 mod rules;
 mod signal;
 mod sim;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 pub use super::boxes::VideoShape;
 use crate::{
-    net_guard::Outbound,
+    net_guard::{self, Outbound},
     video::{
         boxes,
         data_uri::{is_inline, DataUri},
@@ -19,6 +19,7 @@ use crate::{
 const IMAGE_LIMIT: usize = 20 * 1024 * 1024;
 /// Largest input video read (the pages allow 100 MB).
 const VIDEO_LIMIT: usize = 100 * 1024 * 1024;
+/// The whole fetch of an input, from connecting to the last byte.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
@@ -45,29 +46,81 @@ fn positive((width, height): (usize, usize)) -> Option<(usize, usize)> {
 }
 
 async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u8>> {
+    match fetch(url, http, limit).await {
+        Ok(fetched) => Some(fetched.bytes),
+        Err(NotFetched::Failed(why)) => {
+            tracing::warn!(%url, %why, "input media not read; the video keeps the requested shape");
+            None
+        }
+        Err(NotFetched::TooLarge(_)) => None,
+    }
+}
+
+/// A body fetched whole within its limit, and the media type its answer named.
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
+/// Why a fetch gave no body.
+#[derive(Debug, PartialEq)]
+pub enum NotFetched {
+    /// Refused by the network guard, failed, timed out, or answered with an error status.
+    Failed(String),
+    /// Over the limit: the length the answer announced, when it did.
+    TooLarge(Option<usize>),
+}
+
+/// GETs `url` through the network guard, within [`FETCH_TIMEOUT`] for the whole answer,
+/// reading at most `limit` bytes of it (an announced length over the limit is not read).
+pub async fn fetch(url: &str, http: &Outbound, limit: usize) -> Result<Fetched, NotFetched> {
+    let failed = |e: reqwest::Error| {
+        NotFetched::Failed(match net_guard::find_refusal(&e) {
+            Some(refused) => refused.to_string(),
+            None if e.is_timeout() => {
+                format!("no whole answer within {} s", FETCH_TIMEOUT.as_secs())
+            }
+            None => net_guard::describe(&e),
+        })
+    };
     let request = http
         .get(url)
-        .inspect_err(|refused| {
-            tracing::warn!(%refused, "input media not fetched; the video keeps the requested shape")
-        })
-        .ok()?;
-    let mut response = request.timeout(FETCH_TIMEOUT).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
+        .map_err(|refused| NotFetched::Failed(refused.to_string()))?;
+    let mut response = request
+        .timeout(FETCH_TIMEOUT)
+        .send()
+        .await
+        .map_err(failed)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(NotFetched::Failed(format!(
+            "the server answered HTTP {}",
+            status.as_u16()
+        )));
     }
-    let announced = response.content_length().map_or(0, |n| n as usize);
-    if announced > limit {
-        return None;
+    let announced = response
+        .content_length()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if announced.is_some_and(|n| n > limit) {
+        return Err(NotFetched::TooLarge(announced));
     }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     // Sized from the announced length (within the limit), so the buffer does not double past it.
-    let mut bytes = Vec::with_capacity(announced);
-    while let Some(chunk) = response.chunk().await.ok()? {
+    let mut bytes = Vec::with_capacity(announced.unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > limit {
-            return None;
+            return Err(NotFetched::TooLarge(None));
         }
     }
-    Some(bytes)
+    Ok(Fetched {
+        bytes,
+        content_type,
+    })
 }
 
 /// Width, height and length of the MP4 (or MOV) video at `url`, if it can be read.
@@ -76,6 +129,11 @@ pub async fn video_shape(url: &str, http: &Outbound) -> Option<VideoShape> {
         return inline_video_shape(url);
     }
     boxes::video_shape(&fetch_limited(url, http, VIDEO_LIMIT).await?)
+}
+
+/// Width, height and length of the MP4 (or MOV) video in `bytes`, if the box walker reads it.
+pub fn bytes_video_shape(bytes: &[u8]) -> Option<VideoShape> {
+    boxes::video_shape(bytes)
 }
 
 /// Width, height and length of the video in a `data:` URI (measured before it is decoded).
