@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::{io::Cursor, path::Path};
+use std::{io::Cursor, path::Path, time::Duration};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use common::{mp4, paused, png_header, receiver, start, Mock};
@@ -215,6 +215,15 @@ struct HeldServer {
     gate: watch::Sender<bool>,
 }
 
+impl HeldServer {
+    /// Waits for the next request; a guard against hanging when none comes (a minute is far
+    /// past any fetch's start), not a measure of time.
+    async fn next_request(&mut self, what: &str) {
+        let request = tokio::time::timeout(Duration::from_secs(60), self.requests.recv()).await;
+        assert!(matches!(request, Ok(Some(()))), "{what}: no request came");
+    }
+}
+
 async fn held_server() -> HeldServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dance.mp4", listener.local_addr().unwrap());
@@ -261,11 +270,7 @@ async fn the_fetch_runs_off_the_submit_path_while_other_tasks_go_on() {
     let id = mock
         .submit_ok(MOTION_CONTROL, &body(&server.url, None))
         .await;
-    server
-        .requests
-        .recv()
-        .await
-        .expect("the task fetches its reference");
+    server.next_request("the task fetches its reference").await;
     let other = mock
         .submit_ok("/v3/async/wan-t2v", &json!({"prompt": "meanwhile"}))
         .await;
@@ -320,21 +325,13 @@ async fn a_check_cut_short_by_a_restart_runs_again_in_the_next_mock() {
     let id = mock
         .submit_ok(MOTION_CONTROL, &body(&server.url, None))
         .await;
-    server
-        .requests
-        .recv()
-        .await
-        .expect("the first mock fetches");
+    server.next_request("the first mock fetches").await;
     mock.server.shutdown().await.unwrap();
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(saved.contains("\"pending\""), "saved while measured");
 
     let mock = start(with_state(&state)).await;
-    server
-        .requests
-        .recv()
-        .await
-        .expect("the next mock fetches again");
+    server.next_request("the next mock fetches again").await;
     let (_, result) = mock.result(&id).await;
     assert_eq!(result["task"]["status"], "TASK_STATUS_QUEUED");
     server.gate.send(true).unwrap();
