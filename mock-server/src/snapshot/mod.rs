@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Tasks are listed oldest first, each whole (its job, request, key, fault, replayed script,
-//! control-API offset or forced end, webhook attempts and delivery). Webhook instants are on
+//! control-API offset or forced end, webhook attempts and delivery, and the measurement of a
+//! reference video given as a URL, absent in older files). Webhook instants are on
 //! the saved mock clock, which is restored with them. The journal, the video cache, queued
 //! outcomes and rate-limit windows are not kept.
 //!

@@ -49,7 +49,7 @@ async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u
     match fetch(url, http, limit).await {
         Ok(fetched) => Some(fetched.bytes),
         Err(NotFetched::Failed(why)) => {
-            tracing::warn!(%url, %why, "input media not read; the video keeps the requested shape");
+            tracing::warn!(%why, "input media not read; the video keeps the requested shape");
             None
         }
         Err(NotFetched::TooLarge(_)) => None,
@@ -80,7 +80,8 @@ pub async fn fetch(url: &str, http: &Outbound, limit: usize) -> Result<Fetched, 
             None if e.is_timeout() => {
                 format!("no whole answer within {} s", FETCH_TIMEOUT.as_secs())
             }
-            None => net_guard::describe(&e),
+            // Without the URL, which may carry a user name and password.
+            None => net_guard::describe(&e.without_url()),
         })
     };
     let request = http
