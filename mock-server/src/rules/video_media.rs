@@ -4,7 +4,7 @@
 //! size and length the video edits' bounded box walker reads, with sides and length within the
 //! limits. A video given as a URL is not fetched on the submit path, as an image URL is not:
 //! where the field has limits, the task fetches it while it runs and [`judge`]s it the same
-//! way (`reference_video`).
+//! way (`reference_check`).
 
 use crate::{
     novita_error::NovitaError,
