@@ -174,6 +174,49 @@ mod tests {
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 
+    /// A local server that answers every request with `answer` (a whole HTTP/1.1 response).
+    async fn answering(answer: &'static [u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v.mp4", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_fetch_says_why_it_gave_no_body() {
+        let http = &Outbound::new(false).unwrap();
+        let fetched = |answer| async move { fetch(&answering(answer).await, http, 10).await };
+        let announced: &[u8] =
+            b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n01234567890";
+        assert_eq!(
+            fetched(announced).await.err(),
+            Some(NotFetched::TooLarge(Some(11)))
+        );
+        // Chunked, with no length announced: read up to the limit, then given up.
+        let chunked: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n6\r\n012345\r\n5\r\n67890\r\n0\r\n\r\n";
+        assert_eq!(
+            fetched(chunked).await.err(),
+            Some(NotFetched::TooLarge(None))
+        );
+        let missing: &[u8] =
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        let why = NotFetched::Failed("the server answered HTTP 404".into());
+        assert_eq!(fetched(missing).await.err(), Some(why));
+        let fine: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: 10\r\nconnection: close\r\n\r\n0123456789";
+        let body = fetched(fine).await.ok().unwrap();
+        assert_eq!(
+            (body.bytes.len(), body.content_type.as_deref()),
+            (10, Some("video/mp4"))
+        );
+    }
+
     #[tokio::test]
     async fn a_video_data_uri_gives_its_size_and_length() {
         let spec = crate::video::VideoSpec {
