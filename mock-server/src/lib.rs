@@ -49,6 +49,7 @@ mod net_guard;
 mod novita_api;
 mod novita_error;
 mod observe;
+mod reference_check;
 mod rules;
 mod signal;
 mod sim;

@@ -83,6 +83,15 @@ pub fn find_refusal(error: &(dyn std::error::Error + 'static)) -> Option<Refused
     None
 }
 
+/// The innermost cause of a transport error ("connection refused", ...).
+pub fn describe(error: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(inner) = source.source() {
+        source = inner;
+    }
+    source.to_string()
+}
+
 /// The system resolver, refusing names that resolve to an address the guard refuses.
 #[derive(Debug, Default)]
 pub struct GuardedResolver;

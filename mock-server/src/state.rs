@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use crate::{
     body_budget::BodyBudget, catalogue::Endpoint, config::Config, net_guard::Outbound,
-    observe::Observer, sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
-    sim::scheduler::Scheduler, sim::task_store::TaskStore, sim::tasks::TaskId,
-    traffic::journal::Journal, traffic::rate_limit::RateLimiter, video::cache::VideoStore,
+    observe::Observer, sim::clock::Clock, sim::outcomes::OutcomeQueue,
+    sim::reference_pool::ReferenceChecks, sim::replay::Replays, sim::scheduler::Scheduler,
+    sim::task_store::TaskStore, sim::tasks::TaskId, traffic::journal::Journal,
+    traffic::rate_limit::RateLimiter, video::cache::VideoStore,
 };
 
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct Inner {
     pub journal: Journal,
     pub rate_limiter: Option<RateLimiter>,
     pub videos: VideoStore,
+    /// Reference videos given as URLs, checked while their tasks run.
+    pub references: Arc<ReferenceChecks>,
     /// Sends webhooks and fetches input images; it never carries API keys.
     pub http: Outbound,
     /// The endpoint of the last submission answered by the docs replay.
@@ -84,6 +87,7 @@ impl AppState {
                 scheduler,
                 outcomes: OutcomeQueue::default(),
                 videos: VideoStore::new(config.video_cache_mb.saturating_mul(1024 * 1024)),
+                references: ReferenceChecks::new(),
                 http,
                 docs_last_endpoint: std::sync::Mutex::new(Endpoint::WanT2v),
                 replays,

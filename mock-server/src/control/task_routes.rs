@@ -187,7 +187,10 @@ pub(super) async fn advance(
     body: Bytes,
 ) -> Result<Json<TaskSummary>, ControlError> {
     let task = find(&state, &id)?;
-    task.advance(seconds(&body)?);
+    let by = seconds(&body)?;
+    // Like the clock's advance: what it shows includes the reference videos measured.
+    state.references.settled().await;
+    task.advance(by);
     delivery::schedule(&state, &task);
     watch::moved(&state, &task);
     Ok(Json(summary(&state, &task, state.clock.now())))

@@ -118,6 +118,7 @@ pub async fn submit(
         },
         now,
     ));
+    crate::reference_check::start(state, &task);
     state.tasks.insert(task.clone(), now);
     tracing::debug!(task_id = %task.id, endpoint = endpoint.path(), "task queued");
     watch::created(state, &task, endpoint);

@@ -271,8 +271,9 @@ fn i2v(endpoint: Endpoint, tier: Tier, f: &Fields<'_>) -> Checked<Job> {
 }
 
 /// Orientation `image`: 5 seconds in the image's ratio. Orientation `video`: the reference
-/// video's ratio and length (at most 30 s), read at the first download like a video edit's
-/// input; until then, and when it cannot be read, 5 seconds at 16:9.
+/// video's ratio and length (at most 30 s). Either way the reference is held to the page's
+/// limits: inline at submission, a URL while the task runs (read once; the task fails when
+/// it is out of them), so the job carries it even when the output takes nothing from it.
 fn motion_control(f: &Fields<'_>) -> Checked<Job> {
     let tier = match f.one_of("model_name", MODEL_NAMES)? {
         Some("kling-v3-0-pro") => Tier::Pro,
@@ -281,16 +282,20 @@ fn motion_control(f: &Fields<'_>) -> Checked<Job> {
     let (width, height) = tier.landscape();
     let sound = f.boolean("keep_original_sound")?.unwrap_or(true);
     let endpoint = Endpoint::KlingMotionControl;
-    if f.one_of("character_orientation", ORIENTATIONS)? == Some("image") {
+    let url = f.string("video", 0, None)?.unwrap_or_default().to_string();
+    let by_image = f.one_of("character_orientation", ORIENTATIONS)? == Some("image");
+    let (framing, keep_ratio_area, keep_length_up_to) = if by_image {
         let framing = Framing::new(f.string("image", 0, None)?, width, height);
-        return Ok(job(endpoint, tier, framing, DEFAULT_SECONDS, sound));
-    }
-    let framing = Framing::Fixed { width, height };
+        (framing, None, None)
+    } else {
+        let framing = Framing::Fixed { width, height };
+        (framing, Some(width * height), Some(MOTION_MAX_SECONDS))
+    };
     let mut job = job(endpoint, tier, framing, DEFAULT_SECONDS, sound);
     job.input_video = Some(InputVideo {
-        url: f.string("video", 0, None)?.unwrap_or_default().to_string(),
-        keep_ratio_area: Some(width * height),
-        keep_length_up_to: Some(MOTION_MAX_SECONDS),
+        url,
+        keep_ratio_area,
+        keep_length_up_to,
     });
     Ok(job)
 }

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use fields::{Checked, Fields};
 use table::EndpointRules;
+use video_media::VideoLimits;
 
 use crate::{catalogue::Endpoint, sim::job::Job};
 
@@ -48,6 +49,18 @@ pub fn parse(endpoint: Endpoint, body: &Value) -> Checked<Job> {
     let mut job = (rules.job)(&fields)?;
     job.webhook = extra::webhook(&fields)?;
     Ok(job)
+}
+
+/// The field of `endpoint` that takes a video held to limits (Kling 3.0 motion control's
+/// `video`), and those limits.
+pub fn video_limits(endpoint: Endpoint) -> Option<(&'static str, &'static VideoLimits)> {
+    rules_of(endpoint)
+        .body
+        .iter()
+        .find_map(|field| match field.rule {
+            table::Rule::Video(limits) => Some((field.name, limits)),
+            _ => None,
+        })
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! give (Kling 3.0 motion control's reference video): labelled as a listed format or not
 //! labelled, within the byte limit (measured before anything is decoded), an MP4 or MOV whose
 //! size and length the video edits' bounded box walker reads, with sides and length within the
-//! limits. A video given as a URL is not fetched on the submit path, as an image URL is not;
-//! the video store reads it later, only to shape the result.
+//! limits. A video given as a URL is not fetched on the submit path, as an image URL is not:
+//! where the field has limits, the task fetches it while it runs and [`judge`]s it the same
+//! way (`reference_check`).
 
 use crate::{
     novita_error::NovitaError,
@@ -11,7 +12,7 @@ use crate::{
         fields::{choices, Checked, Fields},
         media::inline_media,
     },
-    video::input::data_video_shape,
+    video::input::{data_video_shape, VideoShape},
 };
 
 /// A container the pages list for a video.
@@ -57,23 +58,37 @@ pub fn check_inline_video(f: &Fields<'_>, field: &str, limits: &VideoLimits) -> 
     let Some(uri) = inline_media(f, field)? else {
         return Ok(());
     };
-    let refuse = |rule: String| Err(NovitaError::invalid_body(&f.name(field), rule));
-    let formats = format_names(limits.formats);
-    let named = uri.essence();
-    let listed = limits.formats.iter().any(|f| f.media_type() == named);
-    if !named.is_empty() && !listed {
-        return refuse(format!("it holds {named:?} data; use {formats}"));
-    }
     // Valid base64 (checked above): its length is known without decoding.
     let len = uri.decoded_len().unwrap_or(usize::MAX);
+    let shape = || data_video_shape(&uri, limits.max_bytes);
+    match judge(limits, &uri.essence(), len, shape) {
+        Ok(_) => Ok(()),
+        Err(rule) => Err(NovitaError::invalid_body(&f.name(field), rule)),
+    }
+}
+
+/// Holds a video labelled `named` (empty when not labelled) of `len` bytes to the limits:
+/// its shape (read by `shape`, only once the label and size pass) when it is within them,
+/// else the rule it breaks, as a refusal says it.
+pub fn judge(
+    limits: &VideoLimits,
+    named: &str,
+    len: usize,
+    shape: impl FnOnce() -> Option<VideoShape>,
+) -> Result<VideoShape, String> {
+    let formats = format_names(limits.formats);
+    let listed = limits.formats.iter().any(|f| f.media_type() == named);
+    if !named.is_empty() && !listed {
+        return Err(format!("it holds {named:?} data; use {formats}"));
+    }
     if len > limits.max_bytes {
-        return refuse(format!(
+        return Err(format!(
             "the video is {len} bytes; at most {} are allowed",
             limits.max_bytes
         ));
     }
-    let Some(shape) = data_video_shape(&uri, limits.max_bytes) else {
-        return refuse(format!(
+    let Some(shape) = shape() else {
+        return Err(format!(
             "the size and length of this video cannot be read; use {formats}"
         ));
     };
@@ -84,16 +99,16 @@ pub fn check_inline_video(f: &Fields<'_>, field: &str, limits: &VideoLimits) -> 
             Some(max) => format!("between {} and {max}", limits.min_side),
             None => format!("at least {}", limits.min_side),
         };
-        return refuse(format!(
+        return Err(format!(
             "the video is {w}x{h} pixels; width and height must be {between}"
         ));
     }
     let seconds = shape.seconds;
     if !(limits.min_seconds..=limits.max_seconds).contains(&seconds) {
-        return refuse(format!(
+        return Err(format!(
             "the video lasts {seconds:.2} seconds; it must last {} to {} seconds",
             limits.min_seconds, limits.max_seconds
         ));
     }
-    Ok(())
+    Ok(shape)
 }

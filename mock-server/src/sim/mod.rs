@@ -7,6 +7,8 @@ pub(crate) mod faults;
 pub(crate) mod job;
 pub(crate) mod outcomes;
 pub(crate) mod phase;
+pub(crate) mod reference;
+pub(crate) mod reference_pool;
 pub(crate) mod replay;
 pub(crate) mod scheduler;
 pub(crate) mod task_id;

@@ -11,6 +11,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use crate::sim::phase::{Phase, FAILED, QUEUED};
+pub use crate::sim::reference::Reference;
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
 use crate::{
@@ -46,6 +47,9 @@ struct State {
     /// A status watch of this task is scheduled.
     #[serde(skip)]
     watched: bool,
+    /// The measurement of a reference video given as a URL (absent in older state files).
+    #[serde(default)]
+    reference: Reference,
 }
 
 /// Saved whole in the state file (`--state`), script included.
@@ -118,6 +122,7 @@ impl Task {
                 download_cut: false,
                 seen: Some(QUEUED),
                 watched: false,
+                reference: Reference::None,
             }),
         }
     }
@@ -176,9 +181,15 @@ impl Task {
             return script.phase(elapsed, (self.submitted_at + script.end()) - state.offset);
         }
         let run = self.run();
+        if let Some(failed) = self.reference_phase(state, &mut elapsed) {
+            return failed;
+        }
+        let measuring = state.reference == Reference::Pending;
         match (self.natural_end(), &self.fault) {
-            (Some(end), _) if elapsed >= end => {
-                let at = (self.submitted_at + end) - state.offset;
+            (Some(end), _) if elapsed >= end && !measuring => {
+                // A reference measured after the natural end moves the end to then.
+                let measured = state.reference.at().unwrap_or_default();
+                let at = ((self.submitted_at + end) - state.offset).max(measured);
                 return match &self.planned_failure {
                     Some(reason) => Phase::Failed {
                         reason: reason.to_string(),
@@ -207,14 +218,61 @@ impl Task {
         Phase::Processing { progress, eta }
     }
 
-    /// When the task will end if nothing intervenes; `None` once it has ended, or while it is
-    /// stuck.
+    /// What the reference video's measurement makes of the task at `elapsed`: failed from
+    /// the start of its work when the video was refused; held at that start while it is
+    /// measured (`elapsed` goes no further).
+    fn reference_phase(&self, state: &State, elapsed: &mut Duration) -> Option<Phase> {
+        let never_starts = self.fault == Some(Fault::StuckQueued);
+        match &state.reference {
+            Reference::Refused { reason, at } if !never_starts && *elapsed >= QUEUE_TIME => {
+                let starts = (self.submitted_at + QUEUE_TIME) - state.offset;
+                Some(Phase::Failed {
+                    reason: reason.clone(),
+                    progress: 0,
+                    at: starts.max(*at),
+                })
+            }
+            Reference::Pending => {
+                *elapsed = (*elapsed).min(QUEUE_TIME);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// When the task will end if nothing intervenes; `None` once it has ended, while it is
+    /// stuck, or while its reference video is measured.
     pub fn ends_at(&self, now: MockTime) -> Option<MockTime> {
         let state = self.state();
         if self.phase_locked(&state, now).ended_at().is_some() {
             return None;
         }
-        Some((self.submitted_at + self.natural_end()?) - state.offset)
+        let end = match &state.reference {
+            Reference::Pending => return None,
+            Reference::Refused { .. } if self.fault != Some(Fault::StuckQueued) => QUEUE_TIME,
+            _ => self.natural_end()?,
+        };
+        Some((self.submitted_at + end) - state.offset)
+    }
+
+    /// Marks the task as waiting for its reference video's measurement.
+    pub fn await_reference(&self) {
+        self.state().reference = Reference::Pending;
+    }
+
+    /// Records the measurement of the reference video; false when none was awaited.
+    pub fn measure_reference(&self, measured: Reference) -> bool {
+        let mut state = self.state();
+        if state.reference != Reference::Pending {
+            return false;
+        }
+        state.reference = measured;
+        true
+    }
+
+    /// Where the measurement of the reference video stands.
+    pub fn reference(&self) -> Reference {
+        self.state().reference.clone()
     }
 
     /// Moves the task's own clock forward by `by` (simulated seconds).
@@ -339,49 +397,6 @@ impl Task {
         state.next_attempt
     }
 
-    /// Checks a task read back from a state file: every duration it holds is one a mock makes
-    /// (`time_bounds`), far from the limits where the arithmetic of its phases would overflow.
-    pub fn check_restored(&self) -> Result<(), String> {
-        let state = self.state();
-        let id = self.id;
-        let task = format!("task {id}");
-        time_bounds::check_run(&task, self.job.work)?;
-        if let Some(script) = &self.script {
-            time_bounds::check_run(&task, script.end())?;
-        }
-        time_bounds::check_offset(&task, state.offset)?;
-        time_bounds::check_instant(
-            &format!("task {id}'s submission"),
-            self.submitted_at.since(MockTime::default()),
-        )?;
-        if let Some(fault) = &self.fault {
-            fault.validate().map_err(|e| format!("task {id}: {e}"))?;
-        }
-        // What a task can hold and the store's byte budget does not count: its webhook
-        // attempts (one try, at most 20 retries, one duplicate) and a replayed script's steps.
-        const MAX_ATTEMPTS: usize = 22;
-        if state.attempts.len() > MAX_ATTEMPTS
-            || state
-                .attempts
-                .iter()
-                .any(|a| a.error.as_ref().is_some_and(|e| e.len() > 4096))
-        {
-            return Err(format!(
-                "task {id}: more webhook attempts than a mock makes"
-            ));
-        }
-        if self
-            .script
-            .as_ref()
-            .is_some_and(|s| s.steps() > crate::sim::replay::MAX_STEPS)
-        {
-            return Err(format!(
-                "task {id}: its replayed script is longer than a cassette holds"
-            ));
-        }
-        Ok(())
-    }
-
     /// Stops a pending webhook delivery (the mock was reset): no further attempt is claimed.
     pub fn cancel(&self) {
         self.set_delivery(Delivery::Cancelled);
@@ -451,5 +466,6 @@ pub(crate) fn test_task(
     )
 }
 
+mod restored;
 #[cfg(test)]
 mod tests;

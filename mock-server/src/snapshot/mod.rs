@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Tasks are listed oldest first, each whole (its job, request, key, fault, replayed script,
-//! control-API offset or forced end, webhook attempts and delivery). Webhook instants are on
+//! control-API offset or forced end, webhook attempts and delivery, and the measurement of a
+//! reference video given as a URL, absent in older files). Webhook instants are on
 //! the saved mock clock, which is restored with them. The journal, the video cache, queued
 //! outcomes and rate-limit windows are not kept.
 //!
@@ -100,6 +101,48 @@ mod tests {
             error.contains("more webhook attempts than a mock makes"),
             "{error}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_file_without_reference_measurements_loads_and_an_oversized_one_is_refused() {
+        use crate::sim::tasks::{test_task, Reference};
+        let state = AppState::new(crate::Config::for_tests(), "http://mock".into()).unwrap();
+        let now = state.clock.now();
+        let task = test_task(now, std::time::Duration::from_secs(1), None, None);
+        state.tasks.insert(Arc::new(task), now);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        save::save(&state, &path).unwrap();
+        let mut file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let reference =
+            find_key(&mut file["tasks"][0], "reference").expect("tasks save their reference");
+        assert_eq!(*reference, serde_json::json!("none"));
+
+        // A file of a mock from before the member: its tasks measured nothing.
+        let mut older = file.clone();
+        assert!(remove_key(&mut older["tasks"][0], "reference"));
+        let saved = parse(older.to_string().as_bytes()).expect("an older file loads");
+        let fresh = AppState::new(crate::Config::for_tests(), "http://mock".into()).unwrap();
+        Saved { file: saved }.restore(&fresh);
+        assert_eq!(fresh.tasks.newest(1)[0].reference(), Reference::None);
+
+        // A failure reason longer than a mock writes.
+        let long = serde_json::json!({"refused": {"reason": "x".repeat(5000), "at": {"secs": 1, "nanos": 0}}});
+        *find_key(&mut file["tasks"][0], "reference").unwrap() = long;
+        let error = parse(file.to_string().as_bytes()).err().expect("refused");
+        assert!(
+            error.contains("failure reason is over 4096 bytes"),
+            "{error}"
+        );
+    }
+
+    /// Removes the first member named `key`, however deep; whether there was one.
+    fn remove_key(value: &mut serde_json::Value, key: &str) -> bool {
+        let serde_json::Value::Object(map) = value else {
+            return false;
+        };
+        map.remove(key).is_some() || map.values_mut().any(|v| remove_key(v, key))
     }
 
     fn find_key<'v>(

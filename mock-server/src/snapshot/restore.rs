@@ -90,6 +90,7 @@ impl Saved {
         state.tasks.add_evicted(counters.evicted);
         state.scheduler.add_dropped(counters.webhooks_dropped);
         state.scheduler.add_dropped(restored.webhooks_dropped);
+        crate::reference_check::resume(state);
         restored
     }
 }

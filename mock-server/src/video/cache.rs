@@ -16,7 +16,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::{
     net_guard::Outbound,
     sim::job::{Framing, InputVideo, Job},
-    sim::tasks::{Task, TaskId},
+    sim::tasks::{Reference, Task, TaskId},
     video::{
         data_uri::is_inline,
         frame::{fit_area, frame, MAX_FPS, MAX_FRAMES},
@@ -217,7 +217,7 @@ pub async fn spec_for(task: &Task, http: &Outbound) -> VideoSpec {
     };
     let mut frames = job.frames;
     if let Some(input) = &job.input_video {
-        let taken = from_video(input, job.fps, video_shape(&input.url, http).await);
+        let taken = from_video(input, job.fps, input_shape(task, &input.url, http).await);
         (width, height) = taken.frame.unwrap_or((width, height));
         frames = taken.frames.unwrap_or(frames);
     }
@@ -229,6 +229,26 @@ pub async fn spec_for(task: &Task, http: &Outbound) -> VideoSpec {
         frames: frames.clamp(1, MAX_FRAMES),
         seed: task.seed as u64,
         audio: job.audio,
+    }
+}
+
+/// The shape of the task's input video: the one measured while the task ran when it was held
+/// to limits (never fetched again; none when it was refused or is still being measured),
+/// else read now (a video edit's input, or a task from an older mock's state file).
+async fn input_shape(task: &Task, url: &str, http: &Outbound) -> Option<VideoShape> {
+    match task.reference() {
+        Reference::None => video_shape(url, http).await,
+        Reference::Fits {
+            width,
+            height,
+            seconds,
+            ..
+        } => Some(VideoShape {
+            width,
+            height,
+            seconds,
+        }),
+        Reference::Pending | Reference::Refused { .. } => None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 pub use super::boxes::VideoShape;
 use crate::{
-    net_guard::Outbound,
+    net_guard::{self, Outbound},
     video::{
         boxes,
         data_uri::{is_inline, DataUri},
@@ -19,6 +19,7 @@ use crate::{
 const IMAGE_LIMIT: usize = 20 * 1024 * 1024;
 /// Largest input video read (the pages allow 100 MB).
 const VIDEO_LIMIT: usize = 100 * 1024 * 1024;
+/// The whole fetch of an input, from connecting to the last byte.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Width and height of the image at `url` (http(s) or a `data:` URI), if it can be read.
@@ -45,29 +46,82 @@ fn positive((width, height): (usize, usize)) -> Option<(usize, usize)> {
 }
 
 async fn fetch_limited(url: &str, http: &Outbound, limit: usize) -> Option<Vec<u8>> {
+    match fetch(url, http, limit).await {
+        Ok(fetched) => Some(fetched.bytes),
+        Err(NotFetched::Failed(why)) => {
+            tracing::warn!(%why, "input media not read; the video keeps the requested shape");
+            None
+        }
+        Err(NotFetched::TooLarge(_)) => None,
+    }
+}
+
+/// A body fetched whole within its limit, and the media type its answer named.
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
+/// Why a fetch gave no body.
+#[derive(Debug, PartialEq)]
+pub enum NotFetched {
+    /// Refused by the network guard, failed, timed out, or answered with an error status.
+    Failed(String),
+    /// Over the limit: the length the answer announced, when it did.
+    TooLarge(Option<usize>),
+}
+
+/// GETs `url` through the network guard, within [`FETCH_TIMEOUT`] for the whole answer,
+/// reading at most `limit` bytes of it (an announced length over the limit is not read).
+pub async fn fetch(url: &str, http: &Outbound, limit: usize) -> Result<Fetched, NotFetched> {
+    let failed = |e: reqwest::Error| {
+        NotFetched::Failed(match net_guard::find_refusal(&e) {
+            Some(refused) => refused.to_string(),
+            None if e.is_timeout() => {
+                format!("no whole answer within {} s", FETCH_TIMEOUT.as_secs())
+            }
+            // Without the URL, which may carry a user name and password.
+            None => net_guard::describe(&e.without_url()),
+        })
+    };
     let request = http
         .get(url)
-        .inspect_err(|refused| {
-            tracing::warn!(%refused, "input media not fetched; the video keeps the requested shape")
-        })
-        .ok()?;
-    let mut response = request.timeout(FETCH_TIMEOUT).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
+        .map_err(|refused| NotFetched::Failed(refused.to_string()))?;
+    let mut response = request
+        .timeout(FETCH_TIMEOUT)
+        .send()
+        .await
+        .map_err(failed)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(NotFetched::Failed(format!(
+            "the server answered HTTP {}",
+            status.as_u16()
+        )));
     }
-    let announced = response.content_length().map_or(0, |n| n as usize);
-    if announced > limit {
-        return None;
+    let announced = response
+        .content_length()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if announced.is_some_and(|n| n > limit) {
+        return Err(NotFetched::TooLarge(announced));
     }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     // Sized from the announced length (within the limit), so the buffer does not double past it.
-    let mut bytes = Vec::with_capacity(announced);
-    while let Some(chunk) = response.chunk().await.ok()? {
+    let mut bytes = Vec::with_capacity(announced.unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > limit {
-            return None;
+            return Err(NotFetched::TooLarge(None));
         }
     }
-    Some(bytes)
+    Ok(Fetched {
+        bytes,
+        content_type,
+    })
 }
 
 /// Width, height and length of the MP4 (or MOV) video at `url`, if it can be read.
@@ -76,6 +130,11 @@ pub async fn video_shape(url: &str, http: &Outbound) -> Option<VideoShape> {
         return inline_video_shape(url);
     }
     boxes::video_shape(&fetch_limited(url, http, VIDEO_LIMIT).await?)
+}
+
+/// Width, height and length of the MP4 (or MOV) video in `bytes`, if the box walker reads it.
+pub fn bytes_video_shape(bytes: &[u8]) -> Option<VideoShape> {
+    boxes::video_shape(bytes)
 }
 
 /// Width, height and length of the video in a `data:` URI (measured before it is decoded).
@@ -113,6 +172,49 @@ mod tests {
         let unspecified = format!("http://0.0.0.0:{port}/x.png");
         assert_eq!(image_size(&unspecified, &http).await, None);
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    /// A local server that answers every request with `answer` (a whole HTTP/1.1 response).
+    async fn answering(answer: &'static [u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v.mp4", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_fetch_says_why_it_gave_no_body() {
+        let http = &Outbound::new(false).unwrap();
+        let fetched = |answer| async move { fetch(&answering(answer).await, http, 10).await };
+        let announced: &[u8] =
+            b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n01234567890";
+        assert_eq!(
+            fetched(announced).await.err(),
+            Some(NotFetched::TooLarge(Some(11)))
+        );
+        // Chunked, with no length announced: read up to the limit, then given up.
+        let chunked: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n6\r\n012345\r\n5\r\n67890\r\n0\r\n\r\n";
+        assert_eq!(
+            fetched(chunked).await.err(),
+            Some(NotFetched::TooLarge(None))
+        );
+        let missing: &[u8] =
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        let why = NotFetched::Failed("the server answered HTTP 404".into());
+        assert_eq!(fetched(missing).await.err(), Some(why));
+        let fine: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: 10\r\nconnection: close\r\n\r\n0123456789";
+        let body = fetched(fine).await.ok().unwrap();
+        assert_eq!(
+            (body.bytes.len(), body.content_type.as_deref()),
+            (10, Some("video/mp4"))
+        );
     }
 
     #[tokio::test]

@@ -61,8 +61,10 @@ pub fn start_driver(state: &AppState) {
     spawn_driver(state.scheduler.clone(), Arc::downgrade(&state.inner));
 }
 
-/// Moves the mock clock forward by `by`, delivering on the way every attempt that falls due.
+/// Moves the mock clock forward by `by`, delivering on the way every attempt that falls due,
+/// once the reference videos being checked are measured.
 pub async fn advance(state: &AppState, by: Duration) {
+    state.references.settled().await;
     state.scheduler.advance(&state.inner, by).await;
 }
 
@@ -155,7 +157,7 @@ pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
                     None if e.is_timeout() => {
                         Reply::Failed(format!("no answer within {timeout_ms} ms"))
                     }
-                    None => Reply::Failed(describe(&e)),
+                    None => Reply::Failed(net_guard::describe(&e)),
                 },
             }
         }
@@ -238,13 +240,4 @@ fn attempt_record(number: u32, at_unix_ms: u64, sent: &Sent, duplicate: bool) ->
         delivered: sent.delivered(),
         duplicate,
     }
-}
-
-/// The innermost cause of a transport error ("connection refused", ...).
-fn describe(error: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = error;
-    while let Some(inner) = source.source() {
-        source = inner;
-    }
-    source.to_string()
 }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::{assert_novita_error, png_header, start_default, Mock};
+use common::{assert_novita_error, mp4, png_header, start_default, Mock};
 use serde_json::json;
 
 const KLING_I2V: &str = "/v3/async/kling-v3.0-std-i2v";
@@ -146,32 +146,6 @@ async fn each_refusal_says_what_was_wrong() {
 
 const MOTION_CONTROL: &str = "/v3/async/kling-v3.0-motion-control";
 
-/// A box of `kind` around `body`.
-fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(body);
-    out
-}
-
-/// The boxes of an MP4 that give its shape: `ftyp`, then `moov` with an `mvhd` of `millis`
-/// milliseconds and one video track of `width` x `height`; `padding` bytes of `mdat` after.
-fn mp4(width: u32, height: u32, millis: u32, padding: usize) -> Vec<u8> {
-    let mut mvhd = vec![0u8; 100];
-    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
-    mvhd[16..20].copy_from_slice(&millis.to_be_bytes());
-    let mut tkhd = vec![0u8; 84];
-    tkhd[76..80].copy_from_slice(&(width << 16).to_be_bytes());
-    tkhd[80..84].copy_from_slice(&(height << 16).to_be_bytes());
-    let mut hdlr = vec![0u8; 24];
-    hdlr[8..12].copy_from_slice(b"vide");
-    let mdia = bx(b"mdia", &bx(b"hdlr", &hdlr));
-    let trak = bx(b"trak", &[bx(b"tkhd", &tkhd), mdia].concat());
-    let moov = bx(b"moov", &[bx(b"mvhd", &mvhd), trak].concat());
-    let mdat = bx(b"mdat", &vec![0; padding]);
-    [bx(b"ftyp", b"isom\0\0\x02\0isom"), moov, mdat].concat()
-}
-
 /// The mock's answer to a motion-control body whose reference `video` is `video`: `None`
 /// when accepted, else the message of its 400 `INVALID_REQUEST_BODY`.
 async fn video_refusal(mock: &Mock, video: &str) -> Option<String> {
@@ -234,7 +208,7 @@ async fn motion_control_reference_videos_are_held_to_the_documented_limits() {
             "exactly 10 MiB",
             uri("video/mp4", &mp4(1280, 720, 5000, 10 * 1024 * 1024 - head)),
         ),
-        ("a URL", "https://example.com/dance.mp4".to_string()),
+        ("a URL", "http://127.0.0.1:9/dance.mp4".to_string()),
     ];
     for (what, value) in fine {
         assert_eq!(video_refusal(&mock, &value).await, None, "{what}");

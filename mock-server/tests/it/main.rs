@@ -22,6 +22,7 @@ mod layers;
 mod lifecycle;
 mod metrics;
 mod prometheus;
+mod reference_urls;
 mod replay;
 mod retired;
 mod serving;

@@ -90,7 +90,7 @@ async fn prometheus_scrapes_the_counts_with_a_bearer_token() {
         .send()
         .await
         .unwrap();
-    let mut scrapes = sse::EventReader::new(scrapes);
+    let mut scrapes = crate::common::sse::EventReader::new(scrapes);
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &mock.server.addr().to_string());
     let listen = format!("127.0.0.1:{}", free_port());

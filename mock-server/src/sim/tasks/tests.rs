@@ -219,3 +219,47 @@ fn webhook_attempts_are_claimed_once() {
     task.set_delivery(Delivery::Delivered);
     assert!(!task.claim_attempt(201));
 }
+
+#[test]
+fn a_reference_being_measured_holds_the_task_and_its_verdict_ends_it() {
+    let held = task(None);
+    held.await_reference();
+    // Held at the start of its 4 s of work, however late it is asked.
+    assert_eq!(
+        held.phase(at(100.0)),
+        Phase::Processing {
+            progress: 0,
+            eta: Duration::from_secs(4)
+        }
+    );
+    assert_eq!(held.ends_at(at(100.0)), None);
+    // Measured past its natural end: it ends when the measurement came in.
+    let fits = Reference::Fits {
+        width: 1280,
+        height: 720,
+        seconds: 7.0,
+        at: at(100.0),
+    };
+    assert!(held.measure_reference(fits));
+    assert!(!held.measure_reference(Reference::Pending), "measured once");
+    assert_eq!(held.phase(at(100.0)), Phase::Succeeded { at: at(100.0) });
+
+    let refused = task(None);
+    refused.await_reference();
+    let reason = "video: the video lasts 2.00 seconds; it must last 3 to 30 seconds";
+    assert!(refused.measure_reference(Reference::Refused {
+        reason: reason.into(),
+        at: at(0.0),
+    }));
+    // It fails when its work would start, a second after submission.
+    assert!(matches!(refused.phase(at(0.5)), Phase::Queued { .. }));
+    assert_eq!(refused.ends_at(at(0.5)), Some(at(1.0)));
+    assert_eq!(
+        refused.phase(at(1.0)),
+        Phase::Failed {
+            reason: reason.into(),
+            progress: 0,
+            at: at(1.0)
+        }
+    );
+}
