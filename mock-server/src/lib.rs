@@ -29,13 +29,10 @@
 //!
 //! # Layers
 //!
-//! Imports run one way, from the top down: `app`, `stopping`, `snapshot`, `video_links`,
-//! `novita_api`, `control`, `webhooks`, `wire`, `state`, `config`, `rules`, `video`, `sim`,
-//! `traffic`, `body_budget`, `net_guard`, `observe` (the seam for what happened, read by the
-//! metrics and the event stream), and at the bottom `catalogue` (the endpoints) and
-//! `novita_error` (Novita's error body), which import nothing of the mock. Inside a folder,
-//! files import each other without a circle. `tests/it/layers.rs` holds the order and fails on
-//! an import that runs upward.
+//! Imports run one way, from the top down: `app` at the top, `catalogue` (the endpoints) and
+//! `novita_error` (Novita's error body) at the bottom, importing nothing of the mock. The order
+//! of every top-level module is `LAYERS` in `tests/it/layers.rs`, the one place that lists it;
+//! that test fails on an import that runs upward, and inside a folder on a circle.
 
 mod app;
 mod body_budget;

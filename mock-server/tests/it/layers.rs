@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "state",
     "wire",
     "webhooks",
+    "reference_check",
     "control",
     "novita_api",
     "video_links",
