@@ -47,6 +47,7 @@ mod fuzzing;
 mod net_guard;
 mod novita_api;
 mod novita_error;
+mod result_json;
 mod rules;
 mod signal;
 mod sim;

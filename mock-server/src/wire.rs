@@ -133,13 +133,12 @@ pub fn task_result<'a>(
     }
 }
 
-/// A JSON answer serialised into a buffer sized for it up front (`size_hint` bytes), so that
-/// writing it never reallocates.
-pub fn json_response(value: &impl Serialize, size_hint: usize) -> axum::response::Response {
+/// A JSON answer already written (into a buffer sized for it up front, so that writing it
+/// never reallocated), or the 500 of one that did not serialise.
+pub fn json_response(json: serde_json::Result<Vec<u8>>) -> axum::response::Response {
     use axum::{http::header, response::IntoResponse};
-    let mut buffer = Vec::with_capacity(size_hint);
-    match serde_json::to_writer(&mut buffer, value) {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], buffer).into_response(),
+    match json {
+        Ok(buffer) => ([(header::CONTENT_TYPE, "application/json")], buffer).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "an answer did not serialise");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -147,7 +146,7 @@ pub fn json_response(value: &impl Serialize, size_hint: usize) -> axum::response
     }
 }
 
-/// Bytes a task result of `task` takes as JSON, about: for [`json_response`].
+/// Bytes a task result of `task` takes as JSON, about: the buffer of [`json_response`].
 pub fn result_size_hint(task: &Task) -> usize {
     // The fixed keys and values take under 600 bytes; the echoed request grows with escaping.
     640 + task.request_text.len() * 5 / 4
