@@ -136,14 +136,26 @@ pub fn task_result<'a>(
 /// A JSON answer already written (into a buffer sized for it up front, so that writing it
 /// never reallocated), or the 500 of one that did not serialise.
 pub fn json_response(json: serde_json::Result<Vec<u8>>) -> axum::response::Response {
-    use axum::{http::header, response::IntoResponse};
+    use axum::response::IntoResponse;
     match json {
-        Ok(buffer) => ([(header::CONTENT_TYPE, "application/json")], buffer).into_response(),
+        Ok(buffer) => json_answer(buffer.into()),
         Err(e) => {
             tracing::error!(error = %e, "an answer did not serialise");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// A 200 answer of `json` with `Content-Type: application/json`, built directly: what the
+/// tuple `([(CONTENT_TYPE, "application/json")], json)` makes, without its conversions.
+pub fn json_answer(json: axum::body::Body) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let mut response = axum::response::Response::new(json);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Bytes a task result of `task` takes as JSON, about: the buffer of [`json_response`].

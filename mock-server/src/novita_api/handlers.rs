@@ -29,7 +29,7 @@ use crate::{
     },
     state::AppState,
     webhooks::delivery,
-    wire::{json_response, result_size_hint},
+    wire::{json_answer, json_response, result_size_hint},
 };
 
 fn docs_response(text: String) -> Response {
@@ -134,7 +134,7 @@ pub async fn submit(
     }
     delivery::schedule(state, &task);
     let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
-    let response = ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
+    let response = json_answer(answer.into());
     Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 
