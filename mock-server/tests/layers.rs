@@ -25,6 +25,7 @@ const LAYERS: &[&str] = &[
     "config",
     "state",
     "wire",
+    "result_json",
     "webhooks",
     "control",
     "novita_api",
