@@ -14,7 +14,7 @@ use axum::{
 use serde_json::json;
 
 use crate::{
-    body_budget::{self, Unread, MAX_BODY},
+    body_budget::MAX_BODY,
     catalogue::Endpoint,
     control::{origin, routes, routes::Route, token},
     novita_api::{forced::NoAnswer, handlers},
@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
     for endpoint in Endpoint::ALL {
         novita = novita.route(
             endpoint.path(),
-            post(move |state, headers, body| handlers::submit(state, endpoint, headers, body)),
+            post(move |state, request| handlers::submit(state, endpoint, request)),
         );
     }
     let novita = novita
@@ -155,12 +155,7 @@ async fn journal(state: &AppState, request: Request, next: Next, at_unix_ms: u64
     // Held until the answer is ready: the handler's parsed copies of the body count too.
     let (bytes, _reservation) = match state.body_budget.read(body).await {
         Ok(read) => read,
-        Err(Unread::TooLarge) => return NovitaError::body_too_large(MAX_BODY).into_response(),
-        Err(Unread::Incomplete) => {
-            return NovitaError::body_incomplete(body_budget::BODY_IDLE, body_budget::BODY_DEADLINE)
-                .into_response()
-        }
-        Err(Unread::Busy) => return NovitaError::busy_with_bodies().into_response(),
+        Err(unread) => return NovitaError::from(unread).into_response(),
     };
     if !journaled {
         return next

@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::novita_error::NovitaError;
 
 /// Largest request body: a 10 MB image as a base64 data URI fits.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -88,6 +90,16 @@ pub enum Unread {
     Busy,
 }
 
+impl From<Unread> for NovitaError {
+    fn from(unread: Unread) -> Self {
+        match unread {
+            Unread::TooLarge => NovitaError::body_too_large(MAX_BODY),
+            Unread::Incomplete => NovitaError::body_incomplete(BODY_IDLE, BODY_DEADLINE),
+            Unread::Busy => NovitaError::busy_with_bodies(),
+        }
+    }
+}
+
 impl Default for BodyBudget {
     fn default() -> Self {
         BodyBudget::new(LARGE_BUDGET, SMALL_BUDGET)
@@ -120,13 +132,25 @@ impl BodyBudget {
             &self.large
         };
         let started = tokio::time::Instant::now();
-        let permit = tokio::time::timeout(BODY_DEADLINE, pool.reserve(size))
-            .await
-            .map_err(|_| Unread::Busy)?;
-        let left = BODY_DEADLINE.saturating_sub(started.elapsed());
-        let bytes = tokio::time::timeout(left, read_limited(body, announced.unwrap_or(0)))
-            .await
-            .map_err(|_| Unread::Incomplete)??;
+        // Room is usually there at once: then no timer is set up. Otherwise the same wait
+        // (keeping its place in the queue) goes on under the deadline.
+        let mut reserving = std::pin::pin!(pool.reserve(size));
+        let permit = match (&mut reserving).now_or_never() {
+            Some(permit) => permit,
+            None => tokio::time::timeout(BODY_DEADLINE, reserving)
+                .await
+                .map_err(|_| Unread::Busy)?,
+        };
+        let mut reading = std::pin::pin!(read_limited(body, announced.unwrap_or(0)));
+        let bytes = match (&mut reading).now_or_never() {
+            Some(read) => read?,
+            None => {
+                let left = BODY_DEADLINE.saturating_sub(started.elapsed());
+                tokio::time::timeout(left, reading)
+                    .await
+                    .map_err(|_| Unread::Incomplete)??
+            }
+        };
         Ok((bytes, Some(permit)))
     }
 
@@ -144,11 +168,23 @@ impl BodyBudget {
 /// The body's next chunk, `None` at its end; a failed connection, or [`BODY_IDLE`] without a
 /// byte, is an incomplete body.
 async fn next_chunk(stream: &mut axum::body::BodyDataStream) -> Result<Option<Bytes>, Unread> {
-    match tokio::time::timeout(BODY_IDLE, stream.next()).await {
+    // A chunk already there is taken without setting up the idle timer.
+    let next = match stream.next().now_or_never() {
+        Some(next) => Ok(next),
+        None => tokio::time::timeout(BODY_IDLE, stream.next()).await,
+    };
+    match next {
         Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
         Ok(None) => Ok(None),
         Ok(Some(Err(_))) | Err(_) => Err(Unread::Incomplete),
     }
+}
+
+/// A body already read whole (by the journal, within the budget) back as its bytes, without a
+/// copy when it is one chunk; checked again against [`MAX_BODY`] all the same.
+pub async fn read_back(body: Body) -> Result<Bytes, Unread> {
+    let capacity = axum::body::HttpBody::size_hint(&body).exact().unwrap_or(0) as usize;
+    read_limited(body, capacity).await
 }
 
 async fn read_limited(body: Body, capacity: usize) -> Result<Bytes, Unread> {

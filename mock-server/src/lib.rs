@@ -47,6 +47,7 @@ mod novita_api;
 mod novita_error;
 mod observe;
 mod reference_check;
+mod result_json;
 mod rules;
 mod signal;
 mod sim;

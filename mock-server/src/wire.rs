@@ -133,13 +133,12 @@ pub fn task_result<'a>(
     }
 }
 
-/// A JSON answer serialised into a buffer sized for it up front (`size_hint` bytes), so that
-/// writing it never reallocates.
-pub fn json_response(value: &impl Serialize, size_hint: usize) -> axum::response::Response {
-    use axum::{http::header, response::IntoResponse};
-    let mut buffer = Vec::with_capacity(size_hint);
-    match serde_json::to_writer(&mut buffer, value) {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], buffer).into_response(),
+/// A JSON answer already written (into a buffer sized for it up front, so that writing it
+/// never reallocated), or the 500 of one that did not serialise.
+pub fn json_response(json: serde_json::Result<Vec<u8>>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match json {
+        Ok(buffer) => json_answer(buffer.into()),
         Err(e) => {
             tracing::error!(error = %e, "an answer did not serialise");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -147,7 +146,19 @@ pub fn json_response(value: &impl Serialize, size_hint: usize) -> axum::response
     }
 }
 
-/// Bytes a task result of `task` takes as JSON, about: for [`json_response`].
+/// A 200 answer of `json` with `Content-Type: application/json`, built directly: what the
+/// tuple `([(CONTENT_TYPE, "application/json")], json)` makes, without its conversions.
+pub fn json_answer(json: axum::body::Body) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let mut response = axum::response::Response::new(json);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Bytes a task result of `task` takes as JSON, about: the buffer of [`json_response`].
 pub fn result_size_hint(task: &Task) -> usize {
     // The fixed keys and values take under 600 bytes; the echoed request grows with escaping.
     640 + task.request_text.len() * 5 / 4

@@ -99,23 +99,29 @@ fn host_of_authority(authority: &str) -> &str {
 }
 
 /// Whether `host` names this mock: a loopback name or address, the address it listens on, or
-/// the host of its public URL.
+/// the host of its public URL. The usual names (a loopback address or `localhost`) are known
+/// without parsing the public URL, and nothing is allocated.
 fn is_own(own: &Own<'_>, host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host == "localhost" || host.ends_with(".localhost") {
-        return true; // RFC 6761: these names are loopback and never go to DNS
-    }
-    let public = url::Url::parse(own.public_url).ok();
-    let public_host = public.as_ref().and_then(|url| url.host_str());
-    if public_host.is_some_and(|public| public.trim_matches(['[', ']']).eq_ignore_ascii_case(&host))
+    let host = host.trim_end_matches('.');
+    const SUFFIX: &[u8] = b".localhost";
+    let bytes = host.as_bytes();
+    // RFC 6761: these names are loopback and never go to DNS.
+    if host.eq_ignore_ascii_case("localhost")
+        || bytes.len() >= SUFFIX.len()
+            && bytes[bytes.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX)
     {
         return true;
     }
-    let Ok(ip) = host.parse::<std::net::IpAddr>() else {
-        return false;
-    };
-    let ip = ip.to_canonical();
-    ip.is_loopback() || (ip == own.listening && !ip.is_unspecified())
+    // Addresses are read in either case (IPv6's hex digits).
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        let ip = ip.to_canonical();
+        if ip.is_loopback() || (ip == own.listening && !ip.is_unspecified()) {
+            return true;
+        }
+    }
+    let public = url::Url::parse(own.public_url).ok();
+    let public_host = public.as_ref().and_then(|url| url.host_str());
+    public_host.is_some_and(|public| public.trim_matches(['[', ']']).eq_ignore_ascii_case(host))
 }
 
 #[cfg(test)]
@@ -158,6 +164,24 @@ mod tests {
             foreign(&state, &HeaderMap::new()).is_none(),
             "no Host, no Origin"
         );
+    }
+
+    #[test]
+    fn an_address_in_the_public_url_and_names_in_any_case_are_own() {
+        let state = own("http://10.0.0.5:9000");
+        for host in [
+            "10.0.0.5:9000",
+            "LocalHost.",
+            "APP.LOCALHOST:3000",
+            "[::FFFF:7F00:1]:8080",
+        ] {
+            let h = headers(&[(header::HOST, host)]);
+            assert!(foreign(&state, &h).is_none(), "{host}");
+        }
+        for host in ["10.0.0.6:9000", "localhost.evil", "xlocalhost"] {
+            let h = headers(&[(header::HOST, host)]);
+            assert!(foreign(&state, &h).is_some(), "{host}");
+        }
     }
 
     #[test]

@@ -4,14 +4,14 @@
 use std::{borrow::Cow, sync::Arc, time::Instant};
 
 use axum::{
-    extract::State,
-    http::{header, HeaderMap, Uri},
+    extract::{Request, State},
+    http::{header, Uri},
     response::{IntoResponse, Response},
 };
-use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{
+    body_budget,
     catalogue::Endpoint,
     config::Retired,
     novita_api::{
@@ -20,6 +20,7 @@ use crate::{
         request_text,
     },
     novita_error::NovitaError,
+    result_json,
     rules::{self, vendor_examples},
     sim::{
         faults::Fault,
@@ -28,22 +29,26 @@ use crate::{
     },
     state::AppState,
     webhooks::{delivery, watch},
-    wire::{json_response, result_size_hint},
+    wire::{json_answer, json_response, result_size_hint},
 };
 
 fn docs_response(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-/// `POST /v3/async/<endpoint>`: checks the body and queues a task.
+/// `POST /v3/async/<endpoint>`: checks the body and queues a task. It takes the request
+/// whole, not its headers and body as extractors would (a copy of the headers, the body
+/// collected again): the journal has read the body within the body budget already.
 pub async fn submit(
     State(state): State<AppState>,
     endpoint: Endpoint,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, NovitaError> {
     let state = &state;
-    let key = authenticate(state, &headers)?;
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let body = body_budget::read_back(body).await?;
+    let key = authenticate(state, headers)?;
     if let (Some(retired), Retired::Reject) = (endpoint.retired(), state.config.retired) {
         return Err(NovitaError::model_retired(
             endpoint.name(),
@@ -59,7 +64,7 @@ pub async fn submit(
             ))));
         }
     }
-    let outcome = forced_outcome(state, &headers, endpoint.path(), true)?;
+    let outcome = forced_outcome(state, headers, endpoint.path(), true)?;
     if let Some(outcome) = &outcome {
         if let Some(answer) = answer_instead(outcome, true).await {
             return answer;
@@ -131,7 +136,7 @@ pub async fn submit(
     }
     delivery::schedule(state, &task);
     let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
-    let response = ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
+    let response = json_answer(answer.into());
     Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 
@@ -166,19 +171,19 @@ fn task_id_param(uri: &Uri) -> Option<Cow<'_, str>> {
 /// `GET /v3/async/task-result?task_id=...`: the task's state as of the mock clock.
 pub async fn result(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
+    request: Request,
 ) -> Result<Response, NovitaError> {
     let state = &state;
-    let key = authenticate(state, &headers)?;
+    let (headers, uri) = (request.headers(), request.uri());
+    let key = authenticate(state, headers)?;
     let path = "/v3/async/task-result";
-    let outcome = forced_outcome(state, &headers, path, false)?;
+    let outcome = forced_outcome(state, headers, path, false)?;
     if let Some(outcome) = &outcome {
         if let Some(answer) = answer_instead(outcome, false).await {
             return answer;
         }
     }
-    let task_id = task_id_param(&uri)
+    let task_id = task_id_param(uri)
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| NovitaError::invalid_body("task_id", "is required"))?;
     if outcome == Some(Outcome::Docs) {
@@ -194,7 +199,7 @@ pub async fn result(
         .filter(|task| *task.api_key == *key)
         .ok_or_else(|| NovitaError::task_not_found(&task_id))?;
     let body = crate::wire::result_of(state, &task, state.clock.now());
-    let response = json_response(&body, result_size_hint(&task));
+    let response = json_response(result_json::to_vec(&body, result_size_hint(&task)));
     Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 
@@ -229,12 +234,7 @@ mod tests {
     async fn the_submit_future_stays_small() {
         // axum boxes and moves this future on every submission: rare paths stay out of it.
         let state = AppState::new(crate::Config::for_tests(), "http://mock".into()).unwrap();
-        let future = submit(
-            State(state),
-            Endpoint::WanT2v,
-            HeaderMap::new(),
-            Bytes::new(),
-        );
+        let future = submit(State(state), Endpoint::WanT2v, Request::default());
         let size = std::mem::size_of_val(&future);
         assert!(size <= 1024, "{size} bytes");
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod clock;
 pub(crate) mod counter;
+pub(crate) mod end_hint;
 pub(crate) mod faults;
 pub(crate) mod job;
 pub(crate) mod outcomes;

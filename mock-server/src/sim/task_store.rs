@@ -4,6 +4,11 @@
 //!
 //! The index is sharded, so a submission write-locks one shard only and readers of the other
 //! shards never wait; the submission order is a plain queue beside it.
+//!
+//! Eviction reads each task's end hint (`sim::end_hint`), an atomic, rather than locking the
+//! task for its phase; and it keeps the earliest hint among the oldest few, so that while the
+//! clock has not reached it (and no hint has moved earlier since) it knows without looking
+//! that none of them has ended, and takes the oldest.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -19,6 +24,7 @@ use rustc_hash::FxBuildHasher;
 use crate::{
     sim::clock::MockTime,
     sim::counter::saturating_add,
+    sim::end_hint,
     sim::tasks::{Task, TaskId},
 };
 
@@ -41,8 +47,7 @@ type Shard = RwLock<HashMap<TaskId, Arc<Task>, FxBuildHasher>>;
 pub struct TaskStore {
     bounds: Bounds,
     shards: Vec<Shard>,
-    /// Submission order, oldest first.
-    order: Mutex<VecDeque<Arc<Task>>>,
+    order: Mutex<Order>,
     bytes: AtomicUsize,
     evicted: AtomicU64,
 }
@@ -70,7 +75,7 @@ impl TaskStore {
         &self.shards[(id.bits() as usize) % SHARDS]
     }
 
-    fn order(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Task>>> {
+    fn order(&self) -> std::sync::MutexGuard<'_, Order> {
         self.order.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -79,39 +84,37 @@ impl TaskStore {
         let footprint = task.footprint();
         write(self.shard(task.id)).insert(task.id, task.clone());
         let mut order = self.order();
-        order.push_back(task);
+        order.push(task);
         let bytes = self.bytes.fetch_add(footprint, Ordering::Relaxed) + footprint;
-        let over = order.len() > self.bounds.max_tasks || bytes > self.bounds.max_bytes;
+        let over = order.tasks.len() > self.bounds.max_tasks || bytes > self.bounds.max_bytes;
         if over || self.bounds.retention.is_some() {
             self.evict(&mut order, now);
         }
     }
 
-    fn evict(&self, order: &mut VecDeque<Arc<Task>>, now: MockTime) {
+    fn evict(&self, order: &mut Order, now: MockTime) {
         // The newest task always stays, whatever its size.
-        while order.len() > 1
-            && (order.len() > self.bounds.max_tasks
+        while order.tasks.len() > 1
+            && (order.tasks.len() > self.bounds.max_tasks
                 || self.bytes.load(Ordering::Relaxed) > self.bounds.max_bytes)
         {
-            let finished = order
-                .iter()
-                .take(EVICTION_SCAN)
-                .position(|t| t.phase(now).ended_at().is_some())
-                .unwrap_or(0);
-            if let Some(task) = order.remove(finished) {
+            let victim = order.victim(now);
+            if let Some(task) = order.remove(victim) {
                 self.forget(&task);
             }
         }
         if let Some(retention) = self.bounds.retention {
-            while order.len() > 1 {
-                let expired = order[0]
-                    .phase(now)
-                    .ended_at()
-                    .is_some_and(|end| now.since(end) >= retention);
+            while order.tasks.len() > 1 {
+                let oldest = &order.tasks[0];
+                let expired = oldest.has_ended(now)
+                    && oldest
+                        .phase(now)
+                        .ended_at()
+                        .is_some_and(|end| now.since(end) >= retention);
                 if !expired {
                     break;
                 }
-                if let Some(task) = order.pop_front() {
+                if let Some(task) = order.remove(0) {
                     self.forget(&task);
                 }
             }
@@ -134,13 +137,13 @@ impl TaskStore {
     /// The newest `limit` tasks, oldest first.
     pub fn newest(&self, limit: usize) -> Vec<Arc<Task>> {
         let order = self.order();
-        let skip = order.len().saturating_sub(limit);
-        order.iter().skip(skip).cloned().collect()
+        let skip = order.tasks.len().saturating_sub(limit);
+        order.tasks.iter().skip(skip).cloned().collect()
     }
 
     /// Tasks stored now.
     pub fn len(&self) -> usize {
-        self.order().len()
+        self.order().tasks.len()
     }
 
     /// Tasks evicted since start (or the last reset).
@@ -184,11 +187,71 @@ impl TaskStore {
         for shard in &self.shards {
             write(shard).clear();
         }
-        for task in order.drain(..) {
+        order.window = None;
+        for task in order.tasks.drain(..) {
             task.cancel();
         }
         self.bytes.store(0, Ordering::Relaxed);
         self.evicted.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Submission order, oldest first, and what eviction knows of the oldest [`EVICTION_SCAN`].
+#[derive(Default)]
+struct Order {
+    tasks: VecDeque<Arc<Task>>,
+    /// None of the oldest [`EVICTION_SCAN`] tasks ends before the key `earliest`, as long as
+    /// no end hint has moved earlier since `end_hint::lowered()` read `lowered`.
+    window: Option<Window>,
+}
+
+#[derive(Clone, Copy)]
+struct Window {
+    lowered: u64,
+    earliest: u64,
+}
+
+impl Order {
+    fn push(&mut self, task: Arc<Task>) {
+        self.tasks.push_back(task);
+        if self.tasks.len() <= EVICTION_SCAN {
+            self.entered(self.tasks.len() - 1);
+        }
+    }
+
+    /// Removes the task at `index`; the one that moves into the oldest few counts in the
+    /// window's earliest end (the one removed stays counted: an earliest end too early only
+    /// costs a look).
+    fn remove(&mut self, index: usize) -> Option<Arc<Task>> {
+        let task = self.tasks.remove(index)?;
+        self.entered(EVICTION_SCAN - 1);
+        Some(task)
+    }
+
+    fn entered(&mut self, index: usize) {
+        if let (Some(window), Some(task)) = (&mut self.window, self.tasks.get(index)) {
+            window.earliest = window.earliest.min(task.end_key());
+        }
+    }
+
+    /// The index of the task to evict at `now`: the oldest of the oldest [`EVICTION_SCAN`]
+    /// that has ended, else the oldest.
+    fn victim(&mut self, now: MockTime) -> usize {
+        let lowered = end_hint::lowered();
+        let still = |w: Window| w.lowered == lowered && end_hint::key(now) < w.earliest;
+        if self.window.is_some_and(still) {
+            return 0;
+        }
+        let mut earliest = end_hint::NEVER;
+        for (index, task) in self.tasks.iter().take(EVICTION_SCAN).enumerate() {
+            if task.has_ended(now) {
+                self.window = None;
+                return index;
+            }
+            earliest = earliest.min(task.end_key());
+        }
+        self.window = Some(Window { lowered, earliest });
+        0
     }
 }
 
@@ -239,6 +302,37 @@ mod tests {
         store.insert(task(start, 100), start + Duration::from_secs(5));
         assert!(store.get(&long.id.to_string()).is_some());
         assert!(store.get(&short.id.to_string()).is_none());
+    }
+
+    #[test]
+    fn an_end_moved_earlier_is_seen_after_a_look_that_found_none() {
+        let store = TaskStore::new(bounds(3));
+        let now = MockTime::ZERO;
+        let tasks: Vec<_> = (0..6).map(|_| task(now, 100)).collect();
+        for t in &tasks[..4] {
+            store.insert(t.clone(), now);
+        }
+        // The fourth found no finished task among the oldest and took the oldest: it now
+        // knows the earliest end among them is 101 s away.
+        let present = |t: &Arc<Task>| store.get(&t.id.to_string()).is_some();
+        assert!(!present(&tasks[0]));
+        tasks[2].advance(Duration::from_secs(200));
+        store.insert(tasks[4].clone(), now);
+        assert!(!present(&tasks[2]), "advanced past its end: it goes first");
+        assert!(present(&tasks[1]));
+        assert!(tasks[3].force(None, now));
+        store.insert(tasks[5].clone(), now);
+        assert!(!present(&tasks[3]), "forced: it goes first");
+        assert!(present(&tasks[1]));
+        // With nothing ended, the oldest goes, and the clock reaching the ends counts.
+        store.insert(task(now, 100), now);
+        assert!(!present(&tasks[1]));
+        let short = task(now, 1);
+        store.insert(short.clone(), now);
+        assert!(!present(&tasks[4]));
+        store.insert(task(now, 100), now + Duration::from_secs(3));
+        assert!(!present(&short), "ended at 2 s, while older ones run");
+        assert!(present(&tasks[5]));
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub use crate::sim::reference::Reference;
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
 use crate::{
-    sim::clock::MockTime, sim::faults::Fault, sim::job::Job, sim::replay::Script, sim::time_bounds,
+    sim::clock::MockTime, sim::end_hint::EndHint, sim::faults::Fault, sim::job::Job,
+    sim::replay::Script, sim::time_bounds,
 };
 
 /// Every task waits this long (simulated) in the queue before its work starts.
@@ -70,6 +71,9 @@ pub struct Task {
     /// A recorded task this one plays back (`--replay`), instead of the simulated run.
     pub script: Option<Arc<Script>>,
     state: Mutex<State>,
+    /// When the task ends, readable without the lock; worked out again after a restore.
+    #[serde(skip)]
+    end: EndHint,
 }
 
 pub struct NewTask {
@@ -102,7 +106,7 @@ impl Task {
         } else {
             Delivery::None
         };
-        Task {
+        let task = Task {
             id: TaskId::random(),
             job: new.job,
             seed: new.seed,
@@ -124,7 +128,10 @@ impl Task {
                 watched: false,
                 reference: Reference::None,
             }),
-        }
+            end: EndHint::default(),
+        };
+        task.settle_end_hint();
+        task
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -158,6 +165,50 @@ impl Task {
         } else {
             QUEUE_TIME + self.run()
         })
+    }
+
+    /// When the task ends if nothing intervenes, as `phase` would tell (a forced end is at
+    /// zero: it has ended whatever the time); `None` for a stuck task.
+    fn end_instant(&self, state: &State) -> Option<MockTime> {
+        if state.forced.is_some() {
+            return Some(MockTime::default());
+        }
+        let instant = |end: Duration| match end.checked_sub(state.offset) {
+            Some(left) if !left.is_zero() => self.submitted_at + left,
+            _ => MockTime::default(),
+        };
+        // As `phase_locked`: a reference video being measured holds the task, a refused one
+        // ends it when its work would start (a scripted task has no reference video).
+        if self.script.is_none() {
+            match &state.reference {
+                Reference::Pending => return None,
+                Reference::Refused { .. } if self.fault != Some(Fault::StuckQueued) => {
+                    return Some(instant(QUEUE_TIME));
+                }
+                _ => {}
+            }
+        }
+        self.natural_end().map(instant)
+    }
+
+    /// Works the end hint out from the task's state: at creation, and for a task read back
+    /// from a state file (whose hint is not saved).
+    pub fn settle_end_hint(&self) {
+        let state = self.state();
+        self.end.set(self.end_instant(&state));
+    }
+
+    /// Whether the task has ended at `now`, as `phase(now)` says, mostly without its lock.
+    pub fn has_ended(&self, now: MockTime) -> bool {
+        self.end
+            .ended(now)
+            .unwrap_or_else(|| self.phase(now).ended_at().is_some())
+    }
+
+    /// The end hint's key ([`crate::sim::end_hint`]): the task has not ended at any instant
+    /// whose key is below it.
+    pub fn end_key(&self) -> u64 {
+        self.end.key()
     }
 
     pub fn phase(&self, now: MockTime) -> Phase {
@@ -257,7 +308,9 @@ impl Task {
 
     /// Marks the task as waiting for its reference video's measurement.
     pub fn await_reference(&self) {
-        self.state().reference = Reference::Pending;
+        let mut state = self.state();
+        state.reference = Reference::Pending;
+        self.end.set(self.end_instant(&state));
     }
 
     /// Records the measurement of the reference video; false when none was awaited.
@@ -267,6 +320,7 @@ impl Task {
             return false;
         }
         state.reference = measured;
+        self.end.set(self.end_instant(&state));
         true
     }
 
@@ -280,6 +334,7 @@ impl Task {
     pub fn advance(&self, by: Duration) {
         let mut state = self.state();
         state.offset = state.offset.saturating_add(by).min(time_bounds::MAX_OFFSET);
+        self.end.set(self.end_instant(&state));
     }
 
     /// Ends the task at `now`, unless it already ended. Returns false when it had.
@@ -297,6 +352,7 @@ impl Task {
             Some(reason) => (Forced::Failed(reason), now, progress),
             None => (Forced::Succeeded, now, 100),
         });
+        self.end.set(self.end_instant(&state));
         true
     }
 

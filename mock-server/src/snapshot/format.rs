@@ -90,6 +90,8 @@ pub fn parse(bytes: &[u8]) -> Result<File, String> {
     for task in &file.tasks {
         task.check_restored()?;
         check_job(task)?;
+        // Not saved: worked out from what is, once the task is known to be sound.
+        task.settle_end_hint();
     }
     Ok(file)
 }

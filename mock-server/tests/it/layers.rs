@@ -26,6 +26,7 @@ const LAYERS: &[&str] = &[
     "config",
     "state",
     "wire",
+    "result_json",
     "webhooks",
     "reference_check",
     "control",

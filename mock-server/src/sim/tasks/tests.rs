@@ -240,6 +240,7 @@ fn a_reference_being_measured_holds_the_task_and_its_verdict_ends_it() {
         seconds: 7.0,
         at: at(100.0),
     };
+    hint_agrees_with_phase(&held, "reference being measured");
     assert!(held.measure_reference(fits));
     assert!(!held.measure_reference(Reference::Pending), "measured once");
     assert_eq!(held.phase(at(100.0)), Phase::Succeeded { at: at(100.0) });
@@ -254,6 +255,7 @@ fn a_reference_being_measured_holds_the_task_and_its_verdict_ends_it() {
     // It fails when its work would start, a second after submission.
     assert!(matches!(refused.phase(at(0.5)), Phase::Queued { .. }));
     assert_eq!(refused.ends_at(at(0.5)), Some(at(1.0)));
+    hint_agrees_with_phase(&refused, "refused reference");
     assert_eq!(
         refused.phase(at(1.0)),
         Phase::Failed {
@@ -262,4 +264,59 @@ fn a_reference_being_measured_holds_the_task_and_its_verdict_ends_it() {
             at: at(1.0)
         }
     );
+}
+
+/// `has_ended` (the end hint, without the lock) against `phase` (the lock), at every quarter
+/// second of the first 12, for `task` as it stands.
+fn hint_agrees_with_phase(task: &Task, what: &str) {
+    for quarter in 0..48 {
+        let now = at(quarter as f64 / 4.0);
+        assert_eq!(
+            task.has_ended(now),
+            task.phase(now).ended_at().is_some(),
+            "{what} at {now:?}"
+        );
+    }
+}
+
+#[test]
+fn the_end_hint_agrees_with_the_phase_whatever_moves_the_end() {
+    let kinds: [(&str, Option<&str>, Option<Fault>); 5] = [
+        ("plain", None, None),
+        ("planned failure", Some("boom"), None),
+        ("stuck queued", None, Some(Fault::StuckQueued)),
+        ("stuck processing", None, Some(Fault::StuckProcessing)),
+        ("lying eta", None, Some(Fault::EtaLies)),
+    ];
+    for (what, failure, fault) in kinds {
+        let task = task_with(failure, fault.clone());
+        hint_agrees_with_phase(&task, what);
+        task.advance(Duration::from_millis(1500));
+        hint_agrees_with_phase(&task, &format!("{what}, advanced 1.5 s"));
+        task.advance(Duration::from_secs(30));
+        hint_agrees_with_phase(&task, &format!("{what}, advanced past its end"));
+
+        let forced = task_with(failure, fault);
+        assert!(forced.force(Some("told to".into()), at(2.0)));
+        hint_agrees_with_phase(&forced, &format!("{what}, failed at 2 s"));
+    }
+    // Submitted after zero, so that "before its submission" is asked too.
+    let late = test_task(at(3.0), Duration::from_secs(4), None, None);
+    hint_agrees_with_phase(&late, "submitted at 3 s");
+    late.advance(Duration::from_secs(5));
+    hint_agrees_with_phase(&late, "submitted at 3 s, advanced by its whole run");
+}
+
+#[test]
+fn a_task_read_back_has_the_same_end_before_and_after_its_hint_is_worked_out() {
+    let task = task(None);
+    task.advance(Duration::from_secs(2));
+    let text = serde_json::to_string(&task).unwrap();
+    let read: Task = serde_json::from_str(&text).unwrap();
+    // Not known yet: every answer comes from the phase.
+    hint_agrees_with_phase(&read, "read back");
+    read.settle_end_hint();
+    hint_agrees_with_phase(&read, "read back, settled");
+    assert!(read.has_ended(at(3.0)), "5 s of run, 2 s advanced");
+    assert!(!read.has_ended(at(2.9)));
 }
