@@ -17,7 +17,7 @@ use crate::{
         data_uri::is_inline,
         input::{bytes_video_shape, fetch, NotFetched},
     },
-    webhooks::delivery,
+    webhooks::{delivery, watch},
 };
 
 /// The field and limits the task's reference video is held to, when it has one to fetch:
@@ -99,6 +99,8 @@ fn record(state: &AppState, task: &Arc<Task>, measured: Result<(usize, usize, f6
     }
     if task.measure_reference(Reference::measured(measured, state.clock.now())) {
         delivery::schedule(state, task);
+        // The event stream's watch of a held task found no next change; it has one now.
+        watch::moved(state, task);
     }
 }
 

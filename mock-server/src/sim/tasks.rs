@@ -369,9 +369,8 @@ impl Task {
                 let queued_for = self.script.as_ref().map_or(QUEUE_TIME, |s| s.started());
                 Some((self.submitted_at + queued_for) - state.offset)
             }
-            Phase::Processing { .. } => self
-                .natural_end()
-                .map(|end| (self.submitted_at + end) - state.offset),
+            // Its end as the hint has it: none while a reference video is measured.
+            Phase::Processing { .. } => self.end_instant(&state),
             _ => None,
         };
         (changed, next.filter(|at| *at > now))
