@@ -192,6 +192,21 @@ pub enum Error {
         task_id: Option<String>,
     },
 
+    /// The HTTP client passed in with
+    /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client) followed a redirect,
+    /// which this client's rule forbids (see [`Error::Redirected`]): the answer came from `url`
+    /// (up to its query), not from the URL asked, and was not read. For a submission
+    /// (`operation`), the request may have been sent on there and created a task: look for it
+    /// before submitting again. Build the passed-in client with
+    /// `redirect(reqwest::redirect::Policy::none())` to have the redirect itself reported.
+    #[error("the passed-in HTTP client followed a redirect to {url} (HTTP {} there), which this client never does: build it with redirect(Policy::none()){}{}", status.as_u16(), operation.map(|op| format!("; {op} may have created a task: look for it before submitting again")).unwrap_or_default(), for_task(task_id))]
+    RedirectFollowed {
+        url: String,
+        status: StatusCode,
+        operation: Option<&'static str>,
+        task_id: Option<String>,
+    },
+
     /// The service asked to wait longer before a retry (`Retry-After`) than
     /// [`ClientBuilder::max_retry_after`](crate::ClientBuilder::max_retry_after): the client
     /// gave up instead of waiting. `source` is the answer that asked.
@@ -324,7 +339,8 @@ impl Error {
             | Error::NotAVideo { status, .. }
             | Error::SubmissionAnswerUnreadable { status, .. }
             | Error::AnswerTooLarge { status, .. }
-            | Error::Redirected { status, .. } => Some(*status),
+            | Error::Redirected { status, .. }
+            | Error::RedirectFollowed { status, .. } => Some(*status),
             Error::Decode { status, .. } => *status,
             Error::Transport { source, .. } => source.status(),
             Error::RetryAfterTooLong { source, .. } => source.status(),
@@ -365,7 +381,8 @@ impl Error {
             | Error::Timeout { task_id, .. }
             | Error::SubmissionAnswerUnreadable { task_id, .. }
             | Error::AnswerTooLarge { task_id, .. }
-            | Error::Redirected { task_id, .. } => task_id.as_deref(),
+            | Error::Redirected { task_id, .. }
+            | Error::RedirectFollowed { task_id, .. } => task_id.as_deref(),
             Error::RetryAfterTooLong { source, .. } => source.task_id(),
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
@@ -393,7 +410,8 @@ impl Error {
             | Error::Transport { task_id, .. }
             | Error::Timeout { task_id, .. }
             | Error::AnswerTooLarge { task_id, .. }
-            | Error::Redirected { task_id, .. } => *task_id = Some(id.to_string()),
+            | Error::Redirected { task_id, .. }
+            | Error::RedirectFollowed { task_id, .. } => *task_id = Some(id.to_string()),
             _ => {}
         }
         self
