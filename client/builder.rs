@@ -37,7 +37,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .download_idle_timeout(Duration::from_secs(60))
 ///     .user_agent("my-service/1.0")
-///     .poll_retry(RetryPolicy { max_attempts: 8, ..RetryPolicy::default() })
+///     .poll_retry(RetryPolicy::default().with_max_attempts(8))
 ///     .submit_retry(RetryPolicy::never())
 ///     .max_retry_after(Duration::from_secs(120))
 ///     .on_retry(|notice| eprintln!("retrying in {:?}", notice.wait))

@@ -22,11 +22,27 @@ pub const DOWNLOAD_BODY_START_LIMIT: usize = 200;
 /// assert_eq!(violations[0].rule, "must be between 2 and 15 (got 16)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Violation {
     /// Path of the field, e.g. `prompt`, `loras[1].scale`, `width/height`.
     pub field: String,
     /// The rule it breaks, e.g. `must be at most 40 (got 50)`.
     pub rule: String,
+}
+
+impl Violation {
+    /// `field` breaks `rule`.
+    ///
+    /// ```
+    /// let v = novita_video::Violation::new("duration", "must be between 2 and 15 (got 16)");
+    /// assert_eq!(v.to_string(), "`duration` must be between 2 and 15 (got 16)");
+    /// ```
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Violation {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
 }
 
 impl fmt::Display for Violation {
@@ -48,6 +64,7 @@ impl fmt::Display for Violation {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     pub status: StatusCode,
     /// `code` of the body (Novita repeats the HTTP status there).
@@ -60,6 +77,29 @@ pub struct ApiError {
     pub task_id: Option<String>,
     /// The `Retry-After` header, when the service sent one.
     pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// An answer of `status` with Novita's `reason` and `message`; `code` repeats the status
+    /// and the rest is empty. Set the other fields on the value it returns.
+    ///
+    /// ```
+    /// use novita_video::ApiError;
+    /// let mut api = ApiError::new(reqwest::StatusCode::NOT_FOUND, "TASK_NOT_FOUND", "no such task");
+    /// api.task_id = Some("t-1".into());
+    /// assert_eq!(api.to_string(), "Novita answered HTTP 404: TASK_NOT_FOUND: no such task (task t-1)");
+    /// ```
+    pub fn new(status: StatusCode, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: Some(i64::from(status.as_u16())),
+            reason: reason.into(),
+            message: message.into(),
+            metadata: BTreeMap::new(),
+            task_id: None,
+            retry_after: None,
+        }
+    }
 }
 
 impl fmt::Display for ApiError {

@@ -16,7 +16,12 @@
 //!   by fetching its task with the client's own key ([`NovitaClient::confirm_webhook`]), and,
 //!   with the `receiver` feature, an axum handler that does it all ([`receiver`]);
 //! - [`NovitaClient::probe`], which sends a body unchecked, to ask a service whether it serves
-//!   an operation (`novita endpoints --probe`).
+//!   an operation (`novita endpoints --probe`);
+//! - the service's own `reqwest::Client` ([`ClientBuilder::http_client`]) under the same
+//!   rules, and the TLS backend as a feature: `rustls` (the default) or `native-tls`.
+
+// On docs.rs (nightly), each item behind a feature is marked with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 mod client;
