@@ -303,4 +303,8 @@ fn the_builders_debug_says_a_client_was_passed_in_and_shows_no_key() {
     assert!(!shown.contains("sk-very-secret"), "{shown}");
     let client = builder.build().unwrap();
     assert!(!format!("{client:?}").contains("sk-very-secret"));
+    // The generated client holds the key among the rules its hook puts on each request.
+    let generated = format!("{:?}", client.api());
+    assert!(generated.contains("<redacted>"), "{generated}");
+    assert!(!generated.contains("sk-very-secret"), "{generated}");
 }
