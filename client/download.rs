@@ -98,31 +98,9 @@ impl NovitaClient {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let stalled = |source: reqwest::Error| {
-            if source.is_timeout() {
-                Error::Timeout {
-                    what: format!(
-                        "the download of {} (no bytes came)",
-                        crate::shown::without_query(url)
-                    ),
-                    limit: if source.is_connect() {
-                        self.connect_timeout
-                    } else {
-                        self.download_idle_timeout
-                    },
-                    task_id: None,
-                }
-            } else {
-                // reqwest's message would repeat the pre-signed URL, signature included.
-                Error::Transport {
-                    source: source.without_url(),
-                    timed_out: false,
-                    task_id: None,
-                }
-            }
-        };
         check_link(url)?;
-        let mut response = self.download_http.get(url).send().await.map_err(stalled)?;
+        let request = self.rules.download(self.download_http.get(url));
+        let mut response = self.idle_bounded(url, request.send()).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::Download {
@@ -141,7 +119,7 @@ impl NovitaClient {
         let mut head = Vec::new();
         let mut ended = false;
         while head.len() < DOWNLOAD_BODY_START_LIMIT {
-            match response.chunk().await.map_err(stalled)? {
+            match self.idle_bounded(url, response.chunk()).await? {
                 Some(chunk) => head.extend_from_slice(&chunk),
                 None => {
                     ended = true;
@@ -174,11 +152,51 @@ impl NovitaClient {
             next = if ended {
                 None
             } else {
-                response.chunk().await.map_err(stalled)?
+                self.idle_bounded(url, response.chunk()).await?
             };
         }
         writer.flush().await.map_err(write_error)?;
         Ok(written)
+    }
+
+    /// One wait of a download of `url`, for the answer's head or for its next part, bounded by
+    /// `download_idle_timeout` here rather than by a setting of the HTTP client, so that a
+    /// passed-in client has the same bound.
+    async fn idle_bounded<T>(
+        &self,
+        url: &str,
+        wait: impl std::future::Future<Output = reqwest::Result<T>>,
+    ) -> Result<T, Error> {
+        let idle = self.download_idle_timeout;
+        match tokio::time::timeout(idle, wait).await {
+            Ok(Ok(value)) => Ok(value),
+            Err(_) => Err(self.download_stalled(url, idle)),
+            Ok(Err(source)) if source.is_timeout() => {
+                let limit = match self.connect_timeout {
+                    Some(limit) if source.is_connect() => limit,
+                    _ => idle,
+                };
+                Err(self.download_stalled(url, limit))
+            }
+            // reqwest's message would repeat the pre-signed URL, signature included.
+            Ok(Err(source)) => Err(Error::Transport {
+                source: source.without_url(),
+                timed_out: false,
+                task_id: None,
+            }),
+        }
+    }
+
+    /// The download of `url` got no bytes for `limit`.
+    fn download_stalled(&self, url: &str, limit: std::time::Duration) -> Error {
+        Error::Timeout {
+            what: format!(
+                "the download of {} (no bytes came)",
+                crate::shown::without_query(url)
+            ),
+            limit,
+            task_id: None,
+        }
     }
 
     /// Downloads `url` to `path`. `path` must be a new file or a regular file (which is

@@ -22,11 +22,27 @@ pub const DOWNLOAD_BODY_START_LIMIT: usize = 200;
 /// assert_eq!(violations[0].rule, "must be between 2 and 15 (got 16)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Violation {
     /// Path of the field, e.g. `prompt`, `loras[1].scale`, `width/height`.
     pub field: String,
     /// The rule it breaks, e.g. `must be at most 40 (got 50)`.
     pub rule: String,
+}
+
+impl Violation {
+    /// `field` breaks `rule`.
+    ///
+    /// ```
+    /// let v = novita_video::Violation::new("duration", "must be between 2 and 15 (got 16)");
+    /// assert_eq!(v.to_string(), "`duration` must be between 2 and 15 (got 16)");
+    /// ```
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Violation {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
 }
 
 impl fmt::Display for Violation {
@@ -48,6 +64,7 @@ impl fmt::Display for Violation {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     pub status: StatusCode,
     /// `code` of the body (Novita repeats the HTTP status there).
@@ -60,6 +77,29 @@ pub struct ApiError {
     pub task_id: Option<String>,
     /// The `Retry-After` header, when the service sent one.
     pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// An answer of `status` with Novita's `reason` and `message`; `code` repeats the status
+    /// and the rest is empty. Set the other fields on the value it returns.
+    ///
+    /// ```
+    /// use novita_video::ApiError;
+    /// let mut api = ApiError::new(reqwest::StatusCode::NOT_FOUND, "TASK_NOT_FOUND", "no such task");
+    /// api.task_id = Some("t-1".into());
+    /// assert_eq!(api.to_string(), "Novita answered HTTP 404: TASK_NOT_FOUND: no such task (task t-1)");
+    /// ```
+    pub fn new(status: StatusCode, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: Some(i64::from(status.as_u16())),
+            reason: reason.into(),
+            message: message.into(),
+            metadata: BTreeMap::new(),
+            task_id: None,
+            retry_after: None,
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -188,6 +228,21 @@ pub enum Error {
     Redirected {
         status: StatusCode,
         location: Option<String>,
+        operation: Option<&'static str>,
+        task_id: Option<String>,
+    },
+
+    /// The HTTP client passed in with
+    /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client) followed a redirect,
+    /// which this client's rule forbids (see [`Error::Redirected`]): the answer came from `url`
+    /// (up to its query), not from the URL asked, and was not read. For a submission
+    /// (`operation`), the request may have been sent on there and created a task: look for it
+    /// before submitting again. Build the passed-in client with
+    /// `redirect(reqwest::redirect::Policy::none())` to have the redirect itself reported.
+    #[error("the passed-in HTTP client followed a redirect to {url} (HTTP {} there), which this client never does: build it with redirect(Policy::none()){}{}", status.as_u16(), operation.map(|op| format!("; {op} may have created a task: look for it before submitting again")).unwrap_or_default(), for_task(task_id))]
+    RedirectFollowed {
+        url: String,
+        status: StatusCode,
         operation: Option<&'static str>,
         task_id: Option<String>,
     },
@@ -324,7 +379,8 @@ impl Error {
             | Error::NotAVideo { status, .. }
             | Error::SubmissionAnswerUnreadable { status, .. }
             | Error::AnswerTooLarge { status, .. }
-            | Error::Redirected { status, .. } => Some(*status),
+            | Error::Redirected { status, .. }
+            | Error::RedirectFollowed { status, .. } => Some(*status),
             Error::Decode { status, .. } => *status,
             Error::Transport { source, .. } => source.status(),
             Error::RetryAfterTooLong { source, .. } => source.status(),
@@ -365,7 +421,8 @@ impl Error {
             | Error::Timeout { task_id, .. }
             | Error::SubmissionAnswerUnreadable { task_id, .. }
             | Error::AnswerTooLarge { task_id, .. }
-            | Error::Redirected { task_id, .. } => task_id.as_deref(),
+            | Error::Redirected { task_id, .. }
+            | Error::RedirectFollowed { task_id, .. } => task_id.as_deref(),
             Error::RetryAfterTooLong { source, .. } => source.task_id(),
             Error::TaskFailed { task_id, .. }
             | Error::WaitTimeout { task_id, .. }
@@ -393,7 +450,8 @@ impl Error {
             | Error::Transport { task_id, .. }
             | Error::Timeout { task_id, .. }
             | Error::AnswerTooLarge { task_id, .. }
-            | Error::Redirected { task_id, .. } => *task_id = Some(id.to_string()),
+            | Error::Redirected { task_id, .. }
+            | Error::RedirectFollowed { task_id, .. } => *task_id = Some(id.to_string()),
             _ => {}
         }
         self

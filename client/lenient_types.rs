@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(odd.as_str(), "TASK_STATUS_PAUSED");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TaskStatus {
     Queued,
     Processing,

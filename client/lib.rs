@@ -16,8 +16,14 @@
 //!   by fetching its task with the client's own key ([`NovitaClient::confirm_webhook`]), and,
 //!   with the `receiver` feature, an axum handler that does it all ([`receiver`]);
 //! - [`NovitaClient::probe`], which sends a body unchecked, to ask a service whether it serves
-//!   an operation (`novita endpoints --probe`).
+//!   an operation (`novita endpoints --probe`);
+//! - the service's own `reqwest::Client` ([`ClientBuilder::http_client`]) under the same
+//!   rules, and the TLS backend as a feature: `rustls` (the default) or `native-tls`.
 
+// On docs.rs (nightly), each item behind a feature is marked with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod builder;
 mod client;
 mod confirm;
 mod download;
@@ -30,10 +36,12 @@ mod probe;
 #[cfg(feature = "receiver")]
 pub mod receiver;
 mod retry;
+mod rules;
 mod secret;
 mod shown;
 mod submit;
 mod task_result;
+mod tls;
 mod trace;
 mod validate;
 mod wait;
@@ -46,10 +54,11 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
-pub use client::{
-    ClientBuilder, NovitaClient, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
+pub use builder::{
+    ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT,
 };
+pub use client::NovitaClient;
 pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 /// The request and response types of the spec. The request of a retired operation is a
 /// deprecated alias, so code that still builds one is warned at compile time.

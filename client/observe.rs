@@ -21,6 +21,7 @@ use reqwest::{
 use crate::{
     error::{body_start, ApiError, Error},
     generated::{self, types::ErrorBody},
+    rules::{followed_redirect, RequestRules},
 };
 
 /// The longest API answer read by default: 4 MiB, a thousand times a task result with its
@@ -28,26 +29,44 @@ use crate::{
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// What the generated client knows of the limits it reads answers within (its inner value,
-/// set by `build.rs`). [`crate::NovitaClient`] builds it from its builder's settings; build one
-/// only to use [`crate::generated::Client`] on its own.
+/// set by `build.rs`), and, in a [`crate::NovitaClient`], of the key, `User-Agent` and time
+/// limit its `exec` hook puts on each request. [`crate::NovitaClient`] builds it from its
+/// builder's settings; build one only to use [`crate::generated::Client`] on its own (which
+/// then sends requests as its `reqwest::Client` makes them).
 ///
 /// ```
 /// let limits = novita_video::AnswerLimits::default();
 /// assert_eq!(limits.max_answer_bytes, novita_video::DEFAULT_MAX_ANSWER_BYTES);
 /// let api = novita_video::generated::Client::new("http://127.0.0.1:8080", limits);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AnswerLimits {
     /// The longest answer body read, in bytes; a longer one is refused.
     pub max_answer_bytes: usize,
+    /// Put on each request by the hook; none outside a [`crate::NovitaClient`].
+    pub(crate) rules: Option<RequestRules>,
 }
 
 impl Default for AnswerLimits {
     fn default() -> Self {
         AnswerLimits {
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            rules: None,
         }
+    }
+}
+
+impl AnswerLimits {
+    /// These limits with another [`AnswerLimits::max_answer_bytes`].
+    ///
+    /// ```
+    /// let limits = novita_video::AnswerLimits::default().with_max_answer_bytes(1 << 20);
+    /// assert_eq!(limits.max_answer_bytes, 1 << 20);
+    /// ```
+    pub fn with_max_answer_bytes(mut self, limit: usize) -> Self {
+        self.max_answer_bytes = limit;
+        self
     }
 }
 
@@ -64,6 +83,8 @@ pub(crate) struct AnswerMeta {
     pub status: Option<StatusCode>,
     pub retry_after: Option<Duration>,
     pub too_large: Option<TooLarge>,
+    /// The URL the answer came from, when the client followed a redirect to it.
+    pub redirected_to: Option<String>,
 }
 
 tokio::task_local! {
@@ -73,9 +94,13 @@ tokio::task_local! {
 impl ClientHooks<AnswerLimits> for generated::Client {
     async fn exec(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        if let Some(rules) = &self.inner().rules {
+            rules.apply(&mut request);
+        }
+        let asked = request.url().clone();
         let mut response = self.client().execute(request).await?;
         let limit = self.inner().max_answer_bytes;
         let status = response.status();
@@ -85,32 +110,31 @@ impl ClientHooks<AnswerLimits> for generated::Client {
             status: Some(status),
             retry_after: parse_retry_after(&headers),
             too_large: None,
+            redirected_to: followed_redirect(&asked, response.url()),
         };
         // Outside `observe` (a caller using the generated builders directly) there is no slot.
         let note = |meta: &AnswerMeta| {
             let _ = LAST_ANSWER.try_with(|slot| *slot.borrow_mut() = meta.clone());
         };
         note(&meta);
+        // A followed redirect's answer is not read: it is not the asked service's.
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if chunk.len() > limit - body.len() {
-                body.extend_from_slice(&chunk[..chunk.len().min(crate::error::BODY_START_LIMIT)]);
-                meta.too_large = Some(TooLarge {
-                    limit,
-                    body_start: body_start(&body),
-                });
-                break;
-            }
-            body.extend_from_slice(&chunk);
+        if meta.redirected_to.is_none() {
+            (body, meta.too_large) = read_within(&mut response, limit).await?;
         }
         note(&meta);
-        let body = match meta.too_large {
-            // The generated code then fails reading the body, naming the limit; `observe`
-            // reports the typed error instead.
-            Some(_) => reqwest::Body::wrap_stream(futures_util::stream::once(async move {
-                Err::<bytes::Bytes, _>(std::io::Error::other(format!(
-                    "the answer is larger than the limit of {limit} bytes"
-                )))
+        let refused = match (&meta.too_large, &meta.redirected_to) {
+            (Some(_), _) => Some(format!(
+                "the answer is larger than the limit of {limit} bytes"
+            )),
+            (None, Some(url)) => Some(format!("the answer came from {url} after a redirect")),
+            (None, None) => None,
+        };
+        let body = match refused {
+            // The generated code then fails reading the body, naming why; `observe` reports
+            // the typed error instead.
+            Some(why) => reqwest::Body::wrap_stream(futures_util::stream::once(async move {
+                Err::<bytes::Bytes, _>(std::io::Error::other(why))
             })),
             None => reqwest::Body::from(body),
         };
@@ -120,6 +144,26 @@ impl ClientHooks<AnswerLimits> for generated::Client {
         *read.headers_mut() = headers;
         Ok(reqwest::Response::from(read))
     }
+}
+
+/// An answer's body, read chunk by chunk up to `limit` bytes; past it, how it started.
+async fn read_within(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(Vec<u8>, Option<TooLarge>)> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > limit - body.len() {
+            body.extend_from_slice(&chunk[..chunk.len().min(crate::error::BODY_START_LIMIT)]);
+            let too_large = TooLarge {
+                limit,
+                body_start: body_start(&body),
+            };
+            return Ok((body, Some(too_large)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, None))
 }
 
 /// `Retry-After` in its seconds form; the HTTP-date form is not used by Novita.
@@ -172,6 +216,14 @@ pub(crate) fn api_error(
 
 async fn convert(err: progenitor_client::Error<ErrorBody>, meta: AnswerMeta) -> Error {
     use progenitor_client::Error as P;
+    if let (Some(status), Some(url)) = (meta.status, meta.redirected_to.clone()) {
+        return Error::RedirectFollowed {
+            url,
+            status,
+            operation: None,
+            task_id: None,
+        };
+    }
     if let (Some(status), Some(too_large)) = (meta.status, meta.too_large.clone()) {
         return Error::AnswerTooLarge {
             status,

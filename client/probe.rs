@@ -50,7 +50,8 @@ impl NovitaClient {
     /// with the client's key, base URL and timeouts. Any answer, a 2xx or an error status, is a
     /// [`ProbeAnswer`]; a body the service takes may create, and bill, a task.
     ///
-    /// A redirect is an answer like any other: it is not followed.
+    /// A redirect is an answer like any other: it is not followed. A passed-in HTTP client that
+    /// follows it anyway makes it [`Error::RedirectFollowed`].
     ///
     /// A connection that could not be opened is [`Error::Transport`] (or [`Error::Timeout`]):
     /// nothing was sent. A request sent with no answer back is
@@ -72,11 +73,21 @@ impl NovitaClient {
     ) -> Result<ProbeAnswer, Error> {
         let url = format!("{}{}", self.base_url(), operation.path());
         let http = progenitor_client::ClientInfo::client(&self.api);
-        let mut response = match http.post(url).json(body).send().await {
+        let request = self.rules.api_request(http.post(&url).json(body));
+        let mut response = match request.send().await {
             Ok(response) => response,
             Err(source) => return Err(self.sending_failed(source, operation.operation_id())),
         };
         let status = response.status();
+        let asked = reqwest::Url::parse(&url).expect("the base URL was checked when built");
+        if let Some(url) = crate::rules::followed_redirect(&asked, response.url()) {
+            return Err(Error::RedirectFollowed {
+                url,
+                status,
+                operation: Some(operation.operation_id()),
+                task_id: None,
+            });
+        }
         let mut kept = Vec::new();
         // The status is what the probe is about: a body cut short is kept as far as it came.
         while kept.len() < PROBE_BODY_LIMIT {

@@ -14,11 +14,12 @@ use crate::Error;
 /// ```
 /// use std::time::Duration;
 /// use novita_video::RetryPolicy;
-/// let policy = RetryPolicy { max_attempts: 4, ..RetryPolicy::default() };
+/// let policy = RetryPolicy::default().with_max_attempts(4);
 /// assert!(policy.max_attempts > 1);
 /// assert_eq!(RetryPolicy::never().max_attempts, 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first one included (1 = never retry).
     pub max_attempts: u32,
@@ -39,6 +40,39 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// `max_attempts` in all, backoffs from `base_delay` doubling up to `max_delay`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = novita_video::RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(2));
+    /// assert_eq!(policy.max_delay, Duration::from_secs(2));
+    /// ```
+    pub fn new(max_attempts: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        RetryPolicy {
+            max_attempts,
+            base_delay,
+            max_delay,
+        }
+    }
+
+    /// This policy with another [`RetryPolicy::max_attempts`].
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// This policy with another [`RetryPolicy::base_delay`].
+    pub fn with_base_delay(mut self, base_delay: Duration) -> Self {
+        self.base_delay = base_delay;
+        self
+    }
+
+    /// This policy with another [`RetryPolicy::max_delay`].
+    pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+
     /// A policy that makes exactly one attempt.
     ///
     /// ```

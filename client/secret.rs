@@ -149,6 +149,10 @@ impl Secret {
                 self.optional(location);
                 self.optional(task_id);
             }
+            Error::RedirectFollowed { url, task_id, .. } => {
+                self.text(url);
+                self.optional(task_id);
+            }
             Error::RetryAfterTooLong { source, .. } => {
                 let inner = std::mem::replace(source.as_mut(), Error::Config(String::new()));
                 **source = self.scrub(inner);

@@ -140,6 +140,12 @@ impl NovitaClient {
                 operation: Some(operation),
                 task_id: None,
             },
+            Error::RedirectFollowed { url, status, .. } => Error::RedirectFollowed {
+                url,
+                status,
+                operation: Some(operation),
+                task_id: None,
+            },
             Error::Decode {
                 status: Some(status),
                 body_start,

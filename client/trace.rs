@@ -173,6 +173,7 @@ fn kind(error: &Error) -> &'static str {
         Error::SubmissionAnswerUnreadable { .. } => "submission_answer_unreadable",
         Error::AnswerTooLarge { .. } => "answer_too_large",
         Error::Redirected { .. } => "redirected",
+        Error::RedirectFollowed { .. } => "redirect_followed",
         Error::RetryAfterTooLong { .. } => "retry_after_too_long",
         Error::EmptyTaskId { .. } => "empty_task_id",
         Error::WrongTask { .. } => "wrong_task",

@@ -25,6 +25,7 @@ type ProgressCallback<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 /// assert_eq!(options.watch.timeout, Duration::from_secs(900));
 /// ```
 #[derive(Default)]
+#[non_exhaustive]
 pub struct WaitOptions<'a> {
     /// The pacing and the deadline, as [`NovitaClient::watch`] takes them.
     pub watch: WatchOptions,
@@ -40,6 +41,18 @@ impl<'a> WaitOptions<'a> {
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.watch = self.watch.timeout(timeout);
+        self
+    }
+
+    /// Sets the pacing and the deadline at once.
+    ///
+    /// ```
+    /// use novita_video::{WaitOptions, WatchOptions};
+    /// let watch = WatchOptions::default().timeout(std::time::Duration::from_secs(60));
+    /// assert_eq!(WaitOptions::default().with_watch(watch).watch, watch);
+    /// ```
+    pub fn with_watch(mut self, watch: WatchOptions) -> Self {
+        self.watch = watch;
         self
     }
 

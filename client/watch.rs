@@ -24,6 +24,7 @@ use pacing::{next_delay, Observation, Pacing};
 /// assert_eq!(options.max_interval, Duration::from_secs(15));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WatchOptions {
     /// Give up after this long (default 20 minutes). The task goes on at Novita.
     pub timeout: Duration,
@@ -81,6 +82,7 @@ fn bounded_eta(seconds: f64) -> Option<Duration> {
 /// });
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct WaitProgress {
     pub task_id: String,
     pub status: Option<TaskStatus>,
@@ -96,6 +98,7 @@ pub struct WaitProgress {
 
 /// One item of [`NovitaClient::watch`]: what the poll saw, and the result it read.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct TaskUpdate {
     pub progress: WaitProgress,
     pub result: TaskResultResponse,

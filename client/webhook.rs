@@ -19,9 +19,11 @@ pub const ASYNC_TASK_RESULT: &str = "ASYNC_TASK_RESULT";
 /// match parse_webhook(br#"{"event_type":"SOMETHING_NEW","payload":{}}"#).unwrap() {
 ///     WebhookNotification::TaskResult(result) => println!("{:?}", result.task),
 ///     WebhookNotification::Other { event_type, .. } => assert_eq!(event_type, "SOMETHING_NEW"),
+///     _ => {} // kinds a later version may add
 /// }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum WebhookNotification {
     /// `ASYNC_TASK_RESULT`: the payload is the task result, the same shape as the task-result
     /// endpoint answers. De-duplicate on its `task.task_id`: Novita re-sends on timeouts.

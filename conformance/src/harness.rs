@@ -38,11 +38,11 @@ pub struct Harness {
 /// Backoffs fast enough for tests, same rules as the defaults. A `Retry-After` from the mock
 /// is waited for as asked (the mock asks for 1 s), as the client always does.
 fn quick_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
+    RetryPolicy::new(
         max_attempts,
-        base_delay: std::time::Duration::from_millis(5),
-        max_delay: std::time::Duration::from_millis(50),
-    }
+        std::time::Duration::from_millis(5),
+        std::time::Duration::from_millis(50),
+    )
 }
 
 impl Harness {

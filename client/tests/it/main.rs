@@ -6,6 +6,7 @@
 //! runs all its tests side by side. A new file here is a new `mod` line below
 //! (`client/tests/it/layout.rs` fails on a file that is not).
 
+mod byo_http;
 #[cfg(feature = "cli")]
 mod cli;
 mod common;
@@ -22,6 +23,7 @@ mod redaction;
 mod requests;
 mod spec;
 mod timeouts;
+mod tls;
 #[cfg(feature = "tracing")]
 mod tracing;
 mod wait;

@@ -7,6 +7,7 @@
 //! (`client/tests/it/layout.rs` fails on a file that is not).
 
 mod agreement;
+mod byo_http;
 mod container;
 mod differential;
 mod external_checkers;

@@ -109,14 +109,8 @@ mod tests {
     #[test]
     fn a_400_is_served_when_it_is_novitas_and_names_the_body_or_a_field() {
         let schema = json!({"properties": {"image_url": {}}});
-        let error = |reason: &str, message: &str| ApiError {
-            status: reqwest::StatusCode::BAD_REQUEST,
-            code: Some(400),
-            reason: reason.into(),
-            message: message.into(),
-            metadata: Default::default(),
-            task_id: None,
-            retry_after: None,
+        let error = |reason: &str, message: &str| {
+            ApiError::new(reqwest::StatusCode::BAD_REQUEST, reason, message)
         };
         let served = |e| matches!(classify(400, Some(e), b"", &schema), Verdict::Served { .. });
         assert!(served(error("INVALID_REQUEST_BODY", "")));

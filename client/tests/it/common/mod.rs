@@ -21,11 +21,11 @@ pub const AN_HOUR: Duration = Duration::from_secs(3600);
 
 /// Retries with millisecond backoffs, so that retry tests run fast.
 pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
+    RetryPolicy::new(
         max_attempts,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-    }
+        Duration::from_millis(2),
+        Duration::from_millis(10),
+    )
 }
 
 pub fn client_for(server: &MockServer) -> NovitaClient {
