@@ -47,6 +47,7 @@ mod fuzzing;
 mod net_guard;
 mod novita_api;
 mod novita_error;
+mod otel;
 mod rules;
 mod signal;
 mod sim;
@@ -145,6 +146,8 @@ pub struct Bound {
     /// The state file claimed for this mock, and what it held.
     state_file: Option<(snapshot::StateFile, Option<snapshot::Saved>)>,
     http: net_guard::Outbound,
+    /// The trace exporter, when the `OTEL_*` variables ask for traces.
+    traces: Option<otel::Tracing>,
 }
 
 impl Bound {
@@ -166,6 +169,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     };
     let http = net_guard::Outbound::new(config.allow_link_local_webhooks)
         .map_err(std::io::Error::other)?;
+    let traces = otel::Tracing::from_env().map_err(invalid)?;
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let url = config
@@ -180,6 +184,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         replays,
         state_file,
         http,
+        traces,
     })
 }
 
@@ -197,6 +202,7 @@ pub async fn serve(
         replays,
         state_file,
         http,
+        traces,
     } = bound;
     tracing::info!(
         trust = ?http.trust(),
@@ -227,7 +233,10 @@ pub async fn serve(
         idle: Duration::from_secs(config.idle_timeout_seconds),
     };
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let state = state::AppState::with_parts(config, public_url, replays, http);
+    if traces.is_some() {
+        tracing::info!("traces: exporting spans over OTLP/HTTP");
+    }
+    let state = state::AppState::with_parts(config, public_url, replays, http, traces);
     webhooks::delivery::start_driver(&state);
     let (state_file, saved) = state_file.unzip();
     if let (Some(file), Some(saved)) = (&state_file, saved.flatten()) {
@@ -242,6 +251,7 @@ pub async fn serve(
     )
     .await;
     stopping::drain_webhooks(&state, grace).await;
-    stopping::finish(&state, state_file.as_ref())
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    let finished = stopping::finish(&state, state_file.as_ref());
+    stopping::close_traces(&state, grace).await;
+    finished.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     body_budget::BodyBudget, catalogue::Endpoint, config::Config, net_guard::Outbound,
-    sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
+    otel::Tracing, sim::clock::Clock, sim::outcomes::OutcomeQueue, sim::replay::Replays,
     sim::scheduler::Scheduler, sim::task_store::TaskStore, sim::tasks::TaskId,
     traffic::journal::Journal, traffic::rate_limit::RateLimiter, video::cache::VideoStore,
 };
@@ -33,6 +33,8 @@ pub struct Inner {
     pub docs_last_endpoint: std::sync::Mutex<Endpoint>,
     /// Recorded tasks that new tasks follow (`--replay`); empty otherwise.
     pub replays: Replays,
+    /// The span exporter while traces are on (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub otel: Option<Tracing>,
 }
 
 impl Drop for Inner {
@@ -59,6 +61,7 @@ impl AppState {
             public_url,
             Replays::default(),
             http,
+            None,
         ))
     }
 
@@ -69,6 +72,7 @@ impl AppState {
         public_url: String,
         replays: Replays,
         http: Outbound,
+        otel: Option<Tracing>,
     ) -> Self {
         let scheduler = Arc::new(Scheduler::default());
         let state = AppState {
@@ -85,6 +89,7 @@ impl AppState {
                 http,
                 docs_last_endpoint: std::sync::Mutex::new(Endpoint::WanT2v),
                 replays,
+                otel,
                 config,
             }),
         };
