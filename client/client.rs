@@ -59,6 +59,9 @@ pub struct NovitaClient {
     pub(crate) max_retry_after: Duration,
     /// Told before each wait for a retry.
     pub(crate) on_retry: Option<OnRetry>,
+    /// Writes the trace context on each submission attempt (`tracing` feature).
+    #[cfg(feature = "tracing")]
+    pub(crate) trace_headers: Option<crate::trace::TraceHeaders>,
     /// The limits the HTTP clients were built with, named again in timeout errors.
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
@@ -121,6 +124,8 @@ pub struct ClientBuilder {
     max_retry_after: Duration,
     on_retry: Option<OnRetry>,
     max_answer_bytes: usize,
+    #[cfg(feature = "tracing")]
+    pub(crate) trace_headers: Option<crate::trace::TraceHeaders>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -164,6 +169,8 @@ impl Default for ClientBuilder {
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             on_retry: None,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            #[cfg(feature = "tracing")]
+            trace_headers: None,
         }
     }
 }
@@ -326,6 +333,8 @@ impl ClientBuilder {
             submit_retry: self.submit_retry,
             max_retry_after: self.max_retry_after,
             on_retry: self.on_retry,
+            #[cfg(feature = "tracing")]
+            trace_headers: self.trace_headers,
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             download_idle_timeout: self.download_idle_timeout,

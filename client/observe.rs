@@ -73,9 +73,10 @@ tokio::task_local! {
 impl ClientHooks<AnswerLimits> for generated::Client {
     async fn exec(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        crate::trace::add_trace_headers(&mut request);
         let mut response = self.client().execute(request).await?;
         let limit = self.inner().max_answer_bytes;
         let status = response.status();

@@ -3,128 +3,20 @@
 //! webhook carries the submitter's trace to a receiver. The clock is driven; the only waits
 //! are for the exporter's batch, bounded by a deadline that only a broken mock reaches.
 
+#[path = "traces/binary.rs"]
+mod binary;
 mod common;
 #[path = "traces/receiver.rs"]
 mod receiver;
 
-use std::{
-    collections::HashMap,
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::{collections::HashMap, process::Command, time::Duration};
 
-use common::{listening_url, Running};
+use binary::{hooked, webhook_contexts, webhook_receiver, TracedMock};
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, Span};
 use receiver::{hex, otlp_receiver, spans_until, text, DEADLINE};
-use serde_json::{json, Value};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
-
-/// The mock binary, paused, exporting to `endpoint` with a short batch delay.
-struct TracedMock {
-    _child: Running,
-    url: String,
-    http: reqwest::Client,
-}
-
-impl TracedMock {
-    fn start(endpoint: &str, extra: &[(&str, &str)]) -> TracedMock {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_novita-mock"));
-        command
-            .env_clear()
-            .env("NOVITA_MOCK_ADDR", "127.0.0.1:0")
-            .env("NOVITA_MOCK_PAUSED", "true")
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-            .env("OTEL_SERVICE_NAME", "mock-under-test")
-            .env("OTEL_BSP_SCHEDULE_DELAY", "20")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = Running(command.spawn().expect("the mock starts"));
-        let (url, lines) = listening_url(&mut child.0);
-        // Keep reading the log so that the mock never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        TracedMock {
-            _child: child,
-            url,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn submit(&self, body: &Value, headers: &[(&str, &str)]) -> String {
-        let mut request = self
-            .http
-            .post(format!("{}/v3/async/wan-t2v", self.url))
-            .bearer_auth("any-key")
-            .json(body);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await.expect("the mock answers");
-        assert_eq!(response.status(), 200);
-        let answer: Value = response.json().await.unwrap();
-        answer["task_id"].as_str().expect("a task id").to_string()
-    }
-
-    async fn advance(&self, seconds: f64) {
-        let response = self
-            .http
-            .post(format!("{}/_mock/clock/advance", self.url))
-            .json(&json!({ "seconds": seconds }))
-            .send()
-            .await
-            .expect("the mock answers");
-        assert_eq!(response.status(), 200);
-    }
-
-    async fn result(&self, task_id: &str) -> Value {
-        let response = self
-            .http
-            .get(format!(
-                "{}/v3/async/task-result?task_id={task_id}",
-                self.url
-            ))
-            .bearer_auth("any-key")
-            .send()
-            .await
-            .expect("the mock answers");
-        response.json().await.unwrap()
-    }
-
-    async fn health(&self) -> Value {
-        let response = self.http.get(format!("{}/health", self.url)).send().await;
-        response.expect("the mock answers").json().await.unwrap()
-    }
-}
-
-/// A webhook receiver that keeps every request.
-async fn webhook_receiver() -> wiremock::MockServer {
-    common::receiver(0).await
-}
-
-fn hooked(receiver: &wiremock::MockServer) -> Value {
-    json!({"prompt": "a traced cat", "extra": {"webhook": {"url": format!("{}/hook", receiver.uri())}}})
-}
-
-/// The `traceparent` and `tracestate` of each webhook the receiver got.
-async fn webhook_contexts(receiver: &wiremock::MockServer) -> Vec<(String, Option<String>)> {
-    let header = |r: &wiremock::Request, name: &str| {
-        r.headers.get(name).map(|v| v.to_str().unwrap().to_string())
-    };
-    receiver
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                header(r, "traceparent").expect("the webhook has a traceparent"),
-                header(r, "tracestate"),
-            )
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn a_trace_goes_from_the_submission_through_the_mock_into_the_webhook() {
@@ -258,6 +150,74 @@ async fn a_malformed_traceparent_is_ignored_and_the_task_gets_a_trace_of_its_own
         .unwrap();
     assert!(request.parent_span_id.is_empty(), "a root span");
     assert_eq!(hex(&request.trace_id), trace_id);
+}
+
+// Two threads: the OTLP receiver of this test serves the stopping mock's last export while
+// the test waits for the mock to exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_restored_from_the_state_file_goes_on_in_the_same_trace() {
+    let (otlp, mut received) = otlp_receiver().await;
+    let endpoint = format!("http://{otlp}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mock.json");
+    let state = [("NOVITA_MOCK_STATE", path.to_str().unwrap())];
+    let receiver = webhook_receiver().await;
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    let mock = TracedMock::start(&endpoint, &state);
+    let task_id = mock
+        .submit(&hooked(&receiver), &[("traceparent", &traceparent)])
+        .await;
+    mock.stop();
+
+    let of_task =
+        |span: &Span| text(&span.attributes, "novita.task_id").as_deref() == Some(&task_id);
+    let life = |r: &receiver::Received, restored: bool| {
+        r.spans
+            .iter()
+            .find(|s| {
+                of_task(s)
+                    && s.name == "novita task"
+                    && text(&s.attributes, "novita.task.restored").is_some() == restored
+            })
+            .cloned()
+    };
+    // The stopping mock ended the running task's life span, with the status it had then.
+    let first = spans_until(&mut received, |r| life(r, false).is_some()).await;
+    let before = life(&first, false).unwrap();
+    assert_eq!(
+        text(&before.attributes, "novita.task.status").as_deref(),
+        Some("TASK_STATUS_QUEUED")
+    );
+
+    let mock = TracedMock::start(&endpoint, &state);
+    mock.advance(600.0).await;
+    let contexts = webhook_contexts(&receiver).await;
+    assert_eq!(contexts.len(), 1, "{contexts:?}");
+    assert_eq!(contexts[0].0.split('-').nth(1), Some(TRACE_ID));
+    let got = spans_until(&mut received, |r| {
+        life(r, true).is_some()
+            && r.spans
+                .iter()
+                .any(|s| of_task(s) && s.name == "novita webhook")
+    })
+    .await;
+    let after = life(&got, true).unwrap();
+    assert_eq!(hex(&after.trace_id), TRACE_ID);
+    assert_eq!(
+        after.parent_span_id, before.parent_span_id,
+        "both children of the submission"
+    );
+    assert_eq!(
+        text(&after.attributes, "novita.task.status").as_deref(),
+        Some("TASK_STATUS_SUCCEED")
+    );
+    let attempt = got
+        .spans
+        .iter()
+        .find(|s| of_task(s) && s.name == "novita webhook")
+        .unwrap();
+    assert_eq!(attempt.parent_span_id, after.span_id);
+    mock.stop();
 }
 
 /// The webhooks of `tasks` hooked tasks all arrive, and every submission is answered, while
