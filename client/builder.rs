@@ -59,6 +59,8 @@ pub struct ClientBuilder {
     submit_retry: RetryPolicy,
     max_retry_after: Duration,
     on_retry: Option<OnRetry>,
+    #[cfg(feature = "tracing")]
+    pub(crate) trace_headers: Option<crate::trace::TraceHeaders>,
     max_answer_bytes: usize,
     http_client: Option<reqwest::Client>,
 }
@@ -107,6 +109,8 @@ impl Default for ClientBuilder {
             },
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             on_retry: None,
+            #[cfg(feature = "tracing")]
+            trace_headers: None,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
             http_client: None,
         }
@@ -276,6 +280,8 @@ impl ClientBuilder {
             submit_retry: self.submit_retry,
             max_retry_after: self.max_retry_after,
             on_retry: self.on_retry,
+            #[cfg(feature = "tracing")]
+            trace_headers: self.trace_headers,
             timeout: self.timeout,
             connect_timeout: match self.http_client {
                 Some(_) => None,

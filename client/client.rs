@@ -52,6 +52,9 @@ pub struct NovitaClient {
     pub(crate) max_retry_after: Duration,
     /// Told before each wait for a retry.
     pub(crate) on_retry: Option<OnRetry>,
+    /// Writes the trace context on each submission attempt (`tracing` feature).
+    #[cfg(feature = "tracing")]
+    pub(crate) trace_headers: Option<crate::trace::TraceHeaders>,
     /// The limits the requests are sent under, named again in timeout errors. There is no
     /// connect limit of the crate's on a passed-in client (its own applies, within `timeout`).
     pub(crate) timeout: Duration,

@@ -100,6 +100,7 @@ impl ClientHooks<AnswerLimits> for generated::Client {
         if let Some(rules) = &self.inner().rules {
             rules.apply(&mut request);
         }
+        crate::trace::add_trace_headers(&mut request);
         let asked = request.url().clone();
         let mut response = self.client().execute(request).await?;
         let limit = self.inner().max_answer_bytes;

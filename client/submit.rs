@@ -91,7 +91,8 @@ impl NovitaClient {
         let sent = with_retries(&retrying, Idempotency::Submit, || {
             observe(request.send_raw(&self.api))
         });
-        self.submitted(R::OPERATION, sent).await
+        self.submitted(R::OPERATION, crate::trace::with_trace_headers(self, sent))
+            .await
     }
 
     /// The outcome of sending a submission of `operation`, in its span: the new task's id, or

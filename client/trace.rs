@@ -6,13 +6,87 @@
 //! a wait) and `outcome` (`ok`, or the kind of error, with its `status` and `reason` when it
 //! has them). Each retry is a `novita.retry` event with the attempt, the HTTP status and the
 //! delay. Only ids, statuses, counts and URLs up to their query are recorded: never the API
-//! key, a request body or a data URI.
+//! key, a request body or a data URI. `ClientBuilder::trace_headers` lets the caller's
+//! propagator put the trace context on each submission attempt.
 
 use std::{future::Future, time::Duration};
 
 use reqwest::StatusCode;
 
-use crate::{error::Error, secret::Secret};
+use crate::{error::Error, secret::Secret, NovitaClient};
+
+/// Writes the trace context (`traceparent`, `tracestate`) of a submission attempt; see
+/// [`crate::ClientBuilder::trace_headers`].
+#[cfg(feature = "tracing")]
+pub(crate) type TraceHeaders = std::sync::Arc<dyn Fn(&mut http::HeaderMap) + Send + Sync>;
+
+#[cfg(feature = "tracing")]
+tokio::task_local! {
+    /// The client's hook, in reach of the `exec` hook while a submission is being sent.
+    static SUBMISSION_HEADERS: TraceHeaders;
+}
+
+#[cfg(feature = "tracing")]
+impl crate::ClientBuilder {
+    /// Lets `write` add the trace context to every submission attempt, inside its
+    /// `novita.submit` span: typically the W3C `traceparent` and `tracestate` of the current
+    /// span, written by an OpenTelemetry propagator (see the README's "Traces"). The client
+    /// itself depends on no OpenTelemetry crate. Headers the client sets (`Authorization`,
+    /// `User-Agent`, `Content-Type`) are kept; polls and downloads get nothing.
+    ///
+    /// ```
+    /// let client = novita_video::NovitaClient::builder()
+    ///     .api_key("k")
+    ///     .trace_headers(|headers| {
+    ///         headers.insert("traceparent", http::HeaderValue::from_static(
+    ///             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn trace_headers(
+        mut self,
+        write: impl Fn(&mut http::HeaderMap) + Send + Sync + 'static,
+    ) -> Self {
+        self.trace_headers = Some(std::sync::Arc::new(write));
+        self
+    }
+}
+
+/// Runs a submission's `send`, retries included, with the client's trace-header hook in reach.
+pub(crate) async fn with_trace_headers<T>(
+    client: &NovitaClient,
+    send: impl Future<Output = T>,
+) -> T {
+    #[cfg(feature = "tracing")]
+    if let Some(write) = &client.trace_headers {
+        return SUBMISSION_HEADERS.scope(write.clone(), send).await;
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = client;
+    send.await
+}
+
+/// Adds what the hook writes to a submission attempt about to leave, but for headers the
+/// request already has and those the client adds as it sends (the key, the user agent).
+/// Nothing outside a submission, or without a hook.
+pub(crate) fn add_trace_headers(request: &mut reqwest::Request) {
+    #[cfg(feature = "tracing")]
+    let _ = SUBMISSION_HEADERS.try_with(|write| {
+        use reqwest::header::{AUTHORIZATION, USER_AGENT};
+        let mut written = http::HeaderMap::new();
+        write(&mut written);
+        let headers = request.headers_mut();
+        for (name, value) in &written {
+            if !headers.contains_key(name) && *name != AUTHORIZATION && *name != USER_AGENT {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+    });
+    #[cfg(not(feature = "tracing"))]
+    let _ = request;
+}
 
 /// The span of one operation; a unit without the feature.
 #[derive(Clone, Debug)]

@@ -19,6 +19,7 @@ use crate::{
     control::{origin, routes, routes::Route, token},
     novita_api::{forced::NoAnswer, handlers},
     novita_error::NovitaError,
+    otel,
     sim::clock::unix_ms_now,
     sim::faults::FAULT_NAME,
     sim::outcomes::SCENARIO_NAME,
@@ -45,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/async/task-result", get(handlers::result))
         .route_layer(middleware::from_fn_with_state(state.clone(), origin::guard));
     let [(_, health_path, health_answer), (_, video_path, video_answer)] = open_routes();
-    novita
+    let router = novita
         .route(health_path, health_answer)
         .route(
             video_path,
@@ -66,8 +67,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    // Only a mock that exports traces has the request span's layer: off, it costs nothing.
+    let router = match &state.otel {
+        Some(traces) => router.layer(middleware::from_fn_with_state(
+            traces.clone(),
+            otel::spans::request_span,
+        )),
+        None => router,
+    };
+    router.with_state(state)
 }
 
 /// The routes of the control spec outside the token guard: liveness (open to all) and the
@@ -107,7 +116,7 @@ static ROUTE_TEMPLATES: LazyLock<Vec<String>> = LazyLock::new(|| {
 
 /// Liveness and the store's counts; open to all, like Novita's own routes.
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({
+    let mut answer = json!({
         "status": "ok",
         "tasks": state.tasks.len(),
         "evicted": state.tasks.evicted(),
@@ -116,7 +125,14 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "webhooks_dropped": state.scheduler.dropped(),
         "body_budget_free": state.body_budget.available(),
         "clock": state.clock.view(),
-    }))
+    });
+    if let Some(traces) = &state.otel {
+        answer["traces"] = json!({
+            "exported": traces.counts().exported(),
+            "dropped": traces.counts().dropped(),
+        });
+    }
+    Json(answer)
 }
 
 async fn not_found(uri: Uri) -> NovitaError {

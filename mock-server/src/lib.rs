@@ -46,6 +46,7 @@ mod net_guard;
 mod novita_api;
 mod novita_error;
 mod observe;
+mod otel;
 mod reference_check;
 mod result_json;
 mod rules;
@@ -146,6 +147,8 @@ pub struct Bound {
     /// The state file claimed for this mock, and what it held.
     state_file: Option<(snapshot::StateFile, Option<snapshot::Saved>)>,
     http: net_guard::Outbound,
+    /// The trace exporter, when the `OTEL_*` variables ask for traces.
+    traces: Option<otel::Tracing>,
 }
 
 impl Bound {
@@ -167,6 +170,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     };
     let http = net_guard::Outbound::new(config.allow_link_local_webhooks)
         .map_err(std::io::Error::other)?;
+    let traces = otel::Tracing::from_env().map_err(invalid)?;
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let url = config
@@ -181,6 +185,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         replays,
         state_file,
         http,
+        traces,
     })
 }
 
@@ -198,6 +203,7 @@ pub async fn serve(
         replays,
         state_file,
         http,
+        traces,
     } = bound;
     tracing::info!(
         trust = ?http.trust(),
@@ -228,7 +234,10 @@ pub async fn serve(
         idle: Duration::from_secs(config.idle_timeout_seconds),
     };
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let state = state::AppState::with_parts(config, public_url, replays, http);
+    if traces.is_some() {
+        tracing::info!("traces: exporting spans over OTLP/HTTP");
+    }
+    let state = state::AppState::with_parts(config, public_url, replays, http, traces);
     webhooks::delivery::start_driver(&state);
     let (state_file, saved) = state_file.unzip();
     if let (Some(file), Some(saved)) = (&state_file, saved.flatten()) {
@@ -249,6 +258,7 @@ pub async fn serve(
     )
     .await;
     stopping::drain_webhooks(&state, grace).await;
-    stopping::finish(&state, state_file.as_ref())
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    let finished = stopping::finish(&state, state_file.as_ref());
+    stopping::close_traces(&state, grace).await;
+    finished.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     body_budget::BodyBudget, catalogue::Endpoint, config::Config, net_guard::Outbound,
-    observe::Observer, sim::clock::Clock, sim::outcomes::OutcomeQueue,
+    observe::Observer, otel::Tracing, sim::clock::Clock, sim::outcomes::OutcomeQueue,
     sim::reference_pool::ReferenceChecks, sim::replay::Replays, sim::scheduler::Scheduler,
     sim::task_store::TaskStore, sim::tasks::TaskId, traffic::journal::Journal,
     traffic::rate_limit::RateLimiter, video::cache::VideoStore,
@@ -38,6 +38,8 @@ pub struct Inner {
     pub replays: Replays,
     /// What happened, for the metrics and the event stream.
     pub observer: Observer,
+    /// The span exporter while traces are on (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub otel: Option<Tracing>,
 }
 
 impl Drop for Inner {
@@ -64,6 +66,7 @@ impl AppState {
             public_url,
             Replays::default(),
             http,
+            None,
         ))
     }
 
@@ -74,6 +77,7 @@ impl AppState {
         public_url: String,
         replays: Replays,
         http: Outbound,
+        otel: Option<Tracing>,
     ) -> Self {
         let scheduler = Arc::new(Scheduler::default());
         let state = AppState {
@@ -92,6 +96,7 @@ impl AppState {
                 docs_last_endpoint: std::sync::Mutex::new(Endpoint::WanT2v),
                 replays,
                 observer: Observer::default(),
+                otel,
                 config,
             }),
         };

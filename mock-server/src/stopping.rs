@@ -35,6 +35,21 @@ pub async fn drain_webhooks(state: &AppState, grace: Duration) {
     }
 }
 
+/// Ends the life spans of the tasks still running (with the status they stopped in), then
+/// exports the spans still queued, for at most `grace` (a second at least).
+pub async fn close_traces(state: &AppState, grace: Duration) {
+    let Some(traces) = &state.otel else {
+        return;
+    };
+    let now = state.clock.now();
+    for task in state.tasks.newest(usize::MAX) {
+        if let Some(trace) = &task.trace {
+            trace.end(task.phase(now).status(), None);
+        }
+    }
+    traces.shutdown(grace.max(Duration::from_secs(1))).await;
+}
+
 /// Says what a restore from the state file at `path` kept, and what it left out and where that
 /// is counted.
 pub fn restored(restored: snapshot::Restored, path: &Path, max_tasks: usize) {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::{
     sim::clock::{Clock, MockTime},
-    sim::phase::Phase,
+    sim::phase::{Phase, FAILED, SUCCEED},
     sim::tasks::{Task, TaskId},
     state::AppState,
 };
@@ -13,13 +13,22 @@ use crate::{
 /// The task-result body of `task` at `now`, as the result endpoint, the webhook and the
 /// control API show it.
 pub fn result_of<'t>(state: &AppState, task: &'t Task, now: MockTime) -> TaskResult<'t> {
-    task_result(
+    let result = task_result(
         task,
         now,
         &state.clock,
         || state.video_url(task.id),
         state.config.video_ttl_seconds,
-    )
+    );
+    if let Some(trace) = &task.trace {
+        // The first look at a final status ends the task's life span.
+        match result.task.status {
+            SUCCEED => trace.end(SUCCEED, None),
+            FAILED => trace.end(FAILED, Some(&result.task.reason)),
+            _ => {}
+        }
+    }
+    result
 }
 
 /// The body of a task result. It borrows from the task where it can: it is built for every

@@ -25,5 +25,7 @@ mod spec;
 mod timeouts;
 mod tls;
 #[cfg(feature = "tracing")]
+mod trace_context;
+#[cfg(feature = "tracing")]
 mod tracing;
 mod wait;

@@ -20,6 +20,10 @@ use crate::{
         request_text,
     },
     novita_error::NovitaError,
+    otel::{
+        context::{self, TaskTrace},
+        spans,
+    },
     result_json,
     rules::{self, vendor_examples},
     sim::{
@@ -120,9 +124,13 @@ pub async fn submit(
             fault,
             script,
             born_terminal,
+            trace: context::extract(headers).map(TaskTrace::new),
         },
         now,
     ));
+    if let (Some(traces), Some(trace)) = (&state.otel, &task.trace) {
+        spans::open_life(traces, trace, task.id, endpoint, false);
+    }
     crate::reference_check::start(state, &task);
     state.tasks.insert(task.clone(), now);
     tracing::debug!(task_id = %task.id, endpoint = endpoint.path(), "task queued");
@@ -136,7 +144,12 @@ pub async fn submit(
     }
     delivery::schedule(state, &task);
     let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
-    let response = json_answer(answer.into());
+    let mut response = json_answer(answer.into());
+    if state.otel.is_some() {
+        response
+            .extensions_mut()
+            .insert(spans::TaskTag(task.id.to_string().into()));
+    }
     Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 
@@ -199,7 +212,12 @@ pub async fn result(
         .filter(|task| *task.api_key == *key)
         .ok_or_else(|| NovitaError::task_not_found(&task_id))?;
     let body = crate::wire::result_of(state, &task, state.clock.now());
-    let response = json_response(result_json::to_vec(&body, result_size_hint(&task)));
+    let mut response = json_response(result_json::to_vec(&body, result_size_hint(&task)));
+    if state.otel.is_some() {
+        response
+            .extensions_mut()
+            .insert(spans::TaskTag(task.id.to_string().into()));
+    }
     Ok(Fault::name_in(task.fault.as_ref(), response))
 }
 

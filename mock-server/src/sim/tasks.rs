@@ -15,8 +15,8 @@ pub use crate::sim::reference::Reference;
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
 use crate::{
-    sim::clock::MockTime, sim::end_hint::EndHint, sim::faults::Fault, sim::job::Job,
-    sim::replay::Script, sim::time_bounds,
+    otel::context::TaskTrace, sim::clock::MockTime, sim::end_hint::EndHint, sim::faults::Fault,
+    sim::job::Job, sim::replay::Script, sim::time_bounds,
 };
 
 /// Every task waits this long (simulated) in the queue before its work starts.
@@ -70,6 +70,10 @@ pub struct Task {
     pub fault: Option<Fault>,
     /// A recorded task this one plays back (`--replay`), instead of the simulated run.
     pub script: Option<Arc<Script>>,
+    /// The trace the submission came with (or that traces started for it), continued on the
+    /// webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Box<TaskTrace>>,
     state: Mutex<State>,
     /// When the task ends, readable without the lock; worked out again after a restore.
     #[serde(skip)]
@@ -86,6 +90,7 @@ pub struct NewTask {
     pub script: Option<Arc<Script>>,
     /// Test mode: the task is born in this terminal status.
     pub born_terminal: Option<String>,
+    pub trace: Option<TaskTrace>,
 }
 
 impl Task {
@@ -116,6 +121,7 @@ impl Task {
             planned_failure: new.planned_failure.map(String::into_boxed_str),
             fault: new.fault,
             script: new.script,
+            trace: new.trace.map(Box::new),
             state: Mutex::new(State {
                 offset: Duration::ZERO,
                 forced,
@@ -149,6 +155,7 @@ impl Task {
             + self.request_text.len()
             + self.job.heap_bytes()
             + self.planned_failure.as_ref().map_or(0, |r| r.len())
+            + self.trace.as_ref().map_or(0, |t| t.heap_bytes())
     }
 
     /// When the natural run ends, as an offset from submission (halfway for a planned failure);
@@ -516,6 +523,7 @@ pub(crate) fn test_task(
             fault,
             script: None,
             born_terminal: None,
+            trace: None,
         },
         at,
     )

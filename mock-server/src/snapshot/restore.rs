@@ -5,6 +5,7 @@
 use std::{collections::HashSet, sync::Arc};
 
 use crate::{
+    otel::spans,
     sim::{
         scheduler::MAX_PENDING_WEBHOOKS,
         tasks::{Delivery, Task},
@@ -63,6 +64,10 @@ impl Saved {
         unique.truncate(state.config.max_tasks);
         unique.reverse();
         for task in unique {
+            if let (Some(traces), Some(trace)) = (&state.otel, &task.trace) {
+                // A task still running goes on in a life span of its own, in the same trace.
+                spans::open_life(traces, trace, task.id, task.job.endpoint, true);
+            }
             state.tasks.insert(Arc::new(task), now);
         }
         state.tasks.add_evicted(over as u64);

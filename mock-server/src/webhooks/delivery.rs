@@ -12,6 +12,7 @@ use std::{
 use crate::{
     net_guard,
     observe::event::WebhookResult,
+    otel::spans::AttemptTrace,
     sim::clock::Clock,
     sim::faults::{Fault, FAULT_HEADER},
     sim::scheduler::{spawn_driver, Due, RunDue, WATCH},
@@ -129,8 +130,12 @@ enum Reply {
     Refused(net_guard::Refused),
 }
 
-/// POSTs `task`'s event to its receiver once.
-pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
+/// POSTs `task`'s event to its receiver once, with `trace_headers` (`traceparent`, ...).
+pub async fn post_event(
+    state: &AppState,
+    task: &Task,
+    trace_headers: &[(&'static str, String)],
+) -> Option<Sent> {
     let hook = task.job.webhook.as_ref()?;
     let result = crate::wire::result_of(state, task, state.clock.now());
     let event = WebhookEvent {
@@ -149,6 +154,9 @@ pub async fn post_event(state: &AppState, task: &Task) -> Option<Sent> {
                 .body(body);
             if let Some(fault) = &task.fault {
                 request = request.header(FAULT_HEADER, fault.header_value());
+            }
+            for (name, value) in trace_headers {
+                request = request.header(*name, value);
             }
             match request.send().await {
                 Ok(response) => Reply::Answered(response.status().as_u16()),
@@ -200,7 +208,7 @@ async fn attempt(state: &AppState, task: &Arc<Task>, number: u32) {
     // The stream tells of the end before the attempt it brings.
     watch::look(state, task);
     let at_unix_ms = state.clock.unix_ms(state.clock.now());
-    let Some(sent) = post_event(state, task).await else {
+    let Some(sent) = traced_post(state, task, number).await else {
         return;
     };
     let attempts = state.config.webhook_retries + 1;
@@ -213,12 +221,31 @@ async fn attempt(state: &AppState, task: &Arc<Task>, number: u32) {
             .schedule(state.clock.now() + backoff, task, number + 1, 0);
     } else if sent.delivered() && task.fault == Some(Fault::WebhookTwice) {
         let at_unix_ms = state.clock.unix_ms(state.clock.now());
-        if let Some(again) = post_event(state, task).await {
+        if let Some(again) = traced_post(state, task, number + 1).await {
             log(task, number + 1, &again);
             watch::attempted(state, task, number + 1, again.result(), again.status);
             task.record_attempt(attempt_record(number + 1, at_unix_ms, &again, true));
         }
     }
+}
+
+/// POSTs the event once as attempt `number`, inside the attempt's span when traces are on,
+/// with the trace headers the receiver continues from.
+async fn traced_post(state: &AppState, task: &Task, number: u32) -> Option<Sent> {
+    let hook = task.job.webhook.as_ref()?;
+    let trace = AttemptTrace::start(
+        state.otel.as_ref(),
+        task.trace.as_deref(),
+        task.id,
+        task.job.endpoint,
+        number,
+        &hook.url,
+    );
+    let sent = post_event(state, task, &trace.headers).await;
+    if let Some(sent) = &sent {
+        trace.finish(sent.status, sent.error.as_deref());
+    }
+    sent
 }
 
 /// Simulated wait after failed attempt `number`: the base, doubled for each further retry.

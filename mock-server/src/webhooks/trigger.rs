@@ -61,13 +61,14 @@ pub async fn send_test_event(
             script: None,
             fault: None,
             born_terminal: Some(status.to_string()),
+            trace: None,
         },
         state.clock.now(),
     );
     let attempts = state.config.webhook_retries + 1;
     for number in 1..=attempts {
         let at_unix_ms = clock::unix_ms_now();
-        let Some(sent) = delivery::post_event(&state, &task).await else {
+        let Some(sent) = delivery::post_event(&state, &task, &[]).await else {
             break;
         };
         if !delivery::settle(&task, number, attempts, at_unix_ms, &sent) {

@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "net_guard",
     "body_budget",
     "traffic",
+    "otel",
     "sim",
     "video",
     "rules",

@@ -28,6 +28,8 @@ mod retired;
 mod serving;
 mod slow_clients;
 mod state_file;
+#[cfg(feature = "otlp")]
+mod traces;
 mod validation;
 mod videos;
 mod webhooks;

@@ -166,6 +166,7 @@ fn hooked_task() -> Task {
             fault: None,
             script: None,
             born_terminal: None,
+            trace: None,
         },
         MockTime::ZERO,
     )
