@@ -5,7 +5,7 @@ use crate::common;
 
 use std::io::Cursor;
 
-use common::{paused, png_header, start, start_default};
+use common::{paused, png_header, start};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ async fn finished_video(mock: &common::Mock, path: &str, body: Value) -> (String
 
 #[tokio::test]
 async fn wan21_video_is_five_seconds_at_16_fps_in_the_requested_size() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let (_, bytes) = finished_video(
         &mock,
         "/v3/async/wan-t2v",
@@ -84,7 +84,7 @@ async fn wan21_video_is_five_seconds_at_16_fps_in_the_requested_size() {
 
 #[tokio::test]
 async fn wan27_i2v_video_follows_duration_and_resolution() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let body = json!({"first_clip_url": "https://example.test/c.mp4", "duration": 3, "resolution": "720P"});
     let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-i2v", body).await;
     let video = probe(&bytes);
@@ -98,7 +98,7 @@ async fn wan27_i2v_video_follows_duration_and_resolution() {
 
 #[tokio::test]
 async fn wan27_t2v_video_has_the_asked_size_length_and_a_sound_track() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let body = json!({"prompt": "p", "size": "1088*832", "duration": 2});
     let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
     let video = probe(&bytes);
@@ -120,7 +120,7 @@ async fn wan27_t2v_video_has_the_asked_size_length_and_a_sound_track() {
 
 #[tokio::test]
 async fn wan27_r2v_without_audio_gives_a_silent_video() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let media = json!([{"url": "https://example.test/a.png", "type": "reference_image"}]);
     let body =
         json!({"prompt": "character1 waves", "media": media, "size": "720*1280", "audio": false});
@@ -135,7 +135,7 @@ async fn wan27_r2v_without_audio_gives_a_silent_video() {
 
 #[tokio::test]
 async fn wan27_videoedit_keeps_the_inputs_ratio_and_length_unless_told() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     // An input clip: a 9:16, 3-second video the mock itself made.
     let body = json!({"prompt": "p", "size": "720*1280", "duration": 3});
     let (_, clip) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
@@ -199,7 +199,7 @@ fn run_tool(program: &str, args: &[&str]) -> Option<std::process::Output> {
 
 #[tokio::test]
 async fn ffmpeg_reads_and_decodes_both_tracks() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let body = json!({"prompt": "p", "size": "1280*720", "duration": 2});
     let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-t2v", body).await;
     let dir = tempfile::tempdir().unwrap();
@@ -246,7 +246,7 @@ async fn i2v_keeps_the_input_images_aspect_ratio() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(png_header(1000, 1000), "image/png"))
         .mount(&images)
         .await;
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let body = json!({"prompt": "p", "image_url": format!("{}/square.png", images.uri())});
     let (_, bytes) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
     let video = probe(&bytes);
@@ -278,7 +278,7 @@ async fn i2v_keeps_the_input_images_aspect_ratio() {
 
 #[tokio::test]
 async fn same_seed_and_parameters_give_the_same_video() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let body = json!({"prompt": "p", "seed": 7});
     let (_, first) = finished_video(&mock, "/v3/async/wan-t2v", body.clone()).await;
     let (_, again) = finished_video(&mock, "/v3/async/wan-t2v", body).await;
@@ -361,7 +361,7 @@ async fn finished_link(mock: &common::Mock, scenario: Option<&str>) -> String {
 
 #[tokio::test]
 async fn video_links_answer_single_byte_ranges() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let url = finished_link(&mock, None).await;
     let get = |range: Option<&str>| {
         let mut request = mock.http.get(&url);
@@ -424,7 +424,7 @@ async fn video_links_answer_single_byte_ranges() {
 /// 13.1.5).
 #[tokio::test]
 async fn if_range_gets_the_part_only_for_the_same_version() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let url = finished_link(&mock, None).await;
     let whole = mock.http.get(&url).send().await.unwrap();
     let etag = whole.headers()["etag"].to_str().unwrap().to_string();
@@ -486,7 +486,7 @@ async fn max_age_is_what_is_left_of_the_links_life() {
 
 #[tokio::test]
 async fn a_cut_download_strikes_the_first_full_download_not_a_range() {
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let url = finished_link(&mock, Some("cut-download:1000")).await;
     let head = mock.http.head(&url).send().await.unwrap();
     assert_eq!(head.status(), 200);
@@ -520,7 +520,7 @@ async fn an_input_image_is_fetched_once_however_often_the_video_is_downloaded() 
         .respond_with(ResponseTemplate::new(200).set_body_raw(png_header(1600, 900), "image/png"))
         .mount(&images)
         .await;
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     let body = json!({"prompt": "p", "image_url": format!("{}/wide.png", images.uri())});
     let (id, first) = finished_video(&mock, "/v3/async/wan-i2v", body).await;
     let url = mock.result(&id).await.1["videos"][0]["video_url"]
@@ -554,7 +554,7 @@ async fn an_extreme_input_image_gives_a_bounded_video() {
         .await;
     let mock = start(Config {
         video_cache_mb: 1,
-        ..Config::for_tests()
+        ..paused()
     })
     .await;
     let body = json!({"prompt": "p", "image_url": format!("{}/thin.png", images.uri()), "width": 1280, "height": 720});
@@ -596,7 +596,7 @@ async fn hostile_input_mp4s_neither_hang_nor_kill_the_mock() {
             .mount(&server)
             .await;
     }
-    let mock = start_default().await;
+    let mock = start(paused()).await;
     for name in ["loop.mp4", "abort.mp4"] {
         let body = json!({"video_url": format!("{}/{name}", server.uri()), "prompt": "p"});
         let (_, bytes) = finished_video(&mock, "/v3/async/wan2.7-videoedit", body).await;
