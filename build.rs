@@ -126,6 +126,8 @@ struct SubmitOperation {
     shorthand: Option<String>,
     /// `x-status-unverified-since`: since when no page settles whether Novita still serves it.
     unverified_since: Option<String>,
+    /// `x-status-source`: where the retired or unverified status comes from.
+    status_source: Option<String>,
 }
 
 fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
@@ -154,6 +156,12 @@ fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
             "{path}: operationId {operation_id} must be snake_case, as progenitor names its method"
         );
+        let settled = post["deprecated"].as_bool() != Some(true)
+            && post.get("x-status-unverified-since").is_none();
+        assert!(
+            settled || post["x-status-source"].is_string(),
+            "{path}: a retired or unverified operation needs x-status-source, where its status comes from"
+        );
         found.push(SubmitOperation {
             path: path.clone(),
             operation_id: operation_id.to_string(),
@@ -168,6 +176,7 @@ fn submit_operations(spec: &Value) -> Vec<SubmitOperation> {
             unverified_since: post["x-status-unverified-since"]
                 .as_str()
                 .map(str::to_string),
+            status_source: post["x-status-source"].as_str().map(str::to_string),
         });
     }
     found
@@ -186,7 +195,7 @@ fn submit_operations_source(spec: &Value) -> String {
              schema: {schema:?}, summary: {summary:?}, deprecated: {deprecated}, \
              retired_on: {retired_on:?}, replaced_by: {replaced_by:?}, \
              replacement: {replacement:?}, shorthand: {shorthand:?}, \
-             unverified_since: {unverified_since:?} }},\n",
+             unverified_since: {unverified_since:?}, status_source: {status_source:?} }},\n",
             path = op.path,
             id = op.operation_id,
             schema = op.schema,
@@ -197,6 +206,7 @@ fn submit_operations_source(spec: &Value) -> String {
             replacement = op.replacement,
             shorthand = op.shorthand,
             unverified_since = op.unverified_since,
+            status_source = op.status_source,
         ));
     }
     out.push_str("];\n\n");
