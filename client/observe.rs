@@ -28,7 +28,7 @@ use crate::{
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// What the generated client knows of the limits it reads answers within (its inner value,
-/// set by `build.rs`). [`crate::NovitaClient`] builds it from its builder's settings; build one
+/// set by `codegen/src/lib.rs`). [`crate::NovitaClient`] builds it from its builder's settings; build one
 /// only to use [`crate::generated::Client`] on its own.
 ///
 /// ```

@@ -1,6 +1,7 @@
 //! The spec's submit operations as data: what a tool needs to offer every endpoint without
 //! naming any (the `novita submit` command is built from it), and a way to check and send a
-//! body given as JSON. `build.rs` writes the catalogue from `openapi/novita.yaml`.
+//! body given as JSON. `cargo run -p novita-codegen` writes the catalogue from `openapi/novita.yaml`
+//! (`client/generated/submit_operations.rs`).
 
 use serde_json::Value;
 
@@ -55,7 +56,7 @@ macro_rules! submit_request {
     };
 }
 
-include!(concat!(env!("OUT_DIR"), "/submit_operations.rs"));
+include!("generated/submit_operations.rs");
 
 impl SubmitOperation {
     /// Every submit operation of the spec, in the spec's order.
