@@ -395,7 +395,7 @@ async fn create_partial(path: &Path) -> Result<(tokio::fs::File, Partial), Error
         .unwrap_or_else(|| "video".into());
     let mut attempts = 0;
     loop {
-        let tag: u32 = rand::random();
+        let tag = fastrand::u32(..);
         let partial = path.with_file_name(format!(".{name}.{tag:08x}.part"));
         let created = tokio::fs::OpenOptions::new()
             .write(true)

@@ -1,6 +1,6 @@
 //! Hand-written types for the response fields Novita is loose about. The generated code uses
 //! them in place of the spec's `TaskStatus`, `NumericString` and `LooseNumber` schemas (see
-//! `build.rs`).
+//! `codegen/src/lib.rs`).
 
 use std::fmt;
 

@@ -51,7 +51,7 @@ mod webhook;
 /// The client progenitor generated from `openapi/novita.yaml`.
 #[allow(clippy::all, missing_docs, unused)]
 pub mod generated {
-    include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+    include!("generated/codegen.rs");
 }
 
 pub use builder::{
@@ -63,7 +63,7 @@ pub use error::{ApiError, Error, Violation, DOWNLOAD_BODY_START_LIMIT};
 /// The request and response types of the spec. The request of a retired operation is a
 /// deprecated alias, so code that still builds one is warned at compile time.
 pub mod types {
-    include!(concat!(env!("OUT_DIR"), "/types.rs"));
+    include!("generated/types.rs");
 }
 pub use confirm::{WebhookRefusal, WEBHOOK_BODY_LIMIT};
 pub use lenient_types::{LooseNumber, NumericString, TaskStatus};

@@ -29,7 +29,7 @@ use crate::{
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// What the generated client knows of the limits it reads answers within (its inner value,
-/// set by `build.rs`), and, in a [`crate::NovitaClient`], of the key, `User-Agent` and time
+/// set by `codegen/src/lib.rs`), and, in a [`crate::NovitaClient`], of the key, `User-Agent` and time
 /// limit its `exec` hook puts on each request. [`crate::NovitaClient`] builds it from its
 /// builder's settings; build one only to use [`crate::generated::Client`] on its own (which
 /// then sends requests as its `reqwest::Client` makes them).

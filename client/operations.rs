@@ -1,6 +1,7 @@
 //! The spec's submit operations as data: what a tool needs to offer every endpoint without
 //! naming any (the `novita submit` command is built from it), and a way to check and send a
-//! body given as JSON. `build.rs` writes the catalogue from `openapi/novita.yaml`.
+//! body given as JSON. `cargo run -p novita-codegen` writes the catalogue from `openapi/novita.yaml`
+//! (`client/generated/submit_operations.rs`).
 
 use serde_json::Value;
 
@@ -36,6 +37,7 @@ pub struct SubmitOperation {
     replacement: Option<&'static str>,
     shorthand: Option<&'static str>,
     unverified_since: Option<&'static str>,
+    status_source: Option<&'static str>,
 }
 
 macro_rules! submit_request {
@@ -54,7 +56,7 @@ macro_rules! submit_request {
     };
 }
 
-include!(concat!(env!("OUT_DIR"), "/submit_operations.rs"));
+include!("generated/submit_operations.rs");
 
 impl SubmitOperation {
     /// Every submit operation of the spec, in the spec's order.
@@ -76,7 +78,7 @@ impl SubmitOperation {
     ///
     /// ```
     /// let t2v = novita_video::SubmitOperation::find_shorthand("t2v").unwrap();
-    /// assert_eq!(t2v.command(), "wan2.7-t2v");
+    /// assert_eq!(t2v.command(), "kling-v3.0-pro-t2v");
     /// assert_eq!(t2v.shorthand(), Some("t2v"));
     /// ```
     pub fn find_shorthand(shorthand: &str) -> Option<&'static SubmitOperation> {
@@ -133,6 +135,20 @@ impl SubmitOperation {
     /// ```
     pub fn unverified_since(&self) -> Option<&'static str> {
         self.unverified_since
+    }
+
+    /// Where the status of a retired or unverified operation comes from (`x-status-source`):
+    /// the notice, its address, and who read it so. The spec gives one for each such operation.
+    ///
+    /// ```
+    /// let t2v = novita_video::SubmitOperation::find("wan-t2v").unwrap();
+    /// assert!(t2v.status_source().unwrap().contains("https://novita.ai/docs/changelog/"));
+    /// let wan27 = novita_video::SubmitOperation::find("wan2.7-t2v").unwrap();
+    /// assert!(wan27.status_source().unwrap().contains("third-party gateway"));
+    /// assert!(novita_video::SubmitOperation::find("kling-v3.0-pro-t2v").unwrap().status_source().is_none());
+    /// ```
+    pub fn status_source(&self) -> Option<&'static str> {
+        self.status_source
     }
 
     /// The replacement Novita names (`x-replaced-by`), e.g. `Wan 2.7 Text-to-Video`.

@@ -2,7 +2,6 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use rand::Rng;
 use reqwest::StatusCode;
 
 use crate::Error;
@@ -93,7 +92,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.max_delay);
         let millis = ceiling.as_millis() as u64;
-        Duration::from_millis(rand::rng().random_range(0..=millis))
+        Duration::from_millis(fastrand::u64(0..=millis))
     }
 }
 

@@ -22,7 +22,7 @@ use crate::{
 pub(crate) type Sent =
     Result<ResponseValue<SubmitTaskResponse>, progenitor_client::Error<ErrorBody>>;
 
-/// A body one of Novita's submit endpoints accepts. Implemented, by `build.rs`, for the request
+/// A body one of Novita's submit endpoints accepts. Implemented, by the generated code, for the request
 /// type of every submit operation of the spec; [`crate::NovitaClient::submit`] takes any of them.
 ///
 /// ```

@@ -1,6 +1,6 @@
 //! Checks a request body against the rules of its schema in `openapi/novita.yaml` before it is
-//! sent. `build.rs` resolves each submit operation's request schema into
-//! `OUT_DIR/request_schemas.json`; this module reads the subset of JSON Schema the spec uses
+//! sent. `cargo run -p novita-codegen` resolves each submit operation's request schema into
+//! `client/generated/request_schemas.json`; this module reads the subset of JSON Schema the spec uses
 //! (`type`, `required`, `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `pattern`, `maxItems`,
 //! `properties`, `items`) plus the spec's own `x-novita-rules` for rules across fields.
 
@@ -10,12 +10,13 @@ use serde_json::{Map, Value};
 
 use crate::Violation;
 
-static REQUEST_SCHEMAS: &str = include_str!(concat!(env!("OUT_DIR"), "/request_schemas.json"));
+static REQUEST_SCHEMAS: &str = include_str!("generated/request_schemas.json");
 
 fn schemas() -> &'static Map<String, Value> {
     static PARSED: OnceLock<Map<String, Value>> = OnceLock::new();
     PARSED.get_or_init(|| {
-        serde_json::from_str(REQUEST_SCHEMAS).expect("build.rs writes a JSON object of schemas")
+        serde_json::from_str(REQUEST_SCHEMAS)
+            .expect("novita-codegen writes a JSON object of schemas")
     })
 }
 

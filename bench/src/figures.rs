@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::build_weight::BuildWeight;
 use crate::container::ContainerFigures;
 use crate::load::LoadResult;
 use crate::proxy_load::ProxyRun;
@@ -47,4 +48,6 @@ pub struct Figures {
     pub waits: Vec<WaitResult>,
     pub load_check: LoadCheck,
     pub outage: OutageCheck,
+    /// A small program's clean debug build with the client against without.
+    pub build: BuildWeight,
 }

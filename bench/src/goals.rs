@@ -20,7 +20,21 @@ pub fn all(f: &Figures) -> Vec<Goal> {
     goals.push(soak(f));
     waiting(f, &mut goals);
     reliability(f, &mut goals);
+    goals.push(build_weight(f));
     goals
+}
+
+/// A small program's clean debug build with the client, against reqwest + serde + tokio alone.
+fn build_weight(f: &Figures) -> Goal {
+    let limit = crate::build_weight::GOAL_RATIO;
+    Goal {
+        goal: format!(
+            "clean debug build of a small program with novita-video: at most {limit}x reqwest + serde + tokio alone (median of {} rounds)",
+            f.build.rounds.len()
+        ),
+        measured: format!("{:.2}x", f.build.ratio),
+        met: f.build.ratio <= limit,
+    }
 }
 
 /// The mock's throughput and latency against the bare handler and Prism.

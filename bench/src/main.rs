@@ -5,8 +5,10 @@
 //!
 //! Environment: `BENCH_SECONDS` (each wrk run, default 10), `BENCH_TASKS` (memory test,
 //! default 100000), `BENCH_LOAD_TASKS` (webhook load test, default 10000),
-//! `BENCH_SOAK_SECONDS` (the soak at default settings, default 25).
+//! `BENCH_SOAK_SECONDS` (the soak at default settings, default 25), `BENCH_BUILD_ROUNDS` (clean
+//! builds of the downstream programs, default 2).
 
+mod build_weight;
 mod container;
 mod figures;
 mod goals;
@@ -100,6 +102,9 @@ async fn main() {
     let waits = waiting::run().await;
     print_waits(&waits);
 
+    let build = build_weight::run();
+    build.print();
+
     let load_check = reliability::load_with_webhooks(load_tasks).await;
     println!("\nload with webhooks: {load_check:?}");
     let outage = reliability::receiver_outage(100).await;
@@ -120,6 +125,7 @@ async fn main() {
         waits,
         load_check,
         outage,
+        build,
     };
     let goals = goals::all(&figures);
     let md = report::markdown(&figures, &goals);
@@ -128,11 +134,16 @@ async fn main() {
 }
 
 /// `BENCH_ONLY=kling-4k target/release/bench` runs just the 4K video row;
-/// `BENCH_ONLY=container`, just the container image's row. Whether it ran one of them.
+/// `BENCH_ONLY=container`, just the container image's row; `BENCH_ONLY=build-weight`, just the
+/// downstream build's row. Whether it ran one of them.
 async fn run_only() -> bool {
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("kling-4k") => {
             uhd_video::run(&reqwest::Client::new()).await.print();
+            true
+        }
+        Ok("build-weight") => {
+            build_weight::run().print();
             true
         }
         Ok("container") => {

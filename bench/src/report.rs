@@ -37,6 +37,20 @@ pub fn markdown(f: &Figures, goals: &[Goal]) -> String {
             w.poller, w.job_seconds, w.polls, w.late_ms
         );
     }
+    let _ = writeln!(
+        md,
+        "\n| clean debug build | reqwest + serde + tokio s | with novita-video s | ratio |\n|---|---:|---:|---:|"
+    );
+    for (i, r) in f.build.rounds.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| round {} | {:.1} | {:.1} | {:.2}x |",
+            i + 1,
+            r.alone_s,
+            r.with_client_s,
+            r.ratio
+        );
+    }
     let _ = writeln!(md, "\n| goal | measured | met |\n|---|---|---|");
     for g in goals {
         let _ = writeln!(
@@ -85,6 +99,7 @@ pub fn write(f: Figures, goals: Vec<Goal>, md: String) {
     report.insert("container_image".into(), json!(f.image));
     report.insert("load_with_webhooks".into(), json!(f.load_check));
     report.insert("receiver_outage".into(), json!(f.outage));
+    report.insert("downstream_build".into(), json!(f.build));
     report.insert("goals".into(), json!(goals));
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir).unwrap();

@@ -1,11 +1,11 @@
-//! End to end against the mock, in one process: start the mock, submit a Wan 2.7
+//! End to end against the mock, in one process: start the mock, submit a Kling 3.0 (pro)
 //! text-to-video job with the client, wait for it with progress, download the MP4.
 //!
 //! `cargo run -p conformance --example end_to_end -- [OUT.mp4]`
 
 use novita_mock::Config;
 use novita_video::{
-    types::{Wan27T2vRequest, Wan27T2vRequestSize},
+    types::{KlingProT2vRequest, KlingProT2vRequestAspectRatio},
     NovitaClient, WaitOptions,
 };
 
@@ -28,9 +28,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key("example-key")
         .base_url(mock.url())
         .build()?;
-    let request: Wan27T2vRequest = Wan27T2vRequest::builder()
-        .prompt("A red fox trotting through fresh snow at dawn")
-        .size(Some(Wan27T2vRequestSize::X1280720))
+    let request: KlingProT2vRequest = KlingProT2vRequest::builder()
+        .prompt(Some("A red fox trotting through fresh snow at dawn".into()))
+        .aspect_ratio(Some(KlingProT2vRequestAspectRatio::X169))
         .duration(Some(3))
         .try_into()?;
     let task_id = client.submit(&request).await?;

@@ -11,13 +11,33 @@ use serde_json::{Map, Value};
 
 use crate::{args::Follow, exit::Failure, fields, follow::after_submit, output::Output};
 
-/// `live`, or `retired` with its date, as the spec marks the operation.
+/// `live`, `retired` with its date, or `unverified since` a date, as the spec marks the
+/// operation.
 fn status(operation: &SubmitOperation) -> String {
-    match (operation.deprecated(), operation.retired_on()) {
-        (false, _) => "live".into(),
-        (true, Some(date)) => format!("retired {date}"),
-        (true, None) => "retired".into(),
+    match (
+        operation.deprecated(),
+        operation.retired_on(),
+        operation.unverified_since(),
+    ) {
+        (false, _, None) => "live".into(),
+        (false, _, Some(since)) => format!("unverified since {since}"),
+        (true, Some(date), _) => format!("retired {date}"),
+        (true, None, _) => "retired".into(),
     }
+}
+
+/// The line printed before sending to an operation whose status the pages leave open.
+fn unverified_note(operation: &SubmitOperation) -> Option<String> {
+    let since = operation.unverified_since()?;
+    let mut note = format!(
+        "novita: note: whether Novita still serves {} is unverified since {since}",
+        operation.command()
+    );
+    if let Some(source) = operation.status_source() {
+        note.push_str(&format!(" ({source})"));
+    }
+    note.push_str("; `novita endpoints --probe` asks the service");
+    Some(note)
 }
 
 pub fn command() -> Command {
@@ -141,6 +161,9 @@ async fn send(
     let checked = NovitaClient::checked_value(operation, body)?;
     if let Some(notice) = operation.retirement_notice() {
         eprintln!("novita: warning: {notice}");
+    }
+    if let Some(note) = unverified_note(operation) {
+        eprintln!("{note}");
     }
     let task_id = client.submit_checked(checked).await?;
     after_submit(client, out, &task_id, follow).await

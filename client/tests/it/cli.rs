@@ -47,20 +47,48 @@ async fn submit_prints_the_task_id_and_sends_only_the_flags_given() {
     accepts_submissions(&server).await;
     let run = novita(
         &server,
-        &["t2v", "--prompt", "a fox", "--seed", "7", "--duration", "3"],
+        &[
+            "t2v",
+            "--prompt",
+            "a fox",
+            "--aspect_ratio",
+            "9:16",
+            "--duration",
+            "3",
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "t-42");
+    assert!(run.stderr.is_empty(), "Kling 3.0 is live: {}", run.stderr);
     let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests[0].url.path(), "/v3/async/wan2.7-t2v");
+    assert_eq!(requests[0].url.path(), "/v3/async/kling-v3.0-pro-t2v");
     let sent: Value = serde_json::from_slice(&requests[0].body).unwrap();
-    assert_eq!(sent, json!({"prompt": "a fox", "seed": 7, "duration": 3}));
+    assert_eq!(
+        sent,
+        json!({"prompt": "a fox", "aspect_ratio": "9:16", "duration": 3})
+    );
     let run = novita(&server, &["--json", "t2v", "--prompt", "a fox"]).await;
     assert_eq!(
         serde_json::from_str::<Value>(&run.stdout).unwrap(),
         json!({"task_id": "t-42"})
     );
+    let run = novita(
+        &server,
+        &["i2v", "--image", "https://e.x/a.png", "--prompt", "a fox"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[2].url.path(), "/v3/async/kling-v3.0-pro-i2v");
+    let run = novita(&server, &["--help"]).await;
+    for shorthand in ["submit kling-v3.0-pro-t2v", "submit kling-v3.0-pro-i2v"] {
+        assert!(
+            run.stdout.contains(shorthand),
+            "{shorthand}: {}",
+            run.stdout
+        );
+    }
 }
 
 #[tokio::test]
@@ -494,12 +522,14 @@ async fn submit_help_comes_from_the_spec() {
             .find(|l| l.trim_start().starts_with(operation.command()))
             .unwrap_or_else(|| panic!("{} is listed: {}", operation.command(), run.stdout));
         let status = if operation.deprecated() {
-            "[retired 20"
+            "[retired 20".to_string()
+        } else if let Some(since) = operation.unverified_since() {
+            format!("[unverified since {since}]")
         } else {
-            "[live]"
+            "[live]".to_string()
         };
         assert!(
-            line.contains(operation.summary()) && line.contains(status),
+            line.contains(operation.summary()) && line.contains(&status),
             "{line}"
         );
     }
@@ -518,7 +548,7 @@ async fn submit_help_comes_from_the_spec() {
 }
 
 #[tokio::test]
-async fn wan27_t2v_from_the_spec_and_a_warning_for_retired_models() {
+async fn wan27_t2v_from_the_spec_with_its_status_and_a_warning_for_retired_models() {
     let server = MockServer::start().await;
     accepts_submissions(&server).await;
     let run = novita(
@@ -536,10 +566,17 @@ async fn wan27_t2v_from_the_spec_and_a_warning_for_retired_models() {
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.is_empty(),
-        "no warning for a live model: {}",
-        run.stderr
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "novita: note: whether Novita still serves wan2.7-t2v is unverified since 2026-09-30 \
+             ({}); `novita endpoints --probe` asks the service",
+            novita_video::SubmitOperation::find("wan2.7-t2v")
+                .unwrap()
+                .status_source()
+                .unwrap()
+        ),
+        "an unverified model is sent, with its status and where it comes from"
     );
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests[0].url.path(), "/v3/async/wan2.7-t2v");

@@ -66,12 +66,17 @@ fn entry<'a>(entries: &'a [Value], command: &str) -> &'a Value {
 async fn the_listing_has_every_operation_once_with_its_documented_status_and_needs_no_key() {
     let run = novita_with(None, None, &["endpoints"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+    let (table, sources) = run
+        .stdout
+        .split_once("\nWhere the retired and unverified statuses come from:\n")
+        .unwrap_or_else(|| panic!("the sources follow the table:\n{}", run.stdout));
     assert_eq!(
-        run.stdout.lines().count(),
+        table.lines().count(),
         SubmitOperation::all().len() + 1,
         "a header and one line per operation:\n{}",
         run.stdout
     );
+    let sources: Vec<&str> = sources.lines().collect();
     for operation in SubmitOperation::all() {
         let line = line_of(&run, operation.command());
         assert!(line.contains(operation.path()), "{line}");
@@ -83,11 +88,34 @@ async fn the_listing_has_every_operation_once_with_its_documented_status_and_nee
             "live".to_string()
         };
         assert!(line.contains(&status), "{status} in {line}");
+        // A retired or unverified status ends in the mark of its source, listed below.
+        match operation.status_source() {
+            Some(source) => {
+                let mark = line.rsplit_once(' ').unwrap().1;
+                assert!(mark.starts_with('[') && mark.ends_with(']'), "{line}");
+                assert!(
+                    sources.contains(&format!("{mark} {source}").as_str()),
+                    "{line}"
+                );
+            }
+            None => {
+                assert_eq!(status, "live");
+                assert!(line.ends_with("live"), "{line}");
+            }
+        }
     }
-    assert!(line_of(&run, "wan-t2v").ends_with("retired 2026-08-19 (replacement: wan2.7-t2v)"));
-    assert!(line_of(&run, "wan2.7-t2v").ends_with("unverified since 2026-09-30"));
+    assert_eq!(sources.len(), 3, "three notices: {sources:?}");
+    assert!(line_of(&run, "wan-t2v").ends_with("retired 2026-08-19 (replacement: wan2.7-t2v) [1]"));
     assert!(line_of(&run, "wan2.6-i2v")
-        .ends_with("retired 2026-09-30 (replacement: kling-v3.0-pro-i2v)"));
+        .ends_with("retired 2026-09-30 (replacement: kling-v3.0-pro-i2v) [2]"));
+    assert!(line_of(&run, "wan2.7-t2v").ends_with("unverified since 2026-09-30 [3]"));
+    assert!(sources[0].contains("https://novita.ai/docs/changelog/03-08-26"));
+    assert!(sources[1].contains("https://novita.ai/docs/changelog/01-09-26"));
+    assert!(
+        sources[2].contains("third-party gateway") && sources[2].contains("01-09-26"),
+        "{}",
+        sources[2]
+    );
 
     let run = novita_with(None, None, &["--json", "endpoints"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -101,13 +129,22 @@ async fn the_listing_has_every_operation_once_with_its_documented_status_and_nee
     assert_eq!(
         entry(&entries, "wan-t2v"),
         &json!({"command": "wan-t2v", "path": "/v3/async/wan-t2v", "status": "retired",
-                "retired_on": "2026-08-19", "replacement": "wan2.7-t2v", "unverified_since": null})
+                "retired_on": "2026-08-19", "replacement": "wan2.7-t2v", "unverified_since": null,
+                "status_source": SubmitOperation::find("wan-t2v").unwrap().status_source()})
     );
     assert_eq!(
         entry(&entries, "wan2.7-t2v"),
         &json!({"command": "wan2.7-t2v", "path": "/v3/async/wan2.7-t2v", "status": "unverified",
-                "retired_on": null, "replacement": null, "unverified_since": "2026-09-30"})
+                "retired_on": null, "replacement": null, "unverified_since": "2026-09-30",
+                "status_source": SubmitOperation::find("wan2.7-t2v").unwrap().status_source()})
     );
+    assert_eq!(
+        entry(&entries, "kling-v3.0-pro-t2v")["status_source"],
+        Value::Null
+    );
+    assert!(entries
+        .iter()
+        .all(|e| (e["status"] == "live") == e["status_source"].is_null()));
 }
 
 #[tokio::test]

@@ -65,3 +65,34 @@ fn the_root_readme_stays_under_15_kb() {
         readme.len()
     );
 }
+
+/// A dependent compiles the client, not its code generator: the generated code is committed in
+/// `client/generated/` (`cargo run -p novita-codegen`), so the crate has no build script and no
+/// build dependencies (progenitor, typify and a YAML parser cost a downstream debug build more
+/// than reqwest does).
+#[test]
+fn the_crate_has_no_build_script_and_no_build_dependencies() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let package = manifest
+        .split("\n[")
+        .find(|table| table.starts_with("package]"))
+        .expect("a [package] table");
+    assert!(
+        !package.lines().any(|l| l.trim_start().starts_with("build")),
+        "[package] names a build script"
+    );
+    assert!(!root.join("build.rs").exists(), "build.rs is back");
+    assert!(
+        !manifest.contains("[build-dependencies]"),
+        "the crate has build dependencies"
+    );
+    for file in [
+        "codegen.rs",
+        "types.rs",
+        "submit_operations.rs",
+        "request_schemas.json",
+    ] {
+        assert!(root.join("client/generated").join(file).is_file(), "{file}");
+    }
+}

@@ -90,6 +90,7 @@ impl Row {
             "retired_on": retired_on,
             "replacement": replacement,
             "unverified_since": unverified_since,
+            "status_source": self.operation.status_source(),
         });
         if let Some(verdict) = &self.probe {
             let clean = |text: &str| sanitise(text, key);
@@ -132,18 +133,31 @@ impl Row {
     }
 }
 
-/// The text table: one line per operation, columns padded.
+/// The text table: one line per operation, columns padded; a status the spec gives a source
+/// for (`x-status-source`) ends in a mark, `[1]`, and the sources follow the table.
 pub fn table(rows: &[Row], key: Option<&str>) -> String {
     let probing = rows.iter().any(|row| row.probe.is_some());
     let mut lines: Vec<Vec<String>> = vec![["COMMAND", "PATH", "STATUS", "PROBE"]
         .iter()
         .map(|h| h.to_string())
         .collect()];
+    let mut sources: Vec<&str> = Vec::new();
     for row in rows {
+        let mut status = row.documented.text();
+        if let Some(source) = row.operation.status_source() {
+            let mark = match sources.iter().position(|known| *known == source) {
+                Some(index) => index + 1,
+                None => {
+                    sources.push(source);
+                    sources.len()
+                }
+            };
+            status.push_str(&format!(" [{mark}]"));
+        }
         lines.push(vec![
             row.operation.command().to_string(),
             row.operation.path().to_string(),
-            row.documented.text(),
+            status,
             row.detail(key),
         ]);
     }
@@ -167,6 +181,12 @@ pub fn table(rows: &[Row], key: Option<&str>) -> String {
             .collect();
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');
+    }
+    if !sources.is_empty() {
+        text.push_str("\nWhere the retired and unverified statuses come from:\n");
+        for (index, source) in sources.iter().enumerate() {
+            text.push_str(&format!("[{}] {source}\n", index + 1));
+        }
     }
     text
 }

@@ -36,7 +36,9 @@ use verdict::Verdict;
 pub const VERDICTS: &str = "\
 Status, from the spec: `live`; `retired DATE (replacement: X)` (x-retired-on, and
 x-replacement-operation or else x-replaced-by); `unverified since DATE`
-(x-status-unverified-since: the pages leave open whether Novita still serves it).
+(x-status-unverified-since: the pages leave open whether Novita still serves it). A mark
+such as [1] after a status points to where it comes from (x-status-source: Novita's
+changelog, or who read it so), listed under the table; in --json, `status_source`.
 
 --probe POSTs {} to each operation whose schema requires a field (a top-level `required`, or
 one in every branch of a oneOf/anyOf): the spec says the service refuses it, so no task can

@@ -1,0 +1,108 @@
+//! The request schemas the client checks bodies against: each submit operation's schema with
+//! its `$ref`s resolved, and a check that the spec says each cross-field rule the same way in
+//! `x-novita-rules` and in plain JSON Schema.
+
+use serde_json::{json, Map, Value};
+
+use crate::operations::submit_operations;
+
+/// Maps each request schema name (e.g. `WanT2vRequest`) to its fully resolved schema.
+pub(crate) fn collect_request_schemas(spec: &Value) -> Value {
+    let mut out = Map::new();
+    for operation in submit_operations(spec) {
+        let schema = json!({ "$ref": operation.reference });
+        out.insert(operation.schema, resolve_refs(spec, &schema, 0));
+    }
+    Value::Object(out)
+}
+
+/// Inlines every `$ref` (the spec has no recursive schemas; depth is bounded all the same).
+fn resolve_refs(spec: &Value, value: &Value, depth: usize) -> Value {
+    assert!(depth < 32, "schema nesting too deep; recursive $ref?");
+    match value {
+        Value::Object(map) => {
+            if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                let pointer = reference.trim_start_matches('#');
+                let target = spec
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("unresolved $ref {reference}"));
+                return resolve_refs(spec, target, depth + 1);
+            }
+            Value::Object(
+                map.iter()
+                    .filter(|(key, _)| !matches!(key.as_str(), "example" | "examples"))
+                    .map(|(key, v)| (key.clone(), resolve_refs(spec, v, depth + 1)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| resolve_refs(spec, v, depth + 1))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Fails the build when a schema's `x-novita-rules` and its plain JSON Schema form (`anyOf` of
+/// allowed pairs, `oneOf` of `required`) say different things.
+pub(crate) fn check_rule_encodings(name: &str, schema: &Value) {
+    for rule in schema["x-novita-rules"].as_array().into_iter().flatten() {
+        let fields: Vec<&str> = rule["fields"]
+            .as_array()
+            .expect("rule fields")
+            .iter()
+            .map(|f| f.as_str().expect("field name"))
+            .collect();
+        match rule["rule"].as_str() {
+            Some("allowed_pairs") => {
+                let from_rule: Vec<Value> = rule["pairs"].as_array().expect("pairs").clone();
+                let from_schema: Vec<Value> = schema["anyOf"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}: allowed_pairs needs the anyOf form too"))
+                    .iter()
+                    .filter_map(|branch| {
+                        let properties = branch.get("properties")?;
+                        Some(Value::Array(
+                            fields
+                                .iter()
+                                .map(|f| properties[*f]["enum"][0].clone())
+                                .collect(),
+                        ))
+                    })
+                    .collect();
+                assert_eq!(
+                    from_rule, from_schema,
+                    "{name}: x-novita-rules pairs and anyOf differ"
+                );
+            }
+            Some("exactly_one_of") => {
+                let from_schema: Vec<&str> = schema["oneOf"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}: exactly_one_of needs the oneOf form too"))
+                    .iter()
+                    .map(|branch| branch["required"][0].as_str().expect("required field"))
+                    .collect();
+                assert_eq!(
+                    fields, from_schema,
+                    "{name}: x-novita-rules fields and oneOf differ"
+                );
+            }
+            Some("at_most_one_of") => {
+                // `anyOf` of one `not: {required: [field]}` per field: at least one is absent.
+                let from_schema: Vec<&str> = schema["anyOf"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{name}: at_most_one_of needs the anyOf form too"))
+                    .iter()
+                    .filter_map(|branch| branch["not"]["required"][0].as_str())
+                    .collect();
+                assert_eq!(
+                    fields, from_schema,
+                    "{name}: x-novita-rules fields and anyOf of not/required differ"
+                );
+            }
+            other => panic!("{name}: unknown rule {other:?}"),
+        }
+    }
+}
