@@ -176,7 +176,11 @@ impl Outbound {
     /// built even with the bundled roots.
     pub fn new(allow_link_local: bool) -> Result<Self, String> {
         let client = |redirects: reqwest::redirect::Policy, trust: Trust| {
+            // rustls by name: a build that also has reqwest's native-tls (the client crate's
+            // feature, unified in a workspace build) would otherwise pick OpenSSL, which never
+            // falls back to the bundled roots.
             let builder = reqwest::Client::builder()
+                .tls_backend_rustls()
                 .user_agent(concat!("novita-mock/", env!("CARGO_PKG_VERSION")))
                 .redirect(redirects)
                 .no_proxy();

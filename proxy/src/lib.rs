@@ -120,6 +120,8 @@ impl Contract {
             url::Url::parse(public).map_err(|e| format!("public URL {public:?}: {e}"))?;
         }
         let http = reqwest::Client::builder()
+            // rustls by name, whatever other backend a workspace build unifies into reqwest.
+            .tls_backend_rustls()
             // Forwarded unchanged: a redirect goes back to the caller, as it came.
             .redirect(reqwest::redirect::Policy::none())
             // The wait for the headers is bounded in the handler (a connection that is open but

@@ -1,7 +1,8 @@
 //! Each crate's integration tests are one binary, `tests/it/main.rs`, whose modules are the
-//! files beside it: a file that no `mod` line names is silently never built, and a file put
-//! straight in `tests/` would become a binary of its own again. This test fails on both. It
-//! also holds the root README to its size.
+//! files beside it (the client's `tracing` feature has a second, `tests/tracing/`, which says
+//! why): a file that no `mod` line names is silently never built, and a file put straight in
+//! `tests/` would become a binary of its own again. This test fails on both. It also holds
+//! the root README to its size.
 
 use std::{collections::BTreeSet, path::Path};
 
@@ -13,43 +14,53 @@ const TEST_FOLDERS: [&str; 4] = [
     "proxy/tests",
 ];
 
+fn rust_files(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+        .collect()
+}
+
 #[test]
 fn every_test_file_is_a_module_of_its_crates_one_test_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for folder in TEST_FOLDERS {
-        let rust_files = |dir: &Path| -> BTreeSet<String> {
-            std::fs::read_dir(dir)
-                .unwrap()
-                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-                .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
-                .collect()
-        };
         let loose = rust_files(&root.join(folder));
         assert!(
             loose.is_empty(),
             "{folder} holds {loose:?}: move them into {folder}/it/ and name them in its main.rs"
         );
-        let main = std::fs::read_to_string(root.join(folder).join("it/main.rs")).unwrap();
-        let declared: BTreeSet<String> = main
-            .lines()
-            .filter_map(|line| line.trim().strip_prefix("mod "))
-            .filter_map(|rest| rest.strip_suffix(';'))
-            .map(str::to_string)
-            .collect();
-        let mut files = rust_files(&root.join(folder).join("it"));
-        files.remove("main");
-        let forgotten: Vec<_> = files.difference(&declared).collect();
-        assert!(
-            forgotten.is_empty(),
-            "{folder}/it/main.rs has no `mod` line for {forgotten:?}"
-        );
+        // Each binary: a folder with a main.rs, whose `mod` lines name every file beside it.
+        for binary in std::fs::read_dir(root.join(folder)).unwrap() {
+            let binary = binary.unwrap().path();
+            let Ok(main) = std::fs::read_to_string(binary.join("main.rs")) else {
+                continue;
+            };
+            let declared: BTreeSet<String> = main
+                .lines()
+                .filter_map(|line| line.trim().strip_prefix("mod "))
+                .filter_map(|rest| rest.strip_suffix(';'))
+                .map(str::to_string)
+                .collect();
+            let mut files = rust_files(&binary);
+            files.remove("main");
+            let forgotten: Vec<_> = files.difference(&declared).collect();
+            assert!(
+                forgotten.is_empty(),
+                "{} has no `mod` line for {forgotten:?}",
+                binary.join("main.rs").display()
+            );
+        }
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains("path = \"client/tests/it/main.rs\""),
-        "the root Cargo.toml must name client/tests/it/main.rs as a [[test]]: the root \
-         package's tests are not where Cargo looks on its own"
-    );
+    for binary in ["client/tests/it/main.rs", "client/tests/tracing/main.rs"] {
+        assert!(
+            manifest.contains(&format!("path = \"{binary}\"")),
+            "the root Cargo.toml must name {binary} as a [[test]]: the root package's tests are \
+             not where Cargo looks on its own"
+        );
+    }
 }
 
 /// The root README is the front door: the two commands, a tour, the guarantees, and links to

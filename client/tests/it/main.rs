@@ -24,8 +24,4 @@ mod requests;
 mod spec;
 mod timeouts;
 mod tls;
-#[cfg(feature = "tracing")]
-mod trace_context;
-#[cfg(feature = "tracing")]
-mod tracing;
 mod wait;
