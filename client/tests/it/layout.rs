@@ -1,5 +1,5 @@
 //! Each crate's integration tests are one binary, `tests/it/main.rs`, whose modules are the
-//! files beside it (the client's `tracing` feature has a second, `tests/tracing/`, which says
+//! files beside it (the client has two more, `tests/tls/` and `tests/tracing/`, each saying
 //! why): a file that no `mod` line names is silently never built, and a file put straight in
 //! `tests/` would become a binary of its own again. This test fails on both. It also holds
 //! the root README to its size.
@@ -54,7 +54,11 @@ fn every_test_file_is_a_module_of_its_crates_one_test_binary() {
         }
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    for binary in ["client/tests/it/main.rs", "client/tests/tracing/main.rs"] {
+    for binary in [
+        "client/tests/it/main.rs",
+        "client/tests/tls/main.rs",
+        "client/tests/tracing/main.rs",
+    ] {
         assert!(
             manifest.contains(&format!("path = \"{binary}\"")),
             "the root Cargo.toml must name {binary} as a [[test]]: the root package's tests are \

@@ -23,5 +23,4 @@ mod redaction;
 mod requests;
 mod spec;
 mod timeouts;
-mod tls;
 mod wait;
