@@ -276,28 +276,6 @@ impl Task {
         Phase::Processing { progress, eta }
     }
 
-    /// What the reference video's measurement makes of the task at `elapsed`: failed from
-    /// the start of its work when the video was refused; held at that start while it is
-    /// measured (`elapsed` goes no further).
-    fn reference_phase(&self, state: &State, elapsed: &mut Duration) -> Option<Phase> {
-        let never_starts = self.fault == Some(Fault::StuckQueued);
-        match &state.reference {
-            Reference::Refused { reason, at } if !never_starts && *elapsed >= QUEUE_TIME => {
-                let starts = (self.submitted_at + QUEUE_TIME) - state.offset;
-                Some(Phase::Failed {
-                    reason: reason.clone(),
-                    progress: 0,
-                    at: starts.max(*at),
-                })
-            }
-            Reference::Pending => {
-                *elapsed = (*elapsed).min(QUEUE_TIME);
-                None
-            }
-            _ => None,
-        }
-    }
-
     /// When the task will end if nothing intervenes; `None` once it has ended, while it is
     /// stuck, or while its reference video is measured.
     pub fn ends_at(&self, now: MockTime) -> Option<MockTime> {
@@ -305,35 +283,7 @@ impl Task {
         if self.phase_locked(&state, now).ended_at().is_some() {
             return None;
         }
-        let end = match &state.reference {
-            Reference::Pending => return None,
-            Reference::Refused { .. } if self.fault != Some(Fault::StuckQueued) => QUEUE_TIME,
-            _ => self.natural_end()?,
-        };
-        Some((self.submitted_at + end) - state.offset)
-    }
-
-    /// Marks the task as waiting for its reference video's measurement.
-    pub fn await_reference(&self) {
-        let mut state = self.state();
-        state.reference = Reference::Pending;
-        self.end.set(self.end_instant(&state));
-    }
-
-    /// Records the measurement of the reference video; false when none was awaited.
-    pub fn measure_reference(&self, measured: Reference) -> bool {
-        let mut state = self.state();
-        if state.reference != Reference::Pending {
-            return false;
-        }
-        state.reference = measured;
-        self.end.set(self.end_instant(&state));
-        true
-    }
-
-    /// Where the measurement of the reference video stands.
-    pub fn reference(&self) -> Reference {
-        self.state().reference.clone()
+        self.end_instant(&state)
     }
 
     /// Moves the task's own clock forward by `by` (simulated seconds).
@@ -529,6 +479,7 @@ pub(crate) fn test_task(
     )
 }
 
+mod reference;
 mod restored;
 #[cfg(test)]
 mod tests;
