@@ -135,9 +135,16 @@ async fn main() {
 
 /// `BENCH_ONLY=kling-4k target/release/bench` runs just the 4K video row;
 /// `BENCH_ONLY=container`, just the container image's row; `BENCH_ONLY=build-weight`, just the
-/// downstream build's row. Whether it ran one of them.
+/// downstream build's row; `BENCH_ONLY=throughput`, just the wrk rows of the bare handler, the
+/// mock and Prism (with start-up). Whether it ran one of them.
 async fn run_only() -> bool {
     match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("throughput") => {
+            assert!(load::wrk_available(), "wrk is missing: bench/run.sh installs it");
+            let seconds = env_number("BENCH_SECONDS", 10);
+            throughput(&reqwest::Client::new(), seconds).await;
+            true
+        }
         Ok("kling-4k") => {
             uhd_video::run(&reqwest::Client::new()).await.print();
             true
