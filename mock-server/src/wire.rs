@@ -1,10 +1,15 @@
 //! The task-result body, as Novita sends it: the mock's own serde types.
 
+use axum::{
+    http::{HeaderName, HeaderValue},
+    response::Response,
+};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
     sim::clock::{Clock, MockTime},
+    sim::faults::{Fault, FAULT_HEADER},
     sim::phase::{Phase, FAILED, SUCCEED},
     sim::tasks::{Task, TaskId},
     state::AppState,
@@ -219,5 +224,24 @@ mod tests {
         assert_eq!(super::wall_eta(4.5, 1.0), 5);
         assert_eq!(super::wall_eta(6.1e16, 10.0), 6_100_000_000_000_000);
         assert_eq!(super::wall_eta(f64::MAX, 0.001), u64::MAX);
+    }
+}
+
+/// The `X-Mock-Fault` header, written here so that the simulation names no HTTP type.
+impl Fault {
+    /// The `X-Mock-Fault` header value naming this fault.
+    pub fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_str(&self.to_string())
+            .expect("fault names are ASCII words, colons and numbers")
+    }
+
+    /// `response` with the `X-Mock-Fault` header naming `fault`, when there is one.
+    pub fn name_in(fault: Option<&Fault>, mut response: Response) -> Response {
+        if let Some(fault) = fault {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(FAULT_HEADER), fault.header_value());
+        }
+        response
     }
 }
