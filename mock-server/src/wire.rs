@@ -215,18 +215,6 @@ fn wall_eta(mock_seconds: f64, speed: f64) -> u64 {
     (mock_seconds / speed).ceil() as u64
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn eta_is_whole_wall_seconds_even_when_huge() {
-        assert_eq!(super::wall_eta(7.0, 1.0), 7);
-        assert_eq!(super::wall_eta(7.0, 10.0), 1);
-        assert_eq!(super::wall_eta(4.5, 1.0), 5);
-        assert_eq!(super::wall_eta(6.1e16, 10.0), 6_100_000_000_000_000);
-        assert_eq!(super::wall_eta(f64::MAX, 0.001), u64::MAX);
-    }
-}
-
 /// The `X-Mock-Fault` header, written here so that the simulation names no HTTP type.
 impl Fault {
     /// The `X-Mock-Fault` header value naming this fault.
@@ -243,5 +231,17 @@ impl Fault {
                 .insert(HeaderName::from_static(FAULT_HEADER), fault.header_value());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn eta_is_whole_wall_seconds_even_when_huge() {
+        assert_eq!(super::wall_eta(7.0, 1.0), 7);
+        assert_eq!(super::wall_eta(7.0, 10.0), 1);
+        assert_eq!(super::wall_eta(4.5, 1.0), 5);
+        assert_eq!(super::wall_eta(6.1e16, 10.0), 6_100_000_000_000_000);
+        assert_eq!(super::wall_eta(f64::MAX, 0.001), u64::MAX);
     }
 }
