@@ -5,7 +5,10 @@
 
 use std::{fmt, sync::Arc};
 
-use crate::{error::Error, generated::types::TaskResultResponse};
+use crate::{
+    error::{ApiError, Error},
+    generated::types::TaskResultResponse,
+};
 
 /// What replaces the key in an error.
 pub(crate) const REDACTED: &str = "<redacted>";
@@ -87,6 +90,32 @@ impl Secret {
         }
     }
 
+    /// Novita's error body with the key blanked in each of its texts.
+    fn api(&self, api: &mut ApiError) {
+        self.text(&mut api.reason);
+        self.text(&mut api.message);
+        let metadata = std::mem::take(&mut api.metadata);
+        api.metadata = metadata
+            .into_iter()
+            .map(|(mut k, mut v)| {
+                self.text(&mut k);
+                self.text(&mut v);
+                (k, v)
+            })
+            .collect();
+        self.optional(&mut api.task_id);
+    }
+
+    /// serde_json quotes the value it could not read: rebuilt from its text, which keeps the
+    /// line and column.
+    fn decode_error(&self, source: &mut serde_json::Error) {
+        let mut message = source.to_string();
+        if message.contains(&*self.0) {
+            self.text(&mut message);
+            *source = serde::de::Error::custom(message);
+        }
+    }
+
     /// `error` with every occurrence of the key blanked. The causes from reqwest (transport
     /// errors) name the request's URL, which never holds the key (the builder refuses a base
     /// URL with credentials or a query), so they are kept as they are.
@@ -95,20 +124,7 @@ impl Secret {
             return error;
         }
         match &mut error {
-            Error::Api(api) => {
-                self.text(&mut api.reason);
-                self.text(&mut api.message);
-                let metadata = std::mem::take(&mut api.metadata);
-                api.metadata = metadata
-                    .into_iter()
-                    .map(|(mut k, mut v)| {
-                        self.text(&mut k);
-                        self.text(&mut v);
-                        (k, v)
-                    })
-                    .collect();
-                self.optional(&mut api.task_id);
-            }
+            Error::Api(api) => self.api(api),
             Error::UnexpectedBody {
                 body_start,
                 task_id,
@@ -135,13 +151,7 @@ impl Secret {
             } => {
                 self.text(body_start);
                 self.optional(task_id);
-                // serde_json quotes the value it could not read: rebuilt from its text, which
-                // keeps the line and column.
-                let mut message = source.to_string();
-                if message.contains(&*self.0) {
-                    self.text(&mut message);
-                    *source = serde::de::Error::custom(message);
-                }
+                self.decode_error(source);
             }
             Error::Redirected {
                 location, task_id, ..

@@ -71,28 +71,7 @@ pub async fn load_with_webhooks(tasks: usize) -> LoadCheck {
         .build()
         .unwrap();
     let started = Instant::now();
-    let submit_url = format!("{}/v3/async/wan-t2v", mock.url());
-    let body = json!({"prompt": "load", "extra": {"webhook": {"url": hook}}}).to_string();
-    let outcomes: Vec<Result<String, u16>> = stream::iter(0..tasks)
-        .map(|_| {
-            let (http, url, body) = (http.clone(), submit_url.clone(), body.clone());
-            async move {
-                let response = http
-                    .post(url)
-                    .header("authorization", "Bearer load")
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(|_| 0u16)?;
-                let status = response.status().as_u16();
-                let value: Value = response.json().await.map_err(|_| status)?;
-                value["task_id"].as_str().map(str::to_string).ok_or(status)
-            }
-        })
-        .buffer_unordered(64)
-        .collect()
-        .await;
+    let outcomes = submit_all(&http, mock.url(), &hook, tasks).await;
     let server_errors = outcomes
         .iter()
         .filter(|o| matches!(o, Err(s) if *s >= 500))
@@ -105,31 +84,7 @@ pub async fn load_with_webhooks(tasks: usize) -> LoadCheck {
     while seen.lock().unwrap().len() < ids.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let result_url = format!("{}/v3/async/task-result", mock.url());
-    let statuses: Vec<String> = stream::iter(ids.clone())
-        .map(|id| {
-            let (http, url) = (http.clone(), result_url.clone());
-            async move {
-                let response = http
-                    .get(url)
-                    .query(&[("task_id", id)])
-                    .header("authorization", "Bearer load")
-                    .send()
-                    .await;
-                match response {
-                    Ok(r) => r
-                        .json::<Value>()
-                        .await
-                        .ok()
-                        .and_then(|v| v["task"]["status"].as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    Err(_) => String::new(),
-                }
-            }
-        })
-        .buffer_unordered(64)
-        .collect()
-        .await;
+    let statuses = statuses_of(&http, mock.url(), &ids).await;
     let not_terminal = statuses
         .iter()
         .filter(|s| s.as_str() != "TASK_STATUS_SUCCEED")
@@ -157,6 +112,67 @@ pub async fn load_with_webhooks(tasks: usize) -> LoadCheck {
             && webhooks_duplicated == 0
             && journal_recorded == journal_expected,
     }
+}
+
+/// `tasks` submissions with a webhook to `hook`, 64 at a time: each task's id, or the status
+/// of its refusal (0: no answer).
+async fn submit_all(
+    http: &reqwest::Client,
+    mock: &str,
+    hook: &str,
+    tasks: usize,
+) -> Vec<Result<String, u16>> {
+    let submit_url = format!("{mock}/v3/async/wan-t2v");
+    let body = json!({"prompt": "load", "extra": {"webhook": {"url": hook}}}).to_string();
+    stream::iter(0..tasks)
+        .map(|_| {
+            let (http, url, body) = (http.clone(), submit_url.clone(), body.clone());
+            async move {
+                let response = http
+                    .post(url)
+                    .header("authorization", "Bearer load")
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|_| 0u16)?;
+                let status = response.status().as_u16();
+                let value: Value = response.json().await.map_err(|_| status)?;
+                value["task_id"].as_str().map(str::to_string).ok_or(status)
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await
+}
+
+/// The status of each task in `ids`, read 64 at a time (empty where none could be read).
+async fn statuses_of(http: &reqwest::Client, mock: &str, ids: &[String]) -> Vec<String> {
+    let result_url = format!("{mock}/v3/async/task-result");
+    stream::iter(ids.to_vec())
+        .map(|id| {
+            let (http, url) = (http.clone(), result_url.clone());
+            async move {
+                let response = http
+                    .get(url)
+                    .query(&[("task_id", id)])
+                    .header("authorization", "Bearer load")
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) => r
+                        .json::<Value>()
+                        .await
+                        .ok()
+                        .and_then(|v| v["task"]["status"].as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    Err(_) => String::new(),
+                }
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await
 }
 
 #[derive(Debug, Serialize)]

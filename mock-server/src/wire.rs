@@ -1,10 +1,15 @@
 //! The task-result body, as Novita sends it: the mock's own serde types.
 
+use axum::{
+    http::{HeaderName, HeaderValue},
+    response::Response,
+};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
     sim::clock::{Clock, MockTime},
+    sim::faults::{Fault, FAULT_HEADER},
     sim::phase::{Phase, FAILED, SUCCEED},
     sim::tasks::{Task, TaskId},
     state::AppState,
@@ -208,6 +213,25 @@ pub struct WebhookEvent<'a> {
 /// for it gains from `--speed` as it should; the float-to-integer cast saturates.
 fn wall_eta(mock_seconds: f64, speed: f64) -> u64 {
     (mock_seconds / speed).ceil() as u64
+}
+
+/// The `X-Mock-Fault` header, written here so that the simulation names no HTTP type.
+impl Fault {
+    /// The `X-Mock-Fault` header value naming this fault.
+    pub fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_str(&self.to_string())
+            .expect("fault names are ASCII words, colons and numbers")
+    }
+
+    /// `response` with the `X-Mock-Fault` header naming `fault`, when there is one.
+    pub fn name_in(fault: Option<&Fault>, mut response: Response) -> Response {
+        if let Some(fault) = fault {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(FAULT_HEADER), fault.header_value());
+        }
+        response
+    }
 }
 
 #[cfg(test)]

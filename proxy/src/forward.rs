@@ -106,6 +106,14 @@ fn dropped() -> Response {
     })))
 }
 
+/// One forwarded request, as the report and the recorder name it.
+struct Exchange {
+    method: String,
+    path: String,
+    body: Bytes,
+    is_submit: bool,
+}
+
 async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Response {
     if let Some(refusal) = not_for_forwarding(&request) {
         return refusal;
@@ -130,7 +138,7 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         }
     };
     contract.count_exchange();
-    let mut findings = if contract.check_requests {
+    let findings = if contract.check_requests {
         drift::check_request(method.as_str(), &path, query.as_deref(), &body)
     } else {
         Vec::new()
@@ -141,49 +149,68 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
         _ => body.clone(),
     };
     let outgoing = copy_headers(&headers, contract.http.request(method.clone(), &target));
-    let limit = contract.upstream_timeout;
-    let sent = tokio::time::timeout(limit, outgoing.body(sent).send()).await;
-    let answer = match sent {
-        Err(_) => return gave_no_answer(&contract, method.as_str(), &path, findings),
-        Ok(Err(e)) if e.is_timeout() => {
-            return gave_no_answer(&contract, method.as_str(), &path, findings)
-        }
-        Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => {
-            let unreachable = e.is_connect() || e.is_builder();
-            let message = if unreachable {
-                format!(
-                    "the upstream {} could not be reached ({e})",
-                    contract.upstream
-                )
-            } else {
-                format!("the upstream closed the connection without an answer ({e})")
-            };
-            let message = contract.upstream_failed(method.as_str(), &path, message);
-            // The request's own findings still count; status 0 stands for "no answer".
-            let status = if unreachable { 502 } else { 0 };
-            contract.drifted(method.as_str(), &path, status, findings);
-            return if unreachable {
-                proxy_error(StatusCode::BAD_GATEWAY, "UPSTREAM_UNREACHABLE", message)
-            } else {
-                dropped()
-            };
-        }
+    let exchange = Exchange {
+        method: method.to_string(),
+        path,
+        body,
+        is_submit,
     };
+    let sent = tokio::time::timeout(contract.upstream_timeout, outgoing.body(sent).send()).await;
+    match sent {
+        Err(_) => gave_no_answer(&contract, &exchange, findings),
+        Ok(Err(e)) if e.is_timeout() => gave_no_answer(&contract, &exchange, findings),
+        Ok(Err(e)) => failed_to_answer(&contract, &exchange, &e, findings),
+        Ok(Ok(answer)) => answer_back(&contract, &exchange, answer, findings).await,
+    }
+}
+
+/// The upstream could not be reached, or closed the connection before its answer's headers.
+fn failed_to_answer(
+    contract: &Contract,
+    exchange: &Exchange,
+    e: &reqwest::Error,
+    findings: Vec<Finding>,
+) -> Response {
+    let (method, path) = (exchange.method.as_str(), exchange.path.as_str());
+    let unreachable = e.is_connect() || e.is_builder();
+    let message = if unreachable {
+        format!(
+            "the upstream {} could not be reached ({e})",
+            contract.upstream
+        )
+    } else {
+        format!("the upstream closed the connection without an answer ({e})")
+    };
+    let message = contract.upstream_failed(method, path, message);
+    // The request's own findings still count; status 0 stands for "no answer".
+    let status = if unreachable { 502 } else { 0 };
+    contract.drifted(method, path, status, findings);
+    if unreachable {
+        proxy_error(StatusCode::BAD_GATEWAY, "UPSTREAM_UNREACHABLE", message)
+    } else {
+        dropped()
+    }
+}
+
+/// The upstream's answer, checked and recorded where it can be read, passed on to the caller.
+async fn answer_back(
+    contract: &Arc<Contract>,
+    exchange: &Exchange,
+    answer: reqwest::Response,
+    mut findings: Vec<Finding>,
+) -> Response {
+    let (method, path) = (exchange.method.as_str(), exchange.path.as_str());
     let status = answer.status();
     let answer_headers = answer.headers().clone();
     let kind = content_type(&answer_headers);
     // Compressed all the same (the proxy asked for no compression): passed on, not read.
-    let encoded = answer_headers
+    let coding = answer_headers
         .get("content-encoding")
-        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if encoded || !drift::is_json(&kind) {
-        if encoded {
+        .filter(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if coding.is_some() || !drift::is_json(&kind) {
+        if let Some(coding) = coding {
             // Drift, so that --fail-on-drift notices an exchange it could not check.
-            let coding = answer_headers
-                .get("content-encoding")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("?");
+            let coding = coding.to_str().unwrap_or("?");
             findings.push((
                 String::new(),
                 format!(
@@ -192,58 +219,50 @@ async fn forward(State(contract): State<Arc<Contract>>, request: Request) -> Res
                 ),
             ));
         } else {
-            findings.extend(drift::check_answer(
-                &contract.spec,
-                method.as_str(),
-                &path,
-                status.as_u16(),
-                &kind,
-                None,
-            ));
+            let checked =
+                drift::check_answer(&contract.spec, method, path, status.as_u16(), &kind, None);
+            findings.extend(checked);
         }
-        contract.drifted(method.as_str(), &path, status.as_u16(), findings);
-        let stream = watched(
-            &contract,
-            method.as_str(),
-            &path,
-            answer.bytes_stream().boxed(),
-        );
+        contract.drifted(method, path, status.as_u16(), findings);
+        let stream = watched(contract, method, path, answer.bytes_stream().boxed());
         return answer_with(status, &answer_headers, Body::from_stream(stream));
     }
+    let limit = contract.upstream_timeout;
     let bytes = match read_capped(answer).await {
         Capped::Whole(bytes) => bytes,
         Capped::TooLarge { read, rest } => {
             findings.push((String::new(), too_large_to_check()));
-            contract.drifted(method.as_str(), &path, status.as_u16(), findings);
+            contract.drifted(method, path, status.as_u16(), findings);
             // What was read goes first, then the rest as it comes.
             let read = futures_util::stream::iter(read.into_iter().map(Ok));
-            let stream = watched(&contract, method.as_str(), &path, read.chain(rest).boxed());
+            let stream = watched(contract, method, path, read.chain(rest).boxed());
             return answer_with(status, &answer_headers, Body::from_stream(stream));
         }
         Capped::Failed(e) if e.is_timeout() => {
             // Nothing was sent to the caller yet: it can still get a proper answer.
-            let message = contract.upstream_failed(method.as_str(), &path, stalled(limit));
-            contract.drifted(method.as_str(), &path, 504, findings);
+            let message = contract.upstream_failed(method, path, stalled(limit));
+            contract.drifted(method, path, 504, findings);
             return proxy_error(StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", message);
         }
         Capped::Failed(e) => {
-            contract.upstream_failed(method.as_str(), &path, broke_off(&e, limit));
-            contract.drifted(method.as_str(), &path, status.as_u16(), findings);
+            contract.upstream_failed(method, path, broke_off(&e, limit));
+            contract.drifted(method, path, status.as_u16(), findings);
             return dropped();
         }
     };
-    findings.extend(drift::check_answer(
+    let checked = drift::check_answer(
         &contract.spec,
-        method.as_str(),
-        &path,
+        method,
+        path,
         status.as_u16(),
         &kind,
         Some(&bytes),
-    ));
-    contract.drifted(method.as_str(), &path, status.as_u16(), findings);
+    );
+    findings.extend(checked);
+    contract.drifted(method, path, status.as_u16(), findings);
     if status.is_success() {
-        if is_submit {
-            contract.record(|r| r.submitted(&path, &body, status.as_u16(), &bytes));
+        if exchange.is_submit {
+            contract.record(|r| r.submitted(path, &exchange.body, status.as_u16(), &bytes));
         } else if path == drift::TASK_RESULT_PATH {
             contract.record(|r| r.result(status.as_u16(), &bytes));
         }
@@ -277,12 +296,8 @@ fn not_for_forwarding(request: &Request) -> Option<Response> {
 }
 
 /// The upstream gave no answer's headers within the limit: reported, and a 504 for the caller.
-fn gave_no_answer(
-    contract: &Contract,
-    method: &str,
-    path: &str,
-    findings: Vec<Finding>,
-) -> Response {
+fn gave_no_answer(contract: &Contract, exchange: &Exchange, findings: Vec<Finding>) -> Response {
+    let (method, path) = (exchange.method.as_str(), exchange.path.as_str());
     let message = format!(
         "the upstream {} gave no answer within {}s",
         contract.upstream,

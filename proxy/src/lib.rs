@@ -9,7 +9,6 @@
 //! - [`relay`]: webhook events routed through the proxy;
 //! - [`secrets`]: what is never written to the cassette, the report or the log;
 //! - [`forward`]: the axum handlers that do the forwarding;
-//! - [`signal`]: stopping on Ctrl-C or SIGTERM;
 //! - [`stopping`]: serving until then, and the grace given to requests in flight;
 //! - [`ContractProxy`]: the proxy serving in the background, for tests that put it in front of
 //!   a server (the conformance suite checks every answer of the mock through it).
@@ -20,7 +19,6 @@ pub mod recorder;
 pub mod relay;
 pub mod report;
 pub mod secrets;
-pub mod signal;
 pub mod spec;
 pub mod stopping;
 

@@ -7,14 +7,13 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Du
 
 use clap::Parser;
 use novita_files::write_atomically;
+use novita_process::{log_to, shutdown_signal, LogStream};
 use novita_proxy::{
     forward,
-    signal::shutdown_signal,
     spec::Spec,
     stopping::{self, Stopped, DEFAULT_SHUTDOWN_GRACE_SECONDS, MAX_SHUTDOWN_GRACE_SECONDS},
     Contract, ProxyOptions, MAX_UPSTREAM_TIMEOUT_SECONDS,
 };
-use tracing_subscriber::EnvFilter;
 
 /// Forwards requests to a Novita-compatible upstream unchanged and checks every exchange
 /// against the spec this build carries.
@@ -83,17 +82,7 @@ fn parse_args() -> Result<Args, ExitCode> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        // Colour codes only for a person at a terminal: container and CI logs get plain text.
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none(),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    log_to(LogStream::Stderr);
     let args = match parse_args() {
         Ok(args) => args,
         Err(code) => return code,

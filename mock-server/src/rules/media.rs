@@ -115,18 +115,30 @@ pub fn check_inline_image(f: &Fields<'_>, field: &str, limits: &ImageLimits) -> 
     check_sides(w, h, limits).map_err(|rule| NovitaError::invalid_body(&f.name(field), rule))
 }
 
+/// Both sides of an image or a video (`what`) against the smallest and the largest side
+/// allowed (`None`: no largest).
+pub(crate) fn sides_within(
+    what: &str,
+    (w, h): (usize, usize),
+    min_side: usize,
+    max_side: Option<usize>,
+) -> Result<(), String> {
+    let sides = min_side..=max_side.unwrap_or(usize::MAX);
+    if sides.contains(&w) && sides.contains(&h) {
+        return Ok(());
+    }
+    let between = match max_side {
+        Some(max) => format!("between {min_side} and {max}"),
+        None => format!("at least {min_side}"),
+    };
+    Err(format!(
+        "the {what} is {w}x{h} pixels; width and height must be {between}"
+    ))
+}
+
 /// The sides and aspect ratio against the limits.
 fn check_sides(w: usize, h: usize, limits: &ImageLimits) -> Result<(), String> {
-    let sides = limits.min_side..=limits.max_side.unwrap_or(usize::MAX);
-    if !sides.contains(&w) || !sides.contains(&h) {
-        let between = match limits.max_side {
-            Some(max) => format!("between {} and {max}", limits.min_side),
-            None => format!("at least {}", limits.min_side),
-        };
-        return Err(format!(
-            "the image is {w}x{h} pixels; width and height must be {between}"
-        ));
-    }
+    sides_within("image", (w, h), limits.min_side, limits.max_side)?;
     if let Some(ratio) = limits.max_aspect_ratio {
         if w.max(h) as f64 / w.min(h).max(1) as f64 > ratio {
             return Err(format!(

@@ -10,7 +10,7 @@ use crate::{
     novita_error::NovitaError,
     rules::{
         fields::{choices, Checked, Fields},
-        media::inline_media,
+        media::{inline_media, sides_within},
     },
     video::input::{data_video_shape, VideoShape},
 };
@@ -92,17 +92,8 @@ pub fn judge(
             "the size and length of this video cannot be read; use {formats}"
         ));
     };
-    let (w, h) = (shape.width, shape.height);
-    let sides = limits.min_side..=limits.max_side.unwrap_or(usize::MAX);
-    if !sides.contains(&w) || !sides.contains(&h) {
-        let between = match limits.max_side {
-            Some(max) => format!("between {} and {max}", limits.min_side),
-            None => format!("at least {}", limits.min_side),
-        };
-        return Err(format!(
-            "the video is {w}x{h} pixels; width and height must be {between}"
-        ));
-    }
+    let sides = (shape.width, shape.height);
+    sides_within("video", sides, limits.min_side, limits.max_side)?;
     let seconds = shape.seconds;
     if !(limits.min_seconds..=limits.max_seconds).contains(&seconds) {
         return Err(format!(

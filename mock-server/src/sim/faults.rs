@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// Response header naming the fault injected into the answer's task.
 pub const FAULT_HEADER: &str = "x-mock-fault";
-/// The same, as a header name.
-pub(crate) const FAULT_NAME: axum::http::HeaderName =
-    axum::http::HeaderName::from_static(FAULT_HEADER);
+/// The name the HTTP layer looks the header up by (the simulation names no HTTP type).
+pub(crate) const FAULT_NAME: &str = FAULT_HEADER;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -53,25 +52,6 @@ impl Fault {
             Fault::WebhookLate { seconds } => Duration::from_secs_f64(*seconds),
             _ => Duration::ZERO,
         }
-    }
-
-    /// The `X-Mock-Fault` header value naming this fault.
-    pub fn header_value(&self) -> axum::http::HeaderValue {
-        axum::http::HeaderValue::from_str(&self.to_string())
-            .expect("fault names are ASCII words, colons and numbers")
-    }
-
-    /// `response` with the `X-Mock-Fault` header naming `fault`, when there is one.
-    pub fn name_in(
-        fault: Option<&Fault>,
-        mut response: axum::response::Response,
-    ) -> axum::response::Response {
-        if let Some(fault) = fault {
-            response
-                .headers_mut()
-                .insert(FAULT_NAME, fault.header_value());
-        }
-        response
     }
 
     /// Header syntax for names taking an argument: `webhook-late:SECONDS`, `cut-download:BYTES`.

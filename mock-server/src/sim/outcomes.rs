@@ -14,13 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::faults::Fault;
 
-/// Header that picks an outcome for one request.
 /// Queued outcomes kept at most (the control API refuses more).
 pub const MAX_QUEUED_OUTCOMES: usize = 10_000;
+/// Header that picks an outcome for one request.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
-/// The same, as a header name (looked up without parsing the name each time).
-pub(crate) const SCENARIO_NAME: axum::http::HeaderName =
-    axum::http::HeaderName::from_static(SCENARIO_HEADER);
+/// The name the HTTP layer looks the header up by (the simulation names no HTTP type).
+pub(crate) const SCENARIO_NAME: &str = SCENARIO_HEADER;
 
 /// What happens to a request instead of (or on top of) the normal behaviour.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

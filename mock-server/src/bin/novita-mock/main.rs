@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use cli::{Command, EventStatus, Refusal};
 use novita_mock::Config;
-use tracing_subscriber::EnvFilter;
+use novita_process::{log_to, LogStream};
 
 // Many small allocations per request (JSON values, strings): mimalloc serves them faster than
 // the system allocator.
@@ -16,16 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        // Colour codes only for a person at a terminal: container and CI logs get plain text.
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stdout())
-                && std::env::var_os("NO_COLOR").is_none(),
-        )
-        .init();
+    log_to(LogStream::Stdout);
     let (cli, sources) = match cli::parse(std::env::args_os().collect()) {
         Ok(parsed) => parsed,
         Err(Refusal::Clap(e)) => e.exit(),
