@@ -44,6 +44,55 @@ pub fn read(path: &Path) -> Result<Listing, String> {
     })
 }
 
+/// The first line of a kept listing, before the crate's version.
+const KEPT_HEADER: &str = "# public API of novita-video ";
+
+/// The listing as `.ci/release-api` keeps the released one (`released/novita-video.api`): its
+/// version on the first line, then one item per line. Only the items' text is compared on the
+/// released side, so CI reads this file instead of building the released crate's docs.
+pub fn kept_text(listing: &Listing) -> Result<String, String> {
+    let mut text = format!("{KEPT_HEADER}{}\n", listing.version);
+    for entry in &listing.entries {
+        if entry.text.contains('\n') {
+            return Err(format!(
+                "an item renders on more than one line: {}",
+                entry.text
+            ));
+        }
+        text.push_str(&entry.text);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Reads a listing kept by [`kept_text`].
+pub fn read_kept(path: &Path) -> Result<Listing, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| failed(&e))?;
+    parse_kept(&text).map_err(|e| failed(&e))
+}
+
+fn parse_kept(text: &str) -> Result<Listing, String> {
+    let mut lines = text.lines();
+    let version = lines
+        .next()
+        .and_then(|first| first.strip_prefix(KEPT_HEADER))
+        .ok_or_else(|| {
+            format!("not a kept listing: its first line is not `{KEPT_HEADER}VERSION`")
+        })?;
+    let entries = lines
+        .filter(|line| !line.is_empty())
+        .map(|line| Entry {
+            text: line.to_string(),
+            growth: Growth::Free,
+        })
+        .collect();
+    Ok(Listing {
+        version: version.to_string(),
+        entries,
+    })
+}
+
 /// Why a file does not parse, when it is another version of rustdoc's format: the parse
 /// error alone does not say so.
 fn wrong_format(text: &str) -> Option<String> {
@@ -106,5 +155,52 @@ fn growth(
     Growth::Breaks {
         owner: owner.clone(),
         why: format!("{what} of `{name}`, not #[non_exhaustive]: its literals and matches break"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_listing_reads_back_as_it_was_written() {
+        let listing = Listing {
+            version: "0.2.0".into(),
+            entries: vec![
+                Entry {
+                    text: "pub struct c::A".into(),
+                    growth: Growth::Free,
+                },
+                Entry {
+                    text: "pub c::A::x: u32".into(),
+                    growth: Growth::Breaks {
+                        owner: "pub struct c::A".into(),
+                        why: "a field".into(),
+                    },
+                },
+            ],
+        };
+        let back = parse_kept(&kept_text(&listing).unwrap()).unwrap();
+        assert_eq!(back.version, "0.2.0");
+        let texts: Vec<&str> = back.entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["pub struct c::A", "pub c::A::x: u32"]);
+    }
+
+    #[test]
+    fn a_file_without_the_header_is_refused() {
+        let refused = parse_kept("pub struct c::A\n").err().unwrap();
+        assert!(refused.contains("not a kept listing"), "{refused}");
+    }
+
+    #[test]
+    fn an_item_on_two_lines_cannot_be_kept() {
+        let listing = Listing {
+            version: "0.2.0".into(),
+            entries: vec![Entry {
+                text: "pub fn c::f(\n)".into(),
+                growth: Growth::Free,
+            }],
+        };
+        assert!(kept_text(&listing).is_err());
     }
 }

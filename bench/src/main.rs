@@ -140,7 +140,10 @@ async fn main() {
 async fn run_only() -> bool {
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("throughput") => {
-            assert!(load::wrk_available(), "wrk is missing: bench/run.sh installs it");
+            assert!(
+                load::wrk_available(),
+                "wrk is missing: bench/run.sh installs it"
+            );
             let seconds = env_number("BENCH_SECONDS", 10);
             throughput(&reqwest::Client::new(), seconds).await;
             true
