@@ -10,47 +10,48 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
 };
 
-#[tokio::test]
-async fn errors_name_the_video_link_without_its_signature() {
+/// A server that answers every GET with 403.
+async fn forbidding_server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(403))
         .mount(&server)
         .await;
+    server
+}
+
+/// The error of downloading `link` to `to` with a client of `server`.
+async fn failed_download(server: &MockServer, link: &str, to: std::path::PathBuf) -> Error {
+    client_for(server)
+        .download_to_file(link, to, |_, _| {})
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn errors_name_the_video_link_without_its_signature() {
+    let server = forbidding_server().await;
     let dir = tempfile::tempdir().unwrap();
     let signed = format!(
         "{}/v.mp4?X-Amz-Signature=secret123&X-Amz-Credential=me",
         server.uri()
     );
-    let error = client_for(&server)
-        .download_to_file(&signed, dir.path().join("v.mp4"), |_, _| {})
-        .await
-        .unwrap_err();
+    let error = failed_download(&server, &signed, dir.path().join("v.mp4")).await;
     assert!(matches!(error, Error::Download { .. }), "{error:?}");
     assert!(error.to_string().contains("/v.mp4?…"), "{error}");
     assert!(!error.to_string().contains("secret123"), "{error}");
     // An unreachable link: reqwest's own message would carry the URL too.
     let unreachable = "http://127.0.0.1:9/v.mp4?X-Amz-Signature=secret123";
-    let error = client_for(&server)
-        .download_to_file(unreachable, dir.path().join("w.mp4"), |_, _| {})
-        .await
-        .unwrap_err();
+    let error = failed_download(&server, unreachable, dir.path().join("w.mp4")).await;
     assert!(!error.to_string().contains("secret123"), "{error}");
 }
 
 #[tokio::test]
 async fn errors_name_the_video_link_without_its_password() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(403))
-        .mount(&server)
-        .await;
+    let server = forbidding_server().await;
     let dir = tempfile::tempdir().unwrap();
     let with_password = server.uri().replace("http://", "http://qa:hunter2@") + "/v.mp4";
-    let error = client_for(&server)
-        .download_to_file(&with_password, dir.path().join("v.mp4"), |_, _| {})
-        .await
-        .unwrap_err();
+    let error = failed_download(&server, &with_password, dir.path().join("v.mp4")).await;
     assert!(matches!(error, Error::Download { .. }), "{error:?}");
     assert!(!error.to_string().contains("hunter2"), "{error}");
     assert!(!error.to_string().contains("qa:"), "{error}");

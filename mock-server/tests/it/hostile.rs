@@ -83,17 +83,20 @@ async fn get_with(mock: &common::Mock, path: &str, name: &str, value: String) ->
         .unwrap()
 }
 
-async fn task_count(mock: &common::Mock) -> u64 {
-    let health: Value = mock
-        .http
+/// What `/health` says now.
+async fn health(mock: &common::Mock) -> Value {
+    mock.http
         .get(mock.url("/health"))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    health["tasks"].as_u64().unwrap()
+        .unwrap()
+}
+
+async fn task_count(mock: &common::Mock) -> u64 {
+    health(mock).await["tasks"].as_u64().unwrap()
 }
 
 #[tokio::test]
@@ -196,15 +199,7 @@ async fn large_inline_images_do_not_push_other_tasks_out() {
         let body = json!({"input": {"prompt": "a fox", "img_url": image}, "parameters": {"resolution": "720P"}});
         ids.push(mock.submit_ok("/v3/async/wan2.6-i2v", &body).await);
     }
-    let health: Value = mock
-        .http
-        .get(mock.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = health(&mock).await;
     assert_eq!(health["evicted"], 0, "{health}");
     assert!(
         health["task_bytes"].as_u64().unwrap() < 1024 * 1024,

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{advance, client_of, proxy_in_front_of, KEY};
+use common::{advance, client_of, paused_mock, proxy_in_front_of, KEY};
 use novita_mock::Config;
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
@@ -62,12 +62,7 @@ fn state_of(result: &Value) -> Value {
 
 #[tokio::test]
 async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays_the_same() {
-    let mock = novita_mock::spawn(Config {
-        paused: true,
-        ..Config::for_tests()
-    })
-    .await
-    .expect("the mock starts");
+    let mock = paused_mock().await;
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/hook"))
@@ -179,12 +174,7 @@ async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays
 
 #[tokio::test]
 async fn a_kling_task_is_recorded_without_drift_and_replayed_to_the_same_end() {
-    let mock = novita_mock::spawn(Config {
-        paused: true,
-        ..Config::for_tests()
-    })
-    .await
-    .expect("the mock starts");
+    let mock = paused_mock().await;
     let proxy = proxy_in_front_of(mock.url(), true, false).await;
     let client = client_of(proxy.url());
     let kling = SubmitOperation::find("kling-v3.0-pro-t2v").expect("in the catalogue");

@@ -5,10 +5,9 @@
 use crate::common;
 
 use common::{
-    advance, client_of, proxy_in_front_of, read_result, submit_t2v, through_proxy,
+    advance, client_of, paused_mock, proxy_in_front_of, read_result, submit_t2v, through_proxy,
     upstream_answering, KEY,
 };
-use novita_mock::Config;
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
 use wiremock::{
@@ -105,12 +104,7 @@ async fn a_request_that_breaks_the_rules_is_drift_too() {
 
 #[tokio::test]
 async fn a_relayed_webhook_answers_the_upstream_with_the_receivers_status_so_retries_work() {
-    let mock = novita_mock::spawn(Config {
-        paused: true,
-        ..Config::for_tests()
-    })
-    .await
-    .expect("the mock starts");
+    let mock = paused_mock().await;
     let receiver = MockServer::start().await;
     // The receiver refuses the first delivery and takes the retry.
     Mock::given(method("POST"))

@@ -87,3 +87,13 @@ pub async fn advance(mock_url: &str, seconds: f64) {
         .expect("the control API answers");
     assert!(answer.status().is_success(), "{}", answer.status());
 }
+
+/// A mock in this process with its clock paused: tasks move when a test advances it.
+pub async fn paused_mock() -> novita_mock::RunningMock {
+    novita_mock::spawn(novita_mock::Config {
+        paused: true,
+        ..novita_mock::Config::for_tests()
+    })
+    .await
+    .expect("the mock starts")
+}
