@@ -133,15 +133,20 @@ async fn in_front_of_the_mock_a_whole_task_is_recorded_without_drift_and_replays
         ".tasks[].webhooks[].body.payload.videos[].video_url" => "[video path]",
     });
 
-    // A second mock replays the cassette: a new task on the same endpoint goes through the
-    // same states at the recorded offsets and ends the same way, with the mock's own video.
-    // The recorder keeps wall-clock offsets (a recording of the real service has nothing
-    // else), so those of results read a moment apart depend on the machine's speed and may
-    // even coincide. The replay gets the mock times at which the results were read instead,
-    // so that every recorded result is checked on any machine.
+    assert_replayed_as_recorded(&cassette, &seen, &states).await;
+}
+
+/// A second mock replays the cassette: a new task on the same endpoint goes through the
+/// same states at the recorded offsets and ends the same way, with the mock's own video.
+/// The recorder keeps wall-clock offsets (a recording of the real service has nothing
+/// else), so those of results read a moment apart depend on the machine's speed and may
+/// even coincide. The replay gets the mock times at which the results were read instead,
+/// so that every recorded result is checked on any machine.
+async fn assert_replayed_as_recorded(cassette: &Value, seen: &[Value], states: &[Value]) {
+    let t2v = SubmitOperation::find("wan2.7-t2v").expect("in the catalogue");
     let recorded = cassette["tasks"][0]["results"].as_array().unwrap().clone();
     let read_at_ms = [0, 1_500, 100_001_500];
-    let replaying = replaying_mock(&on_mock_time(&cassette, &read_at_ms)).await;
+    let replaying = replaying_mock(&on_mock_time(cassette, &read_at_ms)).await;
     let replay_client = client_of(replaying.url());
     let replayed_id = replay_client
         .submit_value(t2v, json!({"prompt": "Anything at all."}))
