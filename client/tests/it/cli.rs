@@ -4,14 +4,12 @@
 
 use crate::common;
 
-use common::cli::{accepts_submissions, novita, sent_bodies};
+use common::cli::{accepting_server, novita, sent_bodies};
 use serde_json::{json, Value};
-use wiremock::MockServer;
 
 #[tokio::test]
 async fn submit_prints_the_task_id_and_sends_only_the_flags_given() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let run = novita(
         &server,
         &[
@@ -60,8 +58,7 @@ async fn submit_prints_the_task_id_and_sends_only_the_flags_given() {
 
 #[tokio::test]
 async fn broken_rules_exit_2_before_anything_is_sent() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let run = novita(
         &server,
         &[
@@ -100,8 +97,7 @@ async fn broken_rules_exit_2_before_anything_is_sent() {
 
 #[tokio::test]
 async fn a_local_image_goes_inline_where_the_spec_takes_inline_media() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("kite.png");
     // The header of a 1280x720 PNG: a file the client can measure.
@@ -150,8 +146,7 @@ async fn a_local_image_goes_inline_where_the_spec_takes_inline_media() {
 
 #[tokio::test]
 async fn submit_takes_the_fields_of_any_operation_as_flags() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let run = novita(
         &server,
         &[
@@ -185,8 +180,7 @@ async fn submit_takes_the_fields_of_any_operation_as_flags() {
 
 #[tokio::test]
 async fn submit_starts_from_a_body_file_and_flags_override_it() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("body.json");
     std::fs::write(
@@ -226,8 +220,7 @@ async fn submit_starts_from_a_body_file_and_flags_override_it() {
 
 #[tokio::test]
 async fn submit_refuses_broken_rules_and_unknown_operations_with_nothing_sent() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let run = novita(
         &server,
         &[
@@ -269,8 +262,7 @@ async fn submit_refuses_broken_rules_and_unknown_operations_with_nothing_sent() 
 
 #[tokio::test]
 async fn a_misspelled_body_field_is_refused_with_the_field_it_was_meant_to_be() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("body.json");
     for (text, named) in [

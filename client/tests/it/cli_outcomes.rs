@@ -6,7 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::{
-    cli::{accepts_submissions, novita, novita_at, serves_result, CLI_KEY},
+    cli::{accepting_server, novita, novita_at, serves_result, CLI_KEY},
     drip_server, mp4_bytes, ok_head, rate_limited,
 };
 use serde_json::{json, Value};
@@ -53,8 +53,7 @@ fn one_json_document(stdout: &str) -> Value {
 #[tokio::test]
 async fn json_gives_one_document_for_every_outcome_command_line_errors_included() {
     // A command line clap refused printed no JSON at all.
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"prompt\": ").unwrap();

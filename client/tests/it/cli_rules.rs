@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::cli::{accepts_submissions, novita, sent_bodies};
+use common::cli::{accepting_server, novita, sent_bodies};
 use serde_json::json;
 use wiremock::MockServer;
 
@@ -46,8 +46,7 @@ async fn submit_help_comes_from_the_spec() {
 
 #[tokio::test]
 async fn wan27_t2v_from_the_spec_with_its_status_and_a_warning_for_retired_models() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let run = novita(
         &server,
         &[
@@ -102,8 +101,7 @@ async fn wan27_t2v_from_the_spec_with_its_status_and_a_warning_for_retired_model
 
 #[tokio::test]
 async fn kling_bodies_that_break_a_rule_exit_2_naming_the_field_with_nothing_sent() {
-    let server = MockServer::start().await;
-    accepts_submissions(&server).await;
+    let server = accepting_server().await;
     let dir = tempfile::tempdir().unwrap();
     let shots = dir.path().join("shots.json");
     std::fs::write(&shots, r#"{"multi_prompt": [{"prompt": "a kite"}]}"#).unwrap();

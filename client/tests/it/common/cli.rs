@@ -42,12 +42,14 @@ pub async fn novita_with(base_url: Option<&str>, key: Option<&str>, args: &[&str
     }
 }
 
-/// Answers every submission with task `t-42`.
-pub async fn accepts_submissions(server: &MockServer) {
+/// A server that answers every submission with task `t-42`.
+pub async fn accepting_server() -> MockServer {
+    let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-42"})))
-        .mount(server)
+        .mount(&server)
         .await;
+    server
 }
 
 /// Mounts the result of task `t-42` on `server`: `status` with `reason` (see [`result_body`]).
