@@ -33,6 +33,20 @@ async fn unanswered_submission() -> (MockServer, ClientBuilder) {
     (server, builder)
 }
 
+/// Asserts that `error` says the Wan 2.1 submission's outcome is unknown.
+fn assert_outcome_unknown(error: &Error) {
+    assert!(
+        matches!(
+            error,
+            Error::SubmissionOutcomeUnknown {
+                operation: "submit_wan_t2v",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
 #[tokio::test]
 async fn submission_retries_429_only() {
     let server = MockServer::start().await;
@@ -70,16 +84,7 @@ async fn submission_timeout_says_a_task_may_exist_and_is_not_retried() {
     let (_server, builder) = unanswered_submission().await;
     let client = builder.submit_retry(fast_retry(5)).build().unwrap();
     let error = client.submit(&wan_t2v()).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::SubmissionOutcomeUnknown {
-                operation: "submit_wan_t2v",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_outcome_unknown(&error);
     assert!(error.to_string().contains("a task may exist"), "{error}");
 }
 
@@ -110,16 +115,7 @@ async fn an_unchecked_submission_without_an_answer_also_says_a_task_may_exist() 
     let (_server, builder) = unanswered_submission().await;
     let client = builder.build().unwrap();
     let error = client.submit_unchecked(&wan_t2v()).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::SubmissionOutcomeUnknown {
-                operation: "submit_wan_t2v",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_outcome_unknown(&error);
 }
 
 #[tokio::test]
