@@ -1,44 +1,19 @@
-//! Inline media for the tests: images the client and the mock can measure without a network.
+//! Inline media for the tests: images and videos the client and the mock can measure without a
+//! network. The builders are the mock's own test files, compiled here too, so that both crates'
+//! tests make their media in one place (the mock's tests cannot depend on this crate).
 
 use base64::Engine;
 
-/// The start of a PNG of `width` x `height`: all a reader needs to learn its size.
-pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    png
-}
+#[path = "../../mock-server/src/video/test_images.rs"]
+mod test_images;
+#[path = "../../mock-server/tests/it/common/mp4_boxes.rs"]
+mod test_videos;
+
+pub use test_images::png_header as png;
+pub use test_videos::mp4;
 
 /// `bytes` as a base64 `data:` URI of media type `mime`.
 pub fn data_uri(mime: &str, bytes: &[u8]) -> String {
     let payload = base64::engine::general_purpose::STANDARD.encode(bytes);
     format!("data:{mime};base64,{payload}")
-}
-
-/// A box of `kind` around `body`.
-fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(body);
-    out
-}
-
-/// The boxes of an MP4 that give its shape: `ftyp`, then `moov` with an `mvhd` of `millis`
-/// milliseconds and one video track of `width` x `height`; `padding` bytes of `mdat` after.
-pub fn mp4(width: u32, height: u32, millis: u32, padding: usize) -> Vec<u8> {
-    let mut mvhd = vec![0u8; 100];
-    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
-    mvhd[16..20].copy_from_slice(&millis.to_be_bytes());
-    let mut tkhd = vec![0u8; 84];
-    tkhd[76..80].copy_from_slice(&(width << 16).to_be_bytes());
-    tkhd[80..84].copy_from_slice(&(height << 16).to_be_bytes());
-    let mut hdlr = vec![0u8; 24];
-    hdlr[8..12].copy_from_slice(b"vide");
-    let mdia = mp4_box(b"mdia", &mp4_box(b"hdlr", &hdlr));
-    let trak = mp4_box(b"trak", &[mp4_box(b"tkhd", &tkhd), mdia].concat());
-    let moov = mp4_box(b"moov", &[mp4_box(b"mvhd", &mvhd), trak].concat());
-    let mdat = mp4_box(b"mdat", &vec![0; padding]);
-    [mp4_box(b"ftyp", b"isom\0\0\x02\0isom"), moov, mdat].concat()
 }

@@ -7,19 +7,13 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{
-    client_for, fast_retry, noting_client, novita_error, rate_limited, task_body, AN_HOUR, KEY,
-};
-use novita_video::{types::WanT2vRequest, Error, NovitaClient};
+use common::{client_for, noting_client, novita_error, rate_limited, submit_error, task_body};
+use novita_video::{Error, NovitaClient};
 use serde_json::json;
 use wiremock::{
     matchers::{method, path, query_param},
     Mock, MockServer, ResponseTemplate,
 };
-
-fn request() -> WanT2vRequest {
-    WanT2vRequest::builder().prompt("a fox").try_into().unwrap()
-}
 
 async fn result_error(template: ResponseTemplate) -> Error {
     let server = MockServer::start().await;
@@ -30,20 +24,6 @@ async fn result_error(template: ResponseTemplate) -> Error {
         .mount(&server)
         .await;
     client_for(&server).task_result("t-9").await.unwrap_err()
-}
-
-/// The error of a submission to a server that answers it with `template`, once: it is
-/// checked that nothing was sent again. The server is returned for more checks.
-async fn submit_error(template: ResponseTemplate) -> (Error, MockServer) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(template)
-        .expect(1)
-        .mount(&server)
-        .await;
-    let error = client_for(&server).submit(&request()).await.unwrap_err();
-    server.verify().await;
-    (error, server)
 }
 
 #[tokio::test]
@@ -190,91 +170,6 @@ async fn result_reads_do_not_retry_client_errors() {
 }
 
 #[tokio::test]
-async fn submission_retries_429_only() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(novita_error(429, "RATE_LIMIT_EXCEEDED", "slow down"))
-        .up_to_n_times(2)
-        .expect(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "t-ok"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    assert_eq!(
-        client_for(&server).submit(&request()).await.unwrap(),
-        "t-ok"
-    );
-}
-
-#[tokio::test]
-async fn submission_is_never_retried_after_5xx() {
-    for template in [
-        novita_error(500, "CREATE_TASK_FAILED", "boom"),
-        ResponseTemplate::new(502).set_body_raw("<html>bad gateway</html>", "text/html"),
-        ResponseTemplate::new(503).set_body_raw("<html>busy</html>", "text/html"),
-    ] {
-        submit_error(template).await;
-    }
-}
-
-#[tokio::test]
-async fn submission_timeout_says_a_task_may_exist_and_is_not_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"task_id": "late"}))
-                .set_delay(AN_HOUR),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = NovitaClient::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .timeout(Duration::from_millis(200))
-        .submit_retry(fast_retry(5))
-        .build()
-        .unwrap();
-    let error = client.submit(&request()).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::SubmissionOutcomeUnknown {
-                operation: "submit_wan_t2v",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains("a task may exist"), "{error}");
-}
-
-#[tokio::test]
-async fn submission_is_retried_when_the_connection_is_refused() {
-    // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let client = NovitaClient::builder()
-        .api_key(KEY)
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .submit_retry(fast_retry(3))
-        .build()
-        .unwrap();
-    let error = client.submit(&request()).await.unwrap_err();
-    match error {
-        Error::Transport { source, .. } => assert!(source.is_connect()),
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
 async fn configuration_errors_are_reported() {
     assert!(matches!(
         NovitaClient::builder().build(),
@@ -322,84 +217,6 @@ async fn novitas_error_body_is_read_on_statuses_the_spec_does_not_list() {
 }
 
 #[tokio::test]
-async fn an_unchecked_submission_without_an_answer_also_says_a_task_may_exist() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"task_id": "late"}))
-                .set_delay(AN_HOUR),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = NovitaClient::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
-    let error = client.submit_unchecked(&request()).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::SubmissionOutcomeUnknown {
-                operation: "submit_wan_t2v",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_redirected_submission_is_refused_never_followed_and_may_have_made_a_task() {
-    // 301, 302 and 303 turned the POST into a GET on the other origin and took its answer as
-    // the new task's; 307 and 308 sent the body there again.
-    let elsewhere = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "elsewhere"})))
-        .expect(0)
-        .mount(&elsewhere)
-        .await;
-    for status in [301, 302, 303, 307, 308] {
-        let location = format!("{}/v3/async/wan-t2v?signature=secret", elsewhere.uri());
-        let (error, server) = submit_error(
-            ResponseTemplate::new(status).insert_header("location", location.as_str()),
-        )
-        .await;
-        match &error {
-            Error::Redirected {
-                status: got,
-                location,
-                operation,
-                ..
-            } => {
-                assert_eq!(got.as_u16(), status);
-                assert_eq!(
-                    location.as_deref(),
-                    Some(format!("{}/v3/async/wan-t2v?…", elsewhere.uri()).as_str())
-                );
-                assert_eq!(*operation, Some("submit_wan_t2v"));
-            }
-            other => panic!("{status}: expected Redirected, got {other:?}"),
-        }
-        let text = error.to_string();
-        assert!(
-            text.contains("may or may not have created a task"),
-            "{text}"
-        );
-        assert!(!text.contains("secret"), "{text}");
-        let received = server.received_requests().await.unwrap();
-        assert!(
-            received.iter().all(|r| r.method.as_str() == "POST"),
-            "{status}: no GET"
-        );
-    }
-    elsewhere.verify().await;
-}
-
-#[tokio::test]
 async fn a_redirected_task_result_is_an_error_naming_the_task() {
     let error = result_error(
         ResponseTemplate::new(302).insert_header("location", "https://elsewhere.test/x"),
@@ -411,38 +228,4 @@ async fn a_redirected_task_result_is_an_error_naming_the_task() {
     );
     assert_eq!(error.task_id(), Some("t-9"));
     assert!(!error.to_string().contains("created a task"), "{error}");
-}
-
-#[tokio::test]
-async fn a_submission_answer_that_does_not_decode_says_a_task_may_exist_with_any_id_it_names() {
-    // A 200 with junk was a decode error that said nothing of the task it may have created.
-    for (body, salvaged) in [
-        (r#"{"task_id": 12345}"#, Some("12345")),
-        (r#"{"task_id": "t-7", "extra": {"#, Some("t-7")),
-        (r#"{"id": "t-8"}"#, None),
-        ("<html>welcome</html>", None),
-        (r#"{"task_id": ""}x"#, None),
-    ] {
-        let (error, _) =
-            submit_error(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
-        assert!(
-            matches!(&error, Error::SubmissionAnswerUnreadable { status, operation: "submit_wan_t2v", .. } if status.as_u16() == 200),
-            "{body}: {error:?}"
-        );
-        assert_eq!(error.task_id(), salvaged, "{body}");
-        let text = error.to_string();
-        assert!(text.contains("a task may exist"), "{body}: {text}");
-        match salvaged {
-            Some(id) => assert!(text.contains(&format!("it names task_id {id}")), "{text}"),
-            None => assert!(text.contains("no task id could be read"), "{text}"),
-        }
-    }
-    // A 2xx the spec does not give, such as 202 with the documented body, may be a task too.
-    let (error, _) =
-        submit_error(ResponseTemplate::new(202).set_body_json(json!({"task_id": "t-9"}))).await;
-    assert!(
-        matches!(&error, Error::SubmissionAnswerUnreadable { status, .. } if status.as_u16() == 202),
-        "{error:?}"
-    );
-    assert_eq!(error.task_id(), Some("t-9"));
 }

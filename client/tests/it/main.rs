@@ -9,13 +9,20 @@
 mod byo_http;
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_outcomes;
+#[cfg(feature = "cli")]
+mod cli_rules;
 mod common;
 mod decode;
 mod download;
+mod download_safety;
 #[cfg(feature = "cli")]
 mod endpoints;
 mod errors;
+mod errors_submission;
 mod hostile;
+mod hostile_answers;
 mod inline_media;
 mod layout;
 mod limits;

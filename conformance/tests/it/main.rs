@@ -17,5 +17,7 @@ mod media_agreement;
 mod probe;
 mod receiver;
 mod scenarios;
+mod scenarios_errors;
+mod scenarios_submit;
 mod sdk_peers;
 mod watch;

@@ -1,6 +1,7 @@
 //! One scenario per documented behaviour. Each runs against the mock in-process (its answers
 //! pinned with insta and checked against the spec), and again against a live server when
-//! `NOVITA_BASE_URL` and `NOVITA_API_KEY` are set (skipped with a notice otherwise).
+//! `NOVITA_BASE_URL` and `NOVITA_API_KEY` are set (skipped with a notice otherwise). The
+//! submission scenarios are in `scenarios_submit`, the error scenarios in `scenarios_errors`.
 
 // These tests also cover the endpoints Novita has retired, whose request types are deprecated.
 #![allow(deprecated)]
@@ -11,14 +12,8 @@ use conformance::harness::{spec, Harness};
 use novita_mock::Config;
 use novita_video::{
     parse_webhook,
-    types::{
-        Kling4kI2vRequest, Kling4kT2vRequest, KlingMotionControlRequest, KlingProI2vRequest,
-        KlingProT2vRequest, KlingStdI2vRequest, KlingStdT2vRequest, Lora, RequestExtra,
-        Wan26I2vInput, Wan26I2vParameters, Wan26I2vParametersResolution, Wan26I2vRequest,
-        Wan27I2vRequest, Wan27R2vRequest, Wan27T2vRequest, Wan27VideoeditRequest, WanI2vRequest,
-        WanT2vRequest, WebhookSettings,
-    },
-    Error, NovitaClient, SubmitRequest, WaitOptions,
+    types::{Lora, WanT2vRequest},
+    WaitOptions,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -27,7 +22,7 @@ use serde_json::{json, Value};
 /// scenario that pins a task's progress runs on a paused mock clock, where `eta` and
 /// `progress_percent` are exact, and a seed the request asked for is the seed it got. Only
 /// the seed the mock draws for a request without one is redacted, as `[random_seed]`.
-fn pin(name: &str, value: &Value) {
+pub(crate) fn pin(name: &str, value: &Value) {
     let mut value = value.clone();
     redact_random_seeds(&mut value);
     let mut settings = insta::Settings::clone_current();
@@ -103,7 +98,7 @@ fn outline(value: &Value, depth: usize) -> Value {
 
 /// A live run's outcome has the outline of what the mock's run pinned: the same keys, lists as
 /// long, results shaped alike.
-fn assert_outline_as_pinned(name: &str, live: &Value) {
+pub(crate) fn assert_outline_as_pinned(name: &str, live: &Value) {
     let file = format!(
         "{}/tests/it/snapshots/{name}.snap",
         env!("CARGO_MANIFEST_DIR")
@@ -161,56 +156,17 @@ macro_rules! scenario {
         }
     };
 }
+pub(crate) use scenario;
 
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("serializes")
 }
 
-/// Submits, reads the first result, and returns both.
-/// The mock with its clock paused: a task stays where the scenario put it however long the
-/// machine takes between two requests (a running clock at speed 50 moves a queued task on
-/// after 20 ms, which a loaded machine can take).
-async fn paused_mock() -> Harness {
-    Harness::mock_with(Config {
-        paused: true,
-        ..Config::for_tests()
-    })
-    .await
-}
-
-async fn submit_and_read<R: SubmitRequest>(h: &Harness, request: &R) -> Value {
-    let task_id = h.client.submit(request).await.expect("accepted");
-    let first = h.client.task_result(&task_id).await.expect("result");
-    json!({ "first_result": to_json(&first) })
-}
-
-/// The spec's example `name` of the operation at `path`, as its generated request type.
-fn spec_example<R: serde::de::DeserializeOwned>(path: &str, name: &str) -> R {
-    let spec = spec();
-    let example = &spec.document()["paths"][path]["post"]["requestBody"]["content"]
-        ["application/json"]["examples"][name]["value"];
-    serde_json::from_value(example.clone()).unwrap_or_else(|e| panic!("{path} {name}: {e}"))
-}
-
-/// Submits, reads the queued task, ends it through the control API and reads the result.
-async fn submit_and_finish<R: SubmitRequest>(h: &Harness, request: &R) -> Value {
-    let task_id = h.client.submit(request).await.expect("accepted");
-    let first = h.client.task_result(&task_id).await.expect("result");
-    h.control(
-        Method::POST,
-        &format!("/_mock/tasks/{task_id}/finish"),
-        None,
-    )
-    .await;
-    let last = h.client.task_result(&task_id).await.expect("result");
-    json!({ "first_result": to_json(&first), "finished_result": to_json(&last) })
-}
-
-fn png_url() -> String {
+pub(crate) fn png_url() -> String {
     "https://pub-f964a1c641c04024bce400ad128c8cd6.r2.dev/wan-i2v-input-image.jpg".to_string()
 }
 
-fn t2v_full() -> WanT2vRequest {
+pub(crate) fn t2v_full() -> WanT2vRequest {
     WanT2vRequest {
         model_name: Some("wan2.1-t2v".into()),
         prompt: "A red fox trotting through fresh snow at dawn.".into(),
@@ -230,189 +186,6 @@ fn t2v_full() -> WanT2vRequest {
         extra: None,
     }
 }
-
-scenario!(submit_wan27_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_wan27_t2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: Wan27T2vRequest = spec_example("/v3/async/wan2.7-t2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_std_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingStdT2vRequest = spec_example("/v3/async/kling-v3.0-std-t2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_std_t2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingStdT2vRequest = spec_example("/v3/async/kling-v3.0-std-t2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_pro_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingProT2vRequest = spec_example("/v3/async/kling-v3.0-pro-t2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_pro_t2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingProT2vRequest = spec_example("/v3/async/kling-v3.0-pro-t2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_4k_t2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: Kling4kT2vRequest = spec_example("/v3/async/kling-v3.0-4k-t2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_4k_t2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: Kling4kT2vRequest = spec_example("/v3/async/kling-v3.0-4k-t2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_std_i2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingStdI2vRequest = spec_example("/v3/async/kling-v3.0-std-i2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_std_i2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingStdI2vRequest = spec_example("/v3/async/kling-v3.0-std-i2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_pro_i2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingProI2vRequest = spec_example("/v3/async/kling-v3.0-pro-i2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_pro_i2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingProI2vRequest = spec_example("/v3/async/kling-v3.0-pro-i2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_4k_i2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: Kling4kI2vRequest = spec_example("/v3/async/kling-v3.0-4k-i2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_4k_i2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: Kling4kI2vRequest = spec_example("/v3/async/kling-v3.0-4k-i2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_motion_control_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingMotionControlRequest = spec_example("/v3/async/kling-v3.0-motion-control", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_kling_motion_control_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: KlingMotionControlRequest = spec_example("/v3/async/kling-v3.0-motion-control", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_wan27_r2v_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: Wan27R2vRequest = spec_example("/v3/async/wan2.7-r2v", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_wan27_r2v_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: Wan27R2vRequest = spec_example("/v3/async/wan2.7-r2v", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_wan27_videoedit_minimal, control_api: true, mock: paused_mock().await, |h| {
-    let request: Wan27VideoeditRequest = spec_example("/v3/async/wan2.7-videoedit", "minimal");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_wan27_videoedit_full, control_api: true, mock: paused_mock().await, |h| {
-    let request: Wan27VideoeditRequest = spec_example("/v3/async/wan2.7-videoedit", "full");
-    submit_and_finish(&h, &request).await
-});
-
-scenario!(submit_t2v_minimal, control_api: false, mock: paused_mock().await, |h| {
-    let request: WanT2vRequest = WanT2vRequest::builder().prompt("A red fox in snow").try_into().unwrap();
-    submit_and_read(&h, &request).await
-});
-
-scenario!(submit_t2v_full, control_api: false, mock: paused_mock().await, |h| submit_and_read(&h, &t2v_full()).await);
-
-scenario!(submit_i2v_minimal, control_api: false, mock: paused_mock().await, |h| {
-    let request: WanI2vRequest =
-        WanI2vRequest::builder().prompt("A cute panda walks").image_url(png_url()).try_into().unwrap();
-    submit_and_read(&h, &request).await
-});
-
-scenario!(submit_i2v_full, control_api: false, mock: paused_mock().await, |h| {
-    let request = WanI2vRequest {
-        model_name: None,
-        prompt: "A cute panda is walking in the grassland slowly.".into(),
-        image_url: png_url(),
-        negative_prompt: Some("".into()),
-        width: Some(720),
-        height: Some(1280),
-        loras: vec![],
-        seed: Some(99),
-        steps: Some(25),
-        guidance_scale: Some(4.5),
-        flow_shift: Some(2.0),
-        enable_safety_checker: Some(true),
-        fast_mode: Some(true),
-        extra: None,
-    };
-    submit_and_read(&h, &request).await
-});
-
-scenario!(submit_wan26_minimal, control_api: false, mock: paused_mock().await, |h| {
-    let request = Wan26I2vRequest {
-        input: Wan26I2vInput::builder().img_url(png_url()).try_into().unwrap(),
-        parameters: None,
-        extra: None,
-    };
-    submit_and_read(&h, &request).await
-});
-
-scenario!(submit_wan26_full, control_api: false, mock: paused_mock().await, |h| {
-    let request = Wan26I2vRequest {
-        input: Wan26I2vInput {
-            prompt: Some("The kite rises slowly".into()),
-            img_url: png_url(),
-            template: None,
-            audio_url: None,
-            negative_prompt: Some("rain".into()),
-        },
-        parameters: Some(Wan26I2vParameters {
-            seed: Some(7),
-            audio: Some(false),
-            duration: Some(10),
-            resolution: Some(Wan26I2vParametersResolution::X720p),
-            ..Default::default()
-        }),
-        extra: None,
-    };
-    submit_and_read(&h, &request).await
-});
-
-scenario!(submit_wan27_i2v_minimal, control_api: false, mock: paused_mock().await, |h| {
-    let request: Wan27I2vRequest = Wan27I2vRequest::builder().image_url(Some(png_url())).try_into().unwrap();
-    submit_and_read(&h, &request).await
-});
-
-scenario!(submit_wan27_i2v_full, control_api: false, mock: paused_mock().await, |h| {
-    let request: Wan27I2vRequest = Wan27I2vRequest::builder()
-        .image_url(Some(png_url()))
-        .last_frame_url(Some(png_url()))
-        .prompt(Some("The panda turns its head".to_string()))
-        .negative_prompt(Some("noise".to_string()))
-        .duration(Some(3))
-        .seed(Some(2_147_483_647))
-        .watermark(Some(true))
-        .prompt_extend(Some(false))
-        .try_into()
-        .unwrap();
-    submit_and_read(&h, &request).await
-});
 
 // With the mock clock paused, so that each task is read in the state the scenario put it in,
 // however slow the machine.
@@ -438,123 +211,6 @@ scenario!(task_result_states, control_api: true, mock: paused_mock().await, |h| 
         "failed": to_json(&at_failure),
     })
 });
-
-/// A typed client error as JSON, for pinning.
-fn error_json(error: &Error) -> Value {
-    match error {
-        Error::Api(api) => json!({
-            "kind": "Api", "status": api.status.as_u16(), "code": api.code,
-            "reason": api.reason, "message": api.message,
-        }),
-        Error::UnexpectedBody {
-            status, body_start, ..
-        } => json!({
-            "kind": "UnexpectedBody", "status": status.as_u16(),
-            "body_starts_with": body_start.chars().take(24).collect::<String>(),
-        }),
-        Error::SubmissionOutcomeUnknown { operation, .. } => json!({
-            "kind": "SubmissionOutcomeUnknown", "operation": operation,
-        }),
-        Error::TaskFailed { status, reason, .. } => json!({
-            "kind": "TaskFailed", "status": status.as_str(), "reason": reason,
-        }),
-        other => json!({ "kind": "Other", "display": other.to_string() }),
-    }
-}
-
-// Bodies that break one rule family each. The client refuses them before sending; sent raw
-// through the generated builders, the mock refuses them too.
-scenario!(invalid_bodies_are_refused_by_both_sides, control_api: false, |h| {
-    let mut outcomes = Vec::new();
-    let mut record = |family: &str, client_side: Result<(), Error>, server_side: Result<(), Error>| {
-        let client_side = client_side.expect_err("the client must refuse it");
-        assert!(matches!(client_side, Error::InvalidRequest { .. }), "{client_side:?}");
-        outcomes.push(json!({
-            "family": family,
-            "client": client_side.to_string(),
-            "server": error_json(&server_side.expect_err("the server must refuse it")),
-        }));
-    };
-    macro_rules! both {
-        ($family:expr, $request:expr) => {{
-            let request = $request;
-            let server = h.client.submit_unchecked(&request).await.map(|_| ());
-            record($family, NovitaClient::check(&request), server);
-        }};
-    }
-    let base = t2v_full();
-    both!("length", WanT2vRequest { prompt: "x".repeat(2001), ..base.clone() });
-    both!("enum", WanT2vRequest { width: Some(640), ..base.clone() });
-    both!("pair", WanT2vRequest { width: Some(480), height: Some(480), ..base.clone() });
-    both!("range", WanT2vRequest { steps: Some(41), ..base.clone() });
-    both!("seed range", WanT2vRequest { seed: Some(-2), ..base.clone() });
-    both!("lora count", WanT2vRequest { loras: vec![Lora { path: "a".into(), scale: 1.0 }; 4], ..base.clone() });
-    both!("lora scale", WanT2vRequest { loras: vec![Lora { path: "a".into(), scale: 5.0 }], ..base.clone() });
-    both!("webhook url", WanT2vRequest {
-        extra: Some(RequestExtra { webhook: Some(WebhookSettings { url: "".into(), test_mode: None }) }),
-        ..base.clone()
-    });
-    both!("exclusive inputs", Wan27I2vRequest::builder()
-        .image_url(Some(png_url())).first_clip_url(Some(png_url())).try_into().map(|r: Wan27I2vRequest| r).unwrap());
-    both!("missing input", Wan27I2vRequest::builder().prompt(Some("p".to_string())).try_into().map(|r: Wan27I2vRequest| r).unwrap());
-    both!("duration enum", Wan26I2vRequest {
-        input: Wan26I2vInput::builder().img_url(png_url()).try_into().unwrap(),
-        parameters: Some(Wan26I2vParameters { duration: Some(7), ..Default::default() }),
-        extra: None,
-    });
-    Value::Array(outcomes)
-});
-
-scenario!(error_reasons, control_api: true, |h| {
-    let request = t2v_full();
-    let mut errors = serde_json::Map::new();
-
-    // No key at all: only the raw generated client can send that.
-    let keyless = novita_video::generated::Client::new(&h.base_url, novita_video::AnswerLimits::default());
-    match keyless.get_task_result().task_id("no-such-task").send().await {
-        Err(novita_video::generated::Error::ErrorResponse(value)) => {
-            errors.insert("missing_api_key".into(), json!({"status": value.status().as_u16(), "reason": value.into_inner().reason}));
-        }
-        other => panic!("{other:?}"),
-    }
-    let not_found = h.client.task_result("no-such-task").await.unwrap_err();
-    assert_eq!(not_found.task_id(), Some("no-such-task"));
-    errors.insert("task_not_found".into(), error_json(&not_found));
-
-    for (name, outcome, count) in [
-        ("rate_limited", json!({"type": "rate_limit"}), 2),
-        ("server_error", json!({"type": "server_error"}), 1),
-        ("html_503", json!({"type": "html_unavailable"}), 1),
-        ("illegal_prompt", json!({"type": "reject", "reason": "ILLEGAL_PROMPT"}), 1),
-        ("dropped_connection", json!({"type": "drop"}), 1),
-    ] {
-        h.queue(json!({"outcome": outcome, "count": count})).await;
-        let error = h.client.submit(&request).await.unwrap_err();
-        errors.insert(name.into(), error_json(&error));
-    }
-    h.queue(json!({"outcome": {"type": "html_unavailable"}, "count": 5, "match": "task-result"})).await;
-    let error = h.client.task_result("any").await.unwrap_err();
-    errors.insert("html_503_on_result_after_retries".into(), error_json(&error));
-    h.control(Method::DELETE, "/_mock/outcomes", None).await;
-
-    h.queue(json!({"outcome": {"type": "fail", "reason": "TASK_FAILED"}})).await;
-    let doomed = h.client.submit(&request).await.unwrap();
-    let failed = h.client.wait(&doomed, WaitOptions::default().interval(Duration::from_millis(5), Duration::from_millis(50))).await.unwrap_err();
-    errors.insert("failed_task".into(), error_json(&failed));
-    Value::Object(errors)
-});
-
-#[tokio::test]
-async fn wrong_api_key_is_forbidden() {
-    let h = Harness::mock_with(Config {
-        api_keys: vec!["the-only-key".into()],
-        ..Config::for_tests()
-    })
-    .await;
-    let error = h.client.task_result("x").await.unwrap_err();
-    pin("wrong_api_key_is_forbidden", &error_json(&error));
-    assert_eq!(h.assert_answers_match_spec(), 1, "one 403, not retried");
-}
 
 /// A webhook receiver that records what it gets.
 async fn receiver() -> wiremock::MockServer {
@@ -713,4 +369,15 @@ async fn documented_examples_on_both_sides() {
         }
     }
     assert!(checked >= 12, "only {checked} examples found");
+}
+
+/// The mock with its clock paused: a task stays where the scenario put it however long the
+/// machine takes between two requests (a running clock at speed 50 moves a queued task on
+/// after 20 ms, which a loaded machine can take).
+pub(crate) async fn paused_mock() -> Harness {
+    Harness::mock_with(Config {
+        paused: true,
+        ..Config::for_tests()
+    })
+    .await
 }

@@ -73,17 +73,30 @@ async fn a_content_type_that_only_starts_like_json_is_refused() {
     assert_eq!(status, StatusCode::OK);
 }
 
-async fn task_count(mock: &common::Mock) -> u64 {
-    let health: Value = mock
-        .http
+/// A GET of `path` with one header set, as a browser would send it for a page.
+async fn get_with(mock: &common::Mock, path: &str, name: &str, value: String) -> reqwest::Response {
+    mock.http
+        .get(mock.url(path))
+        .header(name, value)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// What `/health` says now.
+async fn health(mock: &common::Mock) -> Value {
+    mock.http
         .get(mock.url("/health"))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    health["tasks"].as_u64().unwrap()
+        .unwrap()
+}
+
+async fn task_count(mock: &common::Mock) -> u64 {
+    health(mock).await["tasks"].as_u64().unwrap()
 }
 
 #[tokio::test]
@@ -108,31 +121,25 @@ async fn a_page_of_another_site_cannot_reset_or_read_the_mock() {
     assert_eq!(task_count(&mock).await, 1, "nothing was reset");
 
     // DNS rebinding: the page's own name now points at 127.0.0.1.
-    let rebound = mock
-        .http
-        .get(mock.url("/_mock/journal"))
-        .header("host", format!("rebind.example:{port}"))
-        .send()
-        .await
-        .unwrap();
+    let rebound = get_with(
+        &mock,
+        "/_mock/journal",
+        "host",
+        format!("rebind.example:{port}"),
+    )
+    .await;
     assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
 
     // The mock's own dashboard (same origin) and programs (no Origin) still drive it.
-    let own = mock
-        .http
-        .get(mock.url("/_mock/tasks"))
-        .header("origin", format!("http://127.0.0.1:{port}"))
-        .send()
-        .await
-        .unwrap();
+    let own = get_with(
+        &mock,
+        "/_mock/tasks",
+        "origin",
+        format!("http://127.0.0.1:{port}"),
+    )
+    .await;
     assert_eq!(own.status(), StatusCode::OK);
-    let localhost = mock
-        .http
-        .get(mock.url("/_mock/clock"))
-        .header("host", format!("localhost:{port}"))
-        .send()
-        .await
-        .unwrap();
+    let localhost = get_with(&mock, "/_mock/clock", "host", format!("localhost:{port}")).await;
     assert_eq!(localhost.status(), StatusCode::OK);
     // Novita's own routes follow the same rule without a token: a rebound page could fill the
     // store and send webhooks into the network (guards.rs tests them in full).
@@ -192,15 +199,7 @@ async fn large_inline_images_do_not_push_other_tasks_out() {
         let body = json!({"input": {"prompt": "a fox", "img_url": image}, "parameters": {"resolution": "720P"}});
         ids.push(mock.submit_ok("/v3/async/wan2.6-i2v", &body).await);
     }
-    let health: Value = mock
-        .http
-        .get(mock.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = health(&mock).await;
     assert_eq!(health["evicted"], 0, "{health}");
     assert!(
         health["task_bytes"].as_u64().unwrap() < 1024 * 1024,

@@ -28,8 +28,10 @@ mod retired;
 mod serving;
 mod slow_clients;
 mod state_file;
+mod state_file_refusals;
 #[cfg(feature = "otlp")]
 mod traces;
 mod validation;
+mod video_links;
 mod videos;
 mod webhooks;

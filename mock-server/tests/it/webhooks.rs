@@ -4,7 +4,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{paused, start, Mock};
+use common::{paused, receiver_answering, receiver_expecting, start, Mock};
 use novita_mock::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -102,21 +102,7 @@ async fn the_event_is_posted_when_the_task_ends() {
 
 #[tokio::test]
 async fn failing_receivers_get_retries_until_they_answer() {
-    let receiver = MockServer::start().await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(2)
-        .mount(&receiver)
-        .await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429))
-        .up_to_n_times(1)
-        .mount(&receiver)
-        .await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(&[(500, 2), (429, 1)], 204).await;
     let (_mock, _, log) = finished_with_hook(fast_hooks(), &receiver).await;
     assert_eq!(log["delivery"], "delivered");
     let attempts = log["attempts"].as_array().unwrap();
@@ -142,12 +128,7 @@ async fn failing_receivers_get_retries_until_they_answer() {
 async fn a_receiver_that_does_not_answer_in_time_gets_retries_then_is_given_up() {
     // The receiver answers an hour late: every attempt ends at the mock's webhook timeout,
     // whatever the machine's speed.
-    let receiver = MockServer::start().await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(AN_HOUR))
-        .expect(2)
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_expecting(ResponseTemplate::new(200).set_delay(AN_HOUR), 2).await;
     let (_mock, _, log) = finished_with_hook(
         Config {
             webhook_timeout_ms: 200,
@@ -179,12 +160,7 @@ async fn a_receiver_that_does_not_answer_in_time_gets_retries_then_is_given_up()
 
 #[tokio::test]
 async fn delivery_gives_up_after_five_retries_and_says_so() {
-    let receiver = MockServer::start().await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(6)
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_expecting(ResponseTemplate::new(503), 6).await;
     let (mock, id, log) = finished_with_hook(fast_hooks(), &receiver).await;
     assert_eq!(log["delivery"], "gave_up");
     assert_eq!(log["attempts"].as_array().unwrap().len(), 6);
@@ -222,12 +198,7 @@ async fn an_unreachable_receiver_is_recorded() {
 #[tokio::test]
 async fn test_mode_sends_the_simulated_event_at_once() {
     for (status, reason_empty) in [("TASK_STATUS_SUCCEED", true), ("TASK_STATUS_FAILED", false)] {
-        let receiver = MockServer::start().await;
-        Expect::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200))
-            .expect(1)
-            .mount(&receiver)
-            .await;
+        let receiver = receiver_expecting(ResponseTemplate::new(200), 1).await;
         // The clock is paused: test mode must not wait for the job.
         let mock = start(fast_hooks()).await;
         let id = mock
@@ -256,12 +227,7 @@ async fn test_mode_sends_the_simulated_event_at_once() {
 
 #[tokio::test]
 async fn reset_cancels_pending_deliveries() {
-    let receiver = MockServer::start().await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_expecting(ResponseTemplate::new(200), 0).await;
     let mock = start(fast_hooks()).await;
     mock.submit_ok("/v3/async/wan-t2v", &with_hook(&receiver, None))
         .await;
@@ -272,16 +238,7 @@ async fn reset_cancels_pending_deliveries() {
 
 #[tokio::test]
 async fn send_webhook_fires_a_test_event_with_retries() {
-    let receiver = MockServer::start().await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .mount(&receiver)
-        .await;
-    Expect::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver_answering(&[(502, 1)], 200).await;
     // The receiver answers at once: the timeout is generous, so no answer is taken for one.
     let config = Config {
         speed: 100.0,

@@ -5,7 +5,10 @@
 //! runs all its tests side by side. A new file here is a new `mod` line below
 //! (`client/tests/it/layout.rs` fails on a file that is not).
 
+mod common;
 mod contract_proxy;
+mod drift;
+mod forwarding;
 mod proxy_binary;
 mod refusals;
 mod secrets;

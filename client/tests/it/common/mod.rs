@@ -6,9 +6,9 @@ use std::{
     time::Duration,
 };
 
-use novita_video::{types::Wan27T2vRequest, NovitaClient, RetryNotice, RetryPolicy};
+use novita_video::{types::Wan27T2vRequest, Error, NovitaClient, RetryNotice, RetryPolicy};
 use serde_json::Value;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -192,4 +192,27 @@ pub fn wan27_t2v() -> Wan27T2vRequest {
 /// The head of a 200 answer with this content type and length.
 pub fn ok_head(content_type: &str, length: usize) -> String {
     format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {length}\r\n\r\n")
+}
+
+/// A Wan 2.1 text-to-video request (a retired endpoint) with a prompt only.
+#[allow(deprecated)]
+pub fn wan_t2v() -> novita_video::types::WanT2vRequest {
+    novita_video::types::WanT2vRequest::builder()
+        .prompt("a fox")
+        .try_into()
+        .unwrap()
+}
+
+/// The error of a submission to a server that answers it with `template`, once: it is
+/// checked that nothing was sent again. The server is returned for more checks.
+pub async fn submit_error(template: ResponseTemplate) -> (Error, MockServer) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client_for(&server).submit(&wan_t2v()).await.unwrap_err();
+    server.verify().await;
+    (error, server)
 }

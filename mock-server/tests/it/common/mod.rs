@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 pub mod control_spec;
+mod mp4_boxes;
 pub mod sse;
 
 pub const KEY: &str = "qa-key";
@@ -187,17 +188,39 @@ pub fn assert_novita_error(answer: &(StatusCode, Value), status: u16, reason: &s
 
 /// A webhook receiver that answers 500 to its first `failures` calls, then 200.
 pub async fn receiver(failures: u64) -> wiremock::MockServer {
+    receiver_answering(&[(500, failures)], 200).await
+}
+
+/// A webhook receiver that answers each `(status, times)` in turn, then `then` to every later
+/// call.
+pub async fn receiver_answering(answers: &[(u16, u64)], then: u16) -> wiremock::MockServer {
     use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    if failures > 0 {
+    for &(status, times) in answers.iter().filter(|(_, times)| *times > 0) {
         Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500))
-            .up_to_n_times(failures)
+            .respond_with(ResponseTemplate::new(status))
+            .up_to_n_times(times)
             .mount(&server)
             .await;
     }
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
+        .respond_with(ResponseTemplate::new(then))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A webhook receiver that gives `answer` to every call and, when it is dropped, fails the
+/// test unless it had exactly `calls` calls.
+pub async fn receiver_expecting(
+    answer: wiremock::ResponseTemplate,
+    calls: u64,
+) -> wiremock::MockServer {
+    use wiremock::{matchers::method, Mock, MockServer};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .expect(calls)
         .mount(&server)
         .await;
     server
@@ -208,34 +231,9 @@ pub fn hooked(server: &wiremock::MockServer, prompt: &str) -> Value {
     serde_json::json!({"prompt": prompt, "extra": {"webhook": {"url": format!("{}/hook", server.uri())}}})
 }
 
-/// A box of `kind` around `body`.
-pub fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(body);
-    out
-}
-
-/// The boxes of an MP4 that give its shape: `ftyp`, then `moov` with an `mvhd` of `millis`
-/// milliseconds and one video track of `width` x `height`; `padding` bytes of `mdat` after.
-pub fn mp4(width: u32, height: u32, millis: u32, padding: usize) -> Vec<u8> {
-    let mut mvhd = vec![0u8; 100];
-    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
-    mvhd[16..20].copy_from_slice(&millis.to_be_bytes());
-    let mut tkhd = vec![0u8; 84];
-    tkhd[76..80].copy_from_slice(&(width << 16).to_be_bytes());
-    tkhd[80..84].copy_from_slice(&(height << 16).to_be_bytes());
-    let mut hdlr = vec![0u8; 24];
-    hdlr[8..12].copy_from_slice(b"vide");
-    let mdia = bx(b"mdia", &bx(b"hdlr", &hdlr));
-    let trak = bx(b"trak", &[bx(b"tkhd", &tkhd), mdia].concat());
-    let moov = bx(b"moov", &[bx(b"mvhd", &mvhd), trak].concat());
-    let mdat = bx(b"mdat", &vec![0; padding]);
-    [bx(b"ftyp", b"isom\0\0\x02\0isom"), moov, mdat].concat()
-}
-
 #[path = "../../../src/video/test_images.rs"]
 mod test_images;
+pub use mp4_boxes::{mp4, mp4_box};
 #[allow(unused_imports)] // not every test file builds images
 pub use test_images::png_header;
 
@@ -265,4 +263,13 @@ pub fn listening_url(
         }
     }
     panic!("the mock never said it was listening");
+}
+
+/// A paused mock that keeps its state in `path`, with room for 4 tasks.
+pub fn with_state(path: &std::path::Path) -> Config {
+    Config {
+        state: Some(path.to_path_buf()),
+        max_tasks: 4,
+        ..paused()
+    }
 }
