@@ -14,7 +14,6 @@ const LAYERS: &[&str] = &[
     "catalogue",
     "novita_error",
     "observe",
-    "signal",
     "conn",
     "fuzzing",
     "net_guard",
