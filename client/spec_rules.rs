@@ -297,7 +297,7 @@ fn names(list: &Value) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod spec_rules_tests {
+mod tests {
     use serde_json::json;
 
     use super::*;
