@@ -212,6 +212,29 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The empty schema: any value, no rule (what a missing `items` or member stands for).
+    pub const ANY: Schema = Schema {
+        kind: None,
+        description: None,
+        default: None,
+        enumeration: None,
+        minimum: None,
+        maximum: None,
+        min_length: None,
+        max_length: None,
+        min_items: None,
+        max_items: None,
+        pattern: None,
+        media: None,
+        properties: None,
+        required: Vec::new(),
+        items: None,
+        rules: Vec::new(),
+        one_of: None,
+        any_of: None,
+        not: None,
+    };
+
     /// Reads `schema` (with its `$ref`s resolved) and everything under it.
     pub fn read(schema: &Value) -> Schema {
         let number = |key: &str| match schema.get(key) {
@@ -323,6 +346,7 @@ mod tests {
         assert_eq!(text.pattern.as_deref(), Some("^https?://"));
         assert_eq!(Schema::read(&json!({"type": "null"})).kind, None);
         assert_eq!(Schema::read(&json!({})), Schema::default());
+        assert_eq!(Schema::ANY, Schema::default());
     }
 
     #[test]
