@@ -109,3 +109,47 @@ fn first_value(branch: &Schema, field: &str) -> Value {
         .cloned()
         .unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::check_rule_encodings;
+
+    fn pairs(second: i64) -> serde_json::Value {
+        json!({
+            "x-novita-rules": [{"rule": "allowed_pairs", "fields": ["w", "h"], "pairs": [[1, 2]]}],
+            "anyOf": [{"properties": {"w": {"enum": [1]}, "h": {"enum": [second]}}}]
+        })
+    }
+
+    #[test]
+    fn encodings_that_agree_pass() {
+        check_rule_encodings("Same", &pairs(2));
+        let one_of = json!({
+            "x-novita-rules": [{"rule": "exactly_one_of", "fields": ["a", "b"]}],
+            "oneOf": [{"required": ["a"]}, {"required": ["b"]}]
+        });
+        check_rule_encodings("OneOf", &one_of);
+        let at_most = json!({
+            "x-novita-rules": [{"rule": "at_most_one_of", "fields": ["a", "b"]}],
+            "anyOf": [{"not": {"required": ["a"]}}, {"not": {"required": ["b"]}}]
+        });
+        check_rule_encodings("AtMost", &at_most);
+    }
+
+    #[test]
+    #[should_panic(expected = "Differ: x-novita-rules pairs and anyOf differ")]
+    fn pairs_that_differ_fail_the_build() {
+        check_rule_encodings("Differ", &pairs(3));
+    }
+
+    #[test]
+    #[should_panic(expected = "Odd: unknown rule Some(\"odd\")")]
+    fn an_unknown_rule_fails_the_build() {
+        check_rule_encodings(
+            "Odd",
+            &json!({"x-novita-rules": [{"rule": "odd", "fields": []}]}),
+        );
+    }
+}
