@@ -39,6 +39,8 @@ mod retry;
 mod rules;
 mod secret;
 mod shown;
+#[doc(hidden)]
+pub mod spec_rules;
 mod submit;
 mod task_result;
 mod tls;

@@ -10,7 +10,8 @@ mod mp4;
 mod video;
 
 use base64::Engine;
-use serde_json::Value;
+
+use crate::spec_rules::{Media, MediaKind};
 
 /// A `data:` URI taken apart: the media type it names and the bytes it holds.
 struct Inline {
@@ -20,12 +21,12 @@ struct Inline {
 }
 
 /// What one value of a property with `limits` (its `x-novita-media`) breaks, if anything.
-pub(crate) fn media_problem(limits: &Value, text: &str) -> Option<String> {
+pub(crate) fn media_problem(limits: &Media, text: &str) -> Option<String> {
     let inline = match parse(text)? {
         Ok(inline) => inline,
         Err(problem) => return Some(problem),
     };
-    if limits["kind"] == "video" {
+    if limits.kind == MediaKind::Video {
         video::problem(limits, &inline)
     } else {
         image::problem(limits, &inline)
@@ -70,24 +71,18 @@ fn parse(text: &str) -> Option<Result<Inline, String>> {
 }
 
 /// The names listed under `formats`, joined for a message (`jpeg, png`).
-fn format_names(limits: &Value) -> String {
-    let names: Vec<&str> = limits["formats"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    names.join(", ")
+fn format_names(limits: &Media) -> String {
+    limits.formats.join(", ")
 }
 
 /// What is wrong with `what`'s sides against `min_side` and `max_side`, if anything.
-fn sides_problem(limits: &Value, what: &str, width: u64, height: u64) -> Option<String> {
-    let min = limits["min_side"].as_u64().unwrap_or(0);
-    let max = limits["max_side"].as_u64().unwrap_or(u64::MAX);
+fn sides_problem(limits: &Media, what: &str, width: u64, height: u64) -> Option<String> {
+    let min = limits.min_side.unwrap_or(0);
+    let max = limits.max_side.unwrap_or(u64::MAX);
     if width >= min && height >= min && width <= max && height <= max {
         return None;
     }
-    let between = match limits["max_side"].as_u64() {
+    let between = match limits.max_side {
         Some(max) => format!("between {min} and {max}"),
         None => format!("at least {min}"),
     };

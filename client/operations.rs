@@ -8,8 +8,9 @@ use serde_json::Value;
 use crate::{
     error::{Error, Violation},
     generated::{types, Client},
+    spec_rules::Schema,
     submit::{Sent, SubmitRequest},
-    validate::{check_body, normalize_integers, request_schema, unknown_fields},
+    validate::{check_body, normalize_integers, request_rules, request_schema, unknown_fields},
     NovitaClient,
 };
 
@@ -199,6 +200,12 @@ impl SubmitOperation {
     pub fn request_schema(&self) -> &'static Value {
         request_schema(self.schema)
     }
+
+    /// The request schema's rules as this crate reads them (read once for every operation).
+    #[doc(hidden)]
+    pub fn rules(&self) -> &'static Schema {
+        request_rules(self.schema)
+    }
 }
 
 /// Decodes a body that passed the check into its generated type.
@@ -253,7 +260,7 @@ impl NovitaClient {
         operation: &'static SubmitOperation,
         body: Value,
     ) -> Result<CheckedBody, Error> {
-        let mut violations = unknown_fields(operation.request_schema(), &body, operation.command);
+        let mut violations = unknown_fields(operation.rules(), &body, operation.command);
         match Self::check_value(operation, &body) {
             Ok(()) => {}
             Err(Error::InvalidRequest { violations: broken }) => violations.extend(broken),
@@ -263,7 +270,7 @@ impl NovitaClient {
             return Err(Error::InvalidRequest { violations });
         }
         let mut body = body;
-        normalize_integers(operation.request_schema(), &mut body);
+        normalize_integers(operation.rules(), &mut body);
         Ok(CheckedBody { operation, body })
     }
 

@@ -1,13 +1,14 @@
 //! Checks a request body against the rules of its schema in `openapi/novita.yaml` before it is
 //! sent. `cargo run -p novita-codegen` resolves each submit operation's request schema into
-//! `client/generated/request_schemas.json`; this module reads the subset of JSON Schema the spec uses
-//! (`type`, `required`, `enum`, `minimum`/`maximum`, `minLength`/`maxLength`, `pattern`, `maxItems`,
-//! `properties`, `items`) plus the spec's own `x-novita-rules` for rules across fields.
+//! `client/generated/request_schemas.json`, which [`crate::spec_rules`] reads once into typed
+//! rules (`type`, `required`, `enum`, ranges, lengths, `pattern`, item counts, `x-novita-media`
+//! and the spec's own `x-novita-rules`); this module holds a body to them and words what it breaks.
 
-use std::sync::OnceLock;
+use std::{collections::HashMap, sync::OnceLock};
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
+use crate::spec_rules::{Kind, Rule, Schema};
 use crate::Violation;
 
 static REQUEST_SCHEMAS: &str = include_str!("generated/request_schemas.json");
@@ -27,6 +28,20 @@ fn schemas() -> &'static Map<String, Value> {
 pub(crate) fn request_schema(schema_name: &str) -> &'static Value {
     schemas()
         .get(schema_name)
+        .unwrap_or_else(|| panic!("no request schema named {schema_name} in the spec"))
+}
+
+/// The rules of the request schema named `schema_name`, read once for every schema.
+///
+/// # Panics
+/// When `schema_name` is not a request schema of the spec: that is a bug in this crate.
+pub(crate) fn request_rules(schema_name: &str) -> &'static Schema {
+    static READ: OnceLock<HashMap<&'static str, Schema>> = OnceLock::new();
+    let read = READ.get_or_init(|| {
+        let read = |(name, schema): (&'static String, _)| (name.as_str(), Schema::read(schema));
+        schemas().iter().map(read).collect()
+    });
+    read.get(schema_name)
         .unwrap_or_else(|| panic!("no request schema named {schema_name} in the spec"))
 }
 
@@ -54,7 +69,7 @@ pub(crate) fn check_body(schema_name: &str, body: &Value) -> Result<(), crate::E
 /// # Panics
 /// When `schema_name` is not a request schema of the spec: that is a bug in this crate.
 pub(crate) fn violations(schema_name: &str, body: &Value) -> Vec<Violation> {
-    let schema = request_schema(schema_name);
+    let schema = request_rules(schema_name);
     let mut found = Vec::new();
     check(schema, body, "", &mut found);
     found
@@ -66,25 +81,26 @@ pub(crate) fn violations(schema_name: &str, body: &Value) -> Vec<Violation> {
 ///
 /// The spec's rules allow unknown members, as JSON Schema does; a body given as JSON is held
 /// to this stricter rule because its typed request would drop them unsent.
-pub(crate) fn unknown_fields(schema: &Value, body: &Value, of: &str) -> Vec<Violation> {
+pub(crate) fn unknown_fields(schema: &Schema, body: &Value, of: &str) -> Vec<Violation> {
     let mut found = Vec::new();
     unknown_in(schema, body, "", of, &mut found);
     found
 }
 
-fn unknown_in(schema: &Value, value: &Value, path: &str, of: &str, found: &mut Vec<Violation>) {
+fn unknown_in(schema: &Schema, value: &Value, path: &str, of: &str, found: &mut Vec<Violation>) {
     match value {
         Value::Object(members) => {
-            let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+            let Some(properties) = &schema.properties else {
                 return;
             };
             for (name, member) in members {
                 let member_path = join_path(path, name);
-                match properties.get(name) {
+                match schema.property(name) {
                     Some(property) => unknown_in(property, member, &member_path, of, found),
                     None => {
                         let hint = properties
-                            .keys()
+                            .iter()
+                            .map(|(known, _)| known)
                             .map(|known| (strsim::damerau_levenshtein(name, known), known))
                             .filter(|(distance, _)| *distance <= 2)
                             .min()
@@ -96,7 +112,7 @@ fn unknown_in(schema: &Value, value: &Value, path: &str, of: &str, found: &mut V
             }
         }
         Value::Array(items) => {
-            if let Some(item) = schema.get("items") {
+            if let Some(item) = &schema.items {
                 for (index, item_value) in items.iter().enumerate() {
                     unknown_in(item, item_value, &format!("{path}[{index}]"), of, found);
                 }
@@ -122,8 +138,8 @@ fn push(found: &mut Vec<Violation>, field: &str, rule: String) {
     });
 }
 
-fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) {
-    if let Some(expected) = schema.get("type").and_then(Value::as_str) {
+fn check(schema: &Schema, value: &Value, path: &str, found: &mut Vec<Violation>) {
+    if let Some(expected) = schema.kind {
         if !has_type(value, expected) {
             push(
                 found,
@@ -133,7 +149,7 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
             return;
         }
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+    if let Some(allowed) = &schema.enumeration {
         if !allowed.contains(value) && !allowed.iter().any(|a| same_number(a, value)) {
             let list: Vec<String> = allowed.iter().map(show).collect();
             push(
@@ -148,14 +164,14 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
         Value::String(text) => {
             check_length(schema, text, path, found);
             check_pattern(schema, text, path, found);
-            if let Some(limits) = schema.get("x-novita-media") {
+            if let Some(limits) = &schema.media {
                 if let Some(problem) = crate::media::media_problem(limits, text) {
                     push(found, path, problem);
                 }
             }
         }
         Value::Array(items) => {
-            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
+            if let Some(max) = schema.max_items {
                 if items.len() as u64 > max {
                     push(
                         found,
@@ -164,7 +180,7 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
                     );
                 }
             }
-            if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
+            if let Some(min) = schema.min_items {
                 if (items.len() as u64) < min {
                     push(
                         found,
@@ -173,7 +189,7 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
                     );
                 }
             }
-            if let Some(item_schema) = schema.get("items") {
+            if let Some(item_schema) = &schema.items {
                 for (index, item) in items.iter().enumerate() {
                     check(item_schema, item, &format!("{path}[{index}]"), found);
                 }
@@ -185,77 +201,52 @@ fn check(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) 
 }
 
 fn check_object(
-    schema: &Value,
+    schema: &Schema,
     fields: &Map<String, Value>,
     path: &str,
     found: &mut Vec<Violation>,
 ) {
     let present = |name: &str| fields.contains_key(name);
-    for name in schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = name.as_str().unwrap_or_default();
+    for name in &schema.required {
         if !present(name) {
             push(found, &join_path(path, name), "is required".to_string());
         }
     }
-    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-        for (name, value) in fields {
-            if let Some(property) = properties.get(name) {
-                check(property, value, &join_path(path, name), found);
-            }
+    for (name, value) in fields {
+        if let Some(property) = schema.property(name) {
+            check(property, value, &join_path(path, name), found);
         }
     }
-    for rule in schema
-        .get("x-novita-rules")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for rule in &schema.rules {
         check_rule(rule, fields, path, found);
     }
 }
 
-fn check_rule(rule: &Value, fields: &Map<String, Value>, path: &str, found: &mut Vec<Violation>) {
-    let names: Vec<&str> = rule["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+fn check_rule(rule: &Rule, fields: &Map<String, Value>, path: &str, found: &mut Vec<Violation>) {
+    let names = rule.fields();
     // A null is already reported as a wrong type; the rule looks at real values only.
     let given: Vec<&Value> = names
         .iter()
-        .filter_map(|n| fields.get(*n).filter(|v| !v.is_null()))
+        .filter_map(|n| fields.get(n).filter(|v| !v.is_null()))
         .collect();
     let label = join_path(path, &names.join("/"));
-    match rule["rule"].as_str() {
-        Some("allowed_pairs") => {
+    match rule {
+        Rule::AllowedPairs { pairs, .. } => {
             // Only a complete pair is checked: with either one missing the service uses its default pair.
             if given.len() != names.len() {
                 return;
             }
-            let pairs = rule["pairs"].as_array().cloned().unwrap_or_default();
             let matches = pairs.iter().any(|pair| {
-                pair.as_array().is_some_and(|pair| {
-                    pair.len() == given.len()
-                        && pair
-                            .iter()
-                            .zip(&given)
-                            .all(|(a, b)| same_number(a, b) || a == *b)
-                })
+                pair.len() == given.len()
+                    && pair
+                        .iter()
+                        .zip(&given)
+                        .all(|(a, b)| same_number(a, b) || a == *b)
             });
             if !matches {
                 let allowed: Vec<String> = pairs
                     .iter()
-                    .map(|p| {
-                        p.as_array()
-                            .map(|p| p.iter().map(show).collect::<Vec<_>>().join("x"))
-                            .unwrap_or_default()
-                    })
+                    .map(|p| p.iter().map(show).collect::<Vec<_>>().join("x"))
                     .collect();
                 let got: Vec<String> = given.iter().map(|v| show(v)).collect();
                 push(
@@ -269,7 +260,7 @@ fn check_rule(rule: &Value, fields: &Map<String, Value>, path: &str, found: &mut
                 );
             }
         }
-        Some("exactly_one_of") => {
+        Rule::ExactlyOneOf { .. } => {
             if given.len() != 1 {
                 let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
                 let got = if given.is_empty() { "neither" } else { "both" };
@@ -280,7 +271,7 @@ fn check_rule(rule: &Value, fields: &Map<String, Value>, path: &str, found: &mut
                 );
             }
         }
-        Some("at_most_one_of") => {
+        Rule::AtMostOneOf { .. } => {
             if given.len() > 1 {
                 let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
                 push(
@@ -290,27 +281,32 @@ fn check_rule(rule: &Value, fields: &Map<String, Value>, path: &str, found: &mut
                 );
             }
         }
-        other => push(
+        Rule::Unknown { name, .. } => push(
             found,
             &label,
-            format!("has an unknown rule {other:?} in the spec"),
+            format!("has an unknown rule {:?} in the spec", name.as_deref()),
         ),
     }
 }
 
-fn check_range(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violation>) {
+fn check_range(schema: &Schema, value: &Value, path: &str, found: &mut Vec<Violation>) {
     let Some(number) = value.as_f64() else {
         return;
     };
-    let minimum = schema.get("minimum").and_then(Value::as_f64);
-    let maximum = schema.get("maximum").and_then(Value::as_f64);
-    let below = minimum.is_some_and(|min| number < min);
-    let above = maximum.is_some_and(|max| number > max);
+    let (minimum, maximum) = (&schema.minimum, &schema.maximum);
+    let below = minimum
+        .as_ref()
+        .and_then(Number::as_f64)
+        .is_some_and(|min| number < min);
+    let above = maximum
+        .as_ref()
+        .and_then(Number::as_f64)
+        .is_some_and(|max| number > max);
     if below || above {
-        let range = match (schema.get("minimum"), schema.get("maximum")) {
-            (Some(min), Some(max)) => format!("between {} and {}", show(min), show(max)),
-            (Some(min), None) => format!("at least {}", show(min)),
-            (None, Some(max)) => format!("at most {}", show(max)),
+        let range = match (minimum, maximum) {
+            (Some(min), Some(max)) => format!("between {min} and {max}"),
+            (Some(min), None) => format!("at least {min}"),
+            (None, Some(max)) => format!("at most {max}"),
             (None, None) => unreachable!("a bound was broken"),
         };
         push(
@@ -321,8 +317,8 @@ fn check_range(schema: &Value, value: &Value, path: &str, found: &mut Vec<Violat
     }
 }
 
-fn check_pattern(schema: &Value, text: &str, path: &str, found: &mut Vec<Violation>) {
-    let Some(pattern) = schema.get("pattern").and_then(Value::as_str) else {
+fn check_pattern(schema: &Schema, text: &str, path: &str, found: &mut Vec<Violation>) {
+    let Some(pattern) = schema.pattern.as_deref() else {
         return;
     };
     // ECMA 262 syntax, as JSON Schema specifies; `regress` implements exactly that.
@@ -337,11 +333,10 @@ fn check_pattern(schema: &Value, text: &str, path: &str, found: &mut Vec<Violati
     }
 }
 
-fn check_length(schema: &Value, text: &str, path: &str, found: &mut Vec<Violation>) {
+fn check_length(schema: &Schema, text: &str, path: &str, found: &mut Vec<Violation>) {
     // Novita counts characters (a Chinese character counts as one), not bytes.
     let length = text.chars().count() as u64;
-    let min = schema.get("minLength").and_then(Value::as_u64);
-    let max = schema.get("maxLength").and_then(Value::as_u64);
+    let (min, max) = (schema.min_length, schema.max_length);
     if min.is_some_and(|m| length < m) || max.is_some_and(|m| length > m) {
         let range = match (min, max) {
             (Some(min), Some(max)) => format!("between {min} and {max}"),
@@ -357,8 +352,8 @@ fn check_length(schema: &Value, text: &str, path: &str, found: &mut Vec<Violatio
     }
 }
 
-fn has_type(value: &Value, expected: &str) -> bool {
-    match expected {
+fn has_type(value: &Value, expected: Kind) -> bool {
+    match expected.name() {
         // As JSON Schema and the tools built on it (schemathesis, jsonschema) read the spec,
         // 5.0 is an integer; `normalize_integers` writes it as 5 before a typed request is built.
         "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(is_whole),
@@ -378,9 +373,9 @@ fn is_whole(f: f64) -> bool {
 
 /// Rewrites every integral float that the schema types as an integer (`480.0`) as an integer
 /// (`480`), so that a checked body fits the generated types.
-pub(crate) fn normalize_integers(schema: &Value, value: &mut Value) {
+pub(crate) fn normalize_integers(schema: &Schema, value: &mut Value) {
     match value {
-        Value::Number(n) if schema.get("type").and_then(Value::as_str) == Some("integer") => {
+        Value::Number(n) if schema.kind == Some(Kind::Integer) => {
             if let Some(f) = n
                 .as_f64()
                 .filter(|f| !n.is_i64() && !n.is_u64() && is_whole(*f))
@@ -389,13 +384,16 @@ pub(crate) fn normalize_integers(schema: &Value, value: &mut Value) {
             }
         }
         Value::Array(items) => {
+            let Some(item_schema) = &schema.items else {
+                return;
+            };
             for item in items {
-                normalize_integers(&schema["items"], item);
+                normalize_integers(item_schema, item);
             }
         }
         Value::Object(fields) => {
             for (name, field) in fields.iter_mut() {
-                if let Some(property) = schema.get("properties").and_then(|p| p.get(name)) {
+                if let Some(property) = schema.property(name) {
                     normalize_integers(property, field);
                 }
             }
@@ -408,10 +406,10 @@ fn same_number(a: &Value, b: &Value) -> bool {
     matches!((a.as_f64(), b.as_f64()), (Some(x), Some(y)) if x == y)
 }
 
-fn article(kind: &str) -> String {
-    match kind {
+fn article(kind: Kind) -> String {
+    match kind.name() {
         "integer" => "an integer".into(),
-        "object" | "array" => format!("an {kind}"),
+        kind @ ("object" | "array") => format!("an {kind}"),
         other => format!("a {other}"),
     }
 }

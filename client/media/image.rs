@@ -5,20 +5,21 @@
 //! sides from 1 to 2^31 - 1 as the PNG specification allows.
 
 use imagesize::ImageType;
-use serde_json::Value;
+
+use crate::spec_rules::Media;
 
 use super::{format_names, sides_problem, Inline};
 
 /// Largest side a PNG header may give (PNG specification, 11.2.2).
 const PNG_MAX_SIDE: u64 = (1 << 31) - 1;
 
-pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
+pub(super) fn problem(limits: &Media, inline: &Inline) -> Option<String> {
     let named = inline.media_type.as_str();
     let names_an_image = named.starts_with("image/");
     let kind = imagesize::image_type(&inline.bytes).ok();
     // A field that also takes a video (a Wan 2.7 reference) judges as an image only what is
     // labelled an image, or unlabelled bytes that are one; the rest it leaves to the service.
-    if limits["also_video"] == true && !(names_an_image || (named.is_empty() && kind.is_some())) {
+    if limits.also_video && !(names_an_image || (named.is_empty() && kind.is_some())) {
         return None;
     }
     let allowed = format_names(limits);
@@ -33,8 +34,7 @@ pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
         ));
     };
     let format = format_name(kind);
-    let listed = limits["formats"].as_array();
-    if !listed.is_some_and(|formats| formats.iter().any(|f| f.as_str() == Some(format))) {
+    if !limits.formats.iter().any(|f| f == format) {
         return Some(format!("must be an image in {allowed} (got {format})"));
     }
     if !named.is_empty() && !labels(format).contains(&&named["image/".len()..]) {
@@ -42,7 +42,7 @@ pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
             "holds {format} data but is labelled {named:?}; the media type must match the data"
         ));
     }
-    if let Some(max) = limits["max_bytes"].as_u64() {
+    if let Some(max) = limits.max_bytes {
         if inline.bytes.len() as u64 > max {
             return Some(format!(
                 "must be an image of at most {max} bytes (got {})",
@@ -59,7 +59,7 @@ pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
     if let Some(problem) = sides_problem(limits, "an image", width, height) {
         return Some(problem);
     }
-    if let Some(ratio) = limits["max_aspect_ratio"].as_f64() {
+    if let Some(ratio) = limits.max_aspect_ratio {
         let long = width.max(height) as f64;
         let short = width.min(height).max(1) as f64;
         if long / short > ratio {

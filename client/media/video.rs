@@ -3,9 +3,8 @@
 //! size and whose length the bounded reader ([`super::mp4`]) can read, with sides and length
 //! within the limits.
 
-use serde_json::Value;
-
 use super::{format_names, mp4, sides_problem, Inline};
+use crate::spec_rules::Media;
 
 /// The format a video media type names.
 fn format_of(media_type: &str) -> Option<&'static str> {
@@ -16,19 +15,15 @@ fn format_of(media_type: &str) -> Option<&'static str> {
     }
 }
 
-pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
+pub(super) fn problem(limits: &Media, inline: &Inline) -> Option<String> {
     let allowed = format_names(limits);
     let named = inline.media_type.as_str();
-    let listed = |format: &str| {
-        limits["formats"]
-            .as_array()
-            .is_some_and(|formats| formats.iter().any(|f| f.as_str() == Some(format)))
-    };
+    let listed = |format: &str| limits.formats.iter().any(|f| f == format);
     if !named.is_empty() && !format_of(named).is_some_and(listed) {
         return Some(format!("must be a video in {allowed} (got {named:?} data)"));
     }
     let bytes = inline.bytes.len() as u64;
-    if let Some(max) = limits["max_bytes"].as_u64() {
+    if let Some(max) = limits.max_bytes {
         if bytes > max {
             return Some(format!(
                 "must be a video of at most {max} bytes (got {bytes})"
@@ -44,8 +39,8 @@ pub(super) fn problem(limits: &Value, inline: &Inline) -> Option<String> {
     if let Some(problem) = sides_problem(limits, "a video", width, height) {
         return Some(problem);
     }
-    let shortest = limits["min_seconds"].as_f64().unwrap_or(0.0);
-    let longest = limits["max_seconds"].as_f64().unwrap_or(f64::INFINITY);
+    let shortest = limits.min_seconds.unwrap_or(0.0);
+    let longest = limits.max_seconds.unwrap_or(f64::INFINITY);
     if shape.seconds < shortest || shape.seconds > longest {
         return Some(format!(
             "must be a video of {shortest} to {longest} seconds (got {:.2})",

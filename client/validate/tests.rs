@@ -26,13 +26,14 @@ fn every_submit_schema_is_present_and_checked() {
         assert!(!violations(name, &json!({})).is_empty(), "{name}: {{}}");
         // Every property, given a value of another type, is named once (rules across fields
         // may add their own, named `a/b`).
-        let properties = request_schema(name)["properties"]
-            .as_object()
+        let properties = request_rules(name)
+            .properties
+            .as_ref()
             .unwrap_or_else(|| panic!("{name} has properties"));
         let mut body = Map::new();
         for (field, property) in properties {
-            let wrong = match property["type"].as_str() {
-                Some("string") => json!(5),
+            let wrong = match property.kind {
+                Some(Kind::String) => json!(5),
                 _ => json!("not of this type"),
             };
             body.insert(field.clone(), wrong);
@@ -42,7 +43,7 @@ fn every_submit_schema_is_present_and_checked() {
             .filter(|field| !field.contains('/'))
             .collect();
         named.sort_unstable();
-        let mut expected: Vec<&String> = properties.keys().collect();
+        let mut expected: Vec<&String> = properties.iter().map(|(name, _)| name).collect();
         expected.sort_unstable();
         assert_eq!(named.iter().collect::<Vec<_>>(), expected, "{name}");
     }
@@ -86,7 +87,7 @@ fn integral_floats_are_integers_and_are_written_as_such() {
         ["steps"]
     );
     let mut body = body;
-    normalize_integers(request_schema("WanT2vRequest"), &mut body);
+    normalize_integers(request_rules("WanT2vRequest"), &mut body);
     assert_eq!(
         body,
         json!({"prompt": "p", "width": 480, "height": 832, "guidance_scale": 5.0})

@@ -16,6 +16,11 @@
 
 mod operations;
 mod schemas;
+// The client's one reading of the spec's rules, compiled here too: the generator cannot
+// depend on the crate whose code it writes.
+#[doc(hidden)]
+#[path = "../../client/spec_rules.rs"]
+pub mod spec_rules;
 mod strip;
 
 use std::path::{Path, PathBuf};

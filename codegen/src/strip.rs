@@ -6,19 +6,7 @@
 
 use serde_json::Value;
 
-/// Keywords that only constrain values; they are removed from progenitor's copy of the spec.
-const VALIDATION_ONLY: &[&str] = &[
-    "default",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "pattern",
-];
+use crate::spec_rules::{RULES_KEY, VALIDATION_ONLY};
 
 /// Removes validation-only keywords from every schema of the spec (component schemas and
 /// parameter schemas); examples are left untouched.
@@ -63,7 +51,7 @@ fn strip_schema(schema: &mut Value) {
     }
     // Cross-field rules: `x-novita-rules` says them for this crate, `anyOf`/`oneOf` for generic
     // tools; neither describes the shape of the type.
-    if map.contains_key("x-novita-rules") {
+    if map.contains_key(RULES_KEY) {
         map.remove("anyOf");
         map.remove("oneOf");
     }

@@ -6,6 +6,7 @@
 //! objects such as `loras`) goes in `--body FILE.json`; the help lists those fields.
 
 use clap::{builder::ValueParser, value_parser, Arg, ArgAction, ArgMatches};
+use novita_video::spec_rules::{self, Schema};
 use serde_json::{Map, Number, Value};
 
 use crate::{exit::Failure, local_files};
@@ -20,12 +21,12 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(schema: &Value) -> Option<Kind> {
-        match schema.get("type")?.as_str()? {
-            "string" => Some(Kind::Text),
-            "integer" => Some(Kind::Integer),
-            "number" => Some(Kind::Number),
-            "boolean" => Some(Kind::Boolean),
+    fn of(schema: &Schema) -> Option<Kind> {
+        match schema.kind? {
+            spec_rules::Kind::String => Some(Kind::Text),
+            spec_rules::Kind::Integer => Some(Kind::Integer),
+            spec_rules::Kind::Number => Some(Kind::Number),
+            spec_rules::Kind::Boolean => Some(Kind::Boolean),
             _ => None,
         }
     }
@@ -57,7 +58,7 @@ pub struct Field {
     kind: Kind,
     list: bool,
     required: bool,
-    schema: &'static Value,
+    schema: &'static Schema,
 }
 
 /// The flags of a request schema, and the fields only `--body` can give.
@@ -70,7 +71,7 @@ pub struct Fields {
 /// given through `--body` instead.
 pub const RESERVED: &[&str] = &["body", "wait", "out", "timeout", "webhook", "json", "help"];
 
-pub fn fields(schema: &'static Value) -> Fields {
+pub fn fields(schema: &'static Schema) -> Fields {
     let mut found = Fields {
         flags: Vec::new(),
         body_only: Vec::new(),
@@ -79,23 +80,14 @@ pub fn fields(schema: &'static Value) -> Fields {
     found
 }
 
-fn walk(schema: &'static Value, prefix: &str, parent_required: bool, found: &mut Fields) {
-    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-        return;
-    };
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    for (name, property) in properties {
+fn walk(schema: &'static Schema, prefix: &str, parent_required: bool, found: &mut Fields) {
+    for (name, property) in schema.members() {
         let path = if prefix.is_empty() {
             name.clone()
         } else {
             format!("{prefix}.{name}")
         };
-        let required = parent_required && required.contains(&name.as_str());
+        let required = parent_required && schema.is_required(name);
         let field = |kind, list| Field {
             path: path.clone(),
             kind,
@@ -103,56 +95,57 @@ fn walk(schema: &'static Value, prefix: &str, parent_required: bool, found: &mut
             required,
             schema: property,
         };
-        match (
-            Kind::of(property),
-            property.get("type").and_then(Value::as_str),
-        ) {
+        match (Kind::of(property), property.kind) {
             _ if RESERVED.contains(&path.as_str()) => found.body_only.push(path),
             (Some(kind), _) => found.flags.push(field(kind, false)),
-            (None, Some("object")) if property.get("properties").is_some() => {
+            (None, Some(spec_rules::Kind::Object)) if property.properties.is_some() => {
                 walk(property, &path, required, found)
             }
-            (None, Some("array")) => match Kind::of(&property["items"]) {
-                Some(kind) => found.flags.push(field(kind, true)),
-                None => found.body_only.push(path),
-            },
+            (None, Some(spec_rules::Kind::Array)) => {
+                match property.items.as_deref().and_then(Kind::of) {
+                    Some(kind) => found.flags.push(field(kind, true)),
+                    None => found.body_only.push(path),
+                }
+            }
             _ => found.body_only.push(path),
         }
     }
 }
 
 /// The field's documented limits in a few words: `1-2000 characters; default 30; required`.
-pub fn limits(schema: &Value) -> String {
+pub fn limits(schema: &Schema) -> String {
     let mut parts = Vec::new();
-    let range = |low: Option<&Value>, high: Option<&Value>, unit: &str| match (low, high) {
+    let range = |low: Option<Value>, high: Option<Value>, unit: &str| match (low, high) {
         (Some(low), None) if unit == " characters" && low == 1 => Some("not empty".into()),
         (Some(low), Some(high)) => Some(format!("{low}-{high}{unit}")),
         (Some(low), None) => Some(format!("at least {low}{unit}")),
         (None, Some(high)) => Some(format!("at most {high}{unit}")),
         (None, None) => None,
     };
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+    let number = |n: &Option<Number>| n.clone().map(Value::Number);
+    let count = |n: Option<u64>| n.map(Value::from);
+    if let Some(values) = &schema.enumeration {
         let values: Vec<String> = values.iter().map(plain).collect();
         parts.push(format!("one of {}", values.join(", ")));
     }
-    parts.extend(range(schema.get("minimum"), schema.get("maximum"), ""));
+    parts.extend(range(number(&schema.minimum), number(&schema.maximum), ""));
     parts.extend(range(
-        schema.get("minLength"),
-        schema.get("maxLength"),
+        count(schema.min_length),
+        count(schema.max_length),
         " characters",
     ));
     parts.extend(range(
-        schema.get("minItems"),
-        schema.get("maxItems"),
+        count(schema.min_items),
+        count(schema.max_items),
         " items",
     ));
-    if let Some(items) = schema.get("items") {
+    if let Some(items) = &schema.items {
         let of_items = limits(items);
         if !of_items.is_empty() {
             parts.push(format!("each {of_items}"));
         }
     }
-    if let Some(default) = schema.get("default") {
+    if let Some(default) = &schema.default {
         parts.push(format!("default {}", plain(default)));
     }
     parts.join("; ")
@@ -176,7 +169,7 @@ fn first_sentence(description: &str) -> String {
 
 impl Field {
     fn help(&self) -> String {
-        let description = self.schema["description"].as_str().unwrap_or_default();
+        let description = self.schema.description.as_deref().unwrap_or_default();
         let mut limits = limits(self.schema);
         if self.required {
             limits = if limits.is_empty() {
@@ -296,10 +289,10 @@ pub fn set(body: &mut Map<String, Value>, path: &str, value: Value) {
 }
 
 /// Whether the schema has a field at `path` (dotted).
-pub fn has_field(schema: &Value, path: &str) -> bool {
+pub fn has_field(schema: &Schema, path: &str) -> bool {
     let mut at = schema;
     for segment in path.split('.') {
-        match at.get("properties").and_then(|p| p.get(segment)) {
+        match at.property(segment) {
             Some(next) => at = next,
             None => return false,
         }
@@ -314,12 +307,13 @@ mod tests {
 
     #[test]
     fn limits_read_like_the_spec() {
-        let schema = json!({"type": "integer", "minimum": 1, "maximum": 40, "default": 30});
+        let read = |schema| Schema::read(&schema);
+        let schema = read(json!({"type": "integer", "minimum": 1, "maximum": 40, "default": 30}));
         assert_eq!(limits(&schema), "1-40; default 30");
-        let schema = json!({"type": "string", "enum": ["720P", "1080P"], "default": "1080P"});
+        let schema = read(json!({"type": "string", "enum": ["720P", "1080P"], "default": "1080P"}));
         assert_eq!(limits(&schema), "one of 720P, 1080P; default 1080P");
         assert_eq!(
-            limits(&json!({"type": "string", "maxLength": 500})),
+            limits(&read(json!({"type": "string", "maxLength": 500}))),
             "at most 500 characters"
         );
     }

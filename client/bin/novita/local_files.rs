@@ -5,16 +5,17 @@
 use std::path::Path;
 
 use base64::Engine;
+use novita_video::spec_rules::{Media, Schema};
 use serde_json::Value;
 
 use crate::exit::Failure;
 
 /// `value` as the body should carry it for the field `path` of `schema`.
-pub fn resolve(path: &str, schema: &Value, value: String) -> Result<Value, Failure> {
+pub fn resolve(path: &str, schema: &Schema, value: String) -> Result<Value, Failure> {
     if value.contains("://") || value.starts_with("data:") || !Path::new(&value).is_file() {
         return Ok(Value::from(value));
     }
-    match schema.get("x-novita-media") {
+    match &schema.media {
         Some(media) => inline(path, media, &value).map(Value::from),
         None if path.ends_with("url") => Err(Failure::usage(format!(
             "--{path}: {value} is a local file, but {path} takes URLs only: upload it first"
@@ -24,10 +25,10 @@ pub fn resolve(path: &str, schema: &Value, value: String) -> Result<Value, Failu
 }
 
 /// The file as a data URI, within the field's byte limit (read no further than it).
-fn inline(path: &str, media: &Value, file: &str) -> Result<String, Failure> {
+fn inline(path: &str, media: &Media, file: &str) -> Result<String, Failure> {
     let reading = |e: std::io::Error| Failure::local_file(format!("reading {file}: {e}"));
     let size = std::fs::metadata(file).map_err(reading)?.len();
-    if let Some(limit) = media.get("max_bytes").and_then(Value::as_u64) {
+    if let Some(limit) = media.max_bytes {
         if size > limit {
             return Err(Failure::usage(format!(
                 "--{path}: {file} is {size} bytes; {path} takes at most {limit}"
@@ -47,9 +48,9 @@ fn inline(path: &str, media: &Value, file: &str) -> Result<String, Failure> {
 }
 
 /// `image/png` from `frame.png`; which types the field takes is the client's check to say.
-fn media_type(media: &Value, file: &str) -> Option<String> {
+fn media_type(media: &Media, file: &str) -> Option<String> {
     let extension = Path::new(file).extension()?.to_str()?.to_ascii_lowercase();
-    let kind = media.get("kind").and_then(Value::as_str).unwrap_or("image");
+    let kind = media.kind.name();
     Some(match extension.as_str() {
         "jpg" | "jpeg" => format!("{kind}/jpeg"),
         "mov" => format!("{kind}/quicktime"),

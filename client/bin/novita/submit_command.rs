@@ -68,7 +68,7 @@ pub fn shorthands() -> Vec<Command> {
 }
 
 fn operation_command(operation: &'static SubmitOperation) -> Command {
-    let fields = fields::fields(operation.request_schema());
+    let fields = fields::fields(operation.rules());
     let mut after_help = format!("POST {}", operation.path());
     if !fields.body_only.is_empty() {
         after_help.push_str(&format!(
@@ -110,7 +110,7 @@ pub async fn run_operation(
     matches: &ArgMatches,
 ) -> Result<(), Failure> {
     let follow = Follow::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
-    let fields = fields::fields(operation.request_schema());
+    let fields = fields::fields(operation.rules());
     let mut body = match matches.get_one::<PathBuf>("body") {
         Some(file) => read_body(file)?,
         None => Map::new(),
@@ -147,7 +147,7 @@ async fn send(
 ) -> Result<(), Failure> {
     if let Some(url) = &follow.webhook {
         const WEBHOOK_URL: &str = "extra.webhook.url";
-        if !fields::has_field(operation.request_schema(), WEBHOOK_URL) {
+        if !fields::has_field(operation.rules(), WEBHOOK_URL) {
             return Err(Failure::usage(format!(
                 "--webhook: {} has no {WEBHOOK_URL} field in the spec",
                 operation.command()

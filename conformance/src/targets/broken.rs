@@ -1,15 +1,16 @@
 //! A body for one target: valid around it, then changed at the target as it says.
 
+use novita_video::spec_rules::{Kind, Rule, Schema};
 use serde_json::{json, Map, Value};
 
 use super::choices::Choices;
 use super::path::{pointer, schema_at, Step};
 use super::spec::rules;
 use super::target::{Break, Target};
-use super::valid::{item_counts, keep_rules, lengths, valid};
+use super::valid::{item_counts, item_schema, keep_rules, lengths, member, valid};
 
 /// A body for `target`: valid, with what the target names present, then changed as it says.
-pub fn body_for(root: &Value, target: &Target, c: &mut Choices) -> Value {
+pub fn body_for(root: &Schema, target: &Target, c: &mut Choices) -> Value {
     let mut body = valid(root, c, &target.path);
     if !target.rule.is_empty() {
         let schema = schema_at(root, &target.path);
@@ -56,28 +57,29 @@ pub fn body_for(root: &Value, target: &Target, c: &mut Choices) -> Value {
 
 /// The value `how` puts in place of `current` (`None`: the field goes).
 pub fn broken_value(
-    schema: &Value,
+    schema: &Schema,
     current: &Value,
     how: &Break,
     c: &mut Choices,
 ) -> Option<Value> {
-    let integer = schema["type"] == "integer";
+    let integer = schema.kind == Some(Kind::Integer);
+    let bound = |n: &Option<serde_json::Number>| n.as_ref().and_then(|n| n.as_f64()).unwrap();
     let step = if integer { 1.0 } else { 0.5 };
     Some(match how {
         Break::Nothing | Break::UnknownField => current.clone(),
         Break::Missing => return None,
         Break::Null => Value::Null,
-        Break::WrongType => match schema["type"].as_str() {
-            Some("integer") | Some("number") => json!("5"),
-            Some("string") => json!(7),
-            Some("boolean") => json!("true"),
-            Some("array") => json!("a list, not"),
+        Break::WrongType => match schema.kind {
+            Some(Kind::Integer) | Some(Kind::Number) => json!("5"),
+            Some(Kind::String) => json!(7),
+            Some(Kind::Boolean) => json!("true"),
+            Some(Kind::Array) => json!("a list, not"),
             _ => json!(["an object, not"]),
         },
         Break::IntegralFloat => json!(current.as_i64().expect("an integer") as f64),
         Break::Fraction => json!(current.as_f64().expect("a number") + 0.5),
-        Break::BelowMinimum => json!(schema["minimum"].as_f64().unwrap() - step),
-        Break::AboveMaximum => json!(schema["maximum"].as_f64().unwrap() + step),
+        Break::BelowMinimum => json!(bound(&schema.minimum) - step),
+        Break::AboveMaximum => json!(bound(&schema.maximum) + step),
         Break::OutsideEnum(value) => value.clone(),
         Break::TooShort => json!("é".repeat(lengths(schema).0 - 1)),
         Break::TooLong => json!("é".repeat(lengths(schema).1 + 1)),
@@ -88,7 +90,7 @@ pub fn broken_value(
                 Break::OverMaxItems => max + 1,
                 _ => min - 1,
             };
-            let items = (0..count).map(|_| valid(&schema["items"], c, &[]));
+            let items = (0..count).map(|_| valid(item_schema(schema), c, &[]));
             Value::Array(items.collect())
         }
         Break::Pair(_) | Break::PairWithout(_) | Break::All | Break::Neither | Break::Only(_) => {
@@ -99,18 +101,18 @@ pub fn broken_value(
 
 /// Sets the fields of the target's rule as it says, keeping every other rule.
 pub fn break_rule(
-    schema: &Value,
+    schema: &Schema,
     object: &mut Map<String, Value>,
     target: &Target,
     c: &mut Choices,
 ) {
     let index = rules(schema)
-        .position(|(_, fields, _)| fields == target.rule)
+        .position(|(_, fields)| fields == target.rule)
         .expect("the target's rule");
     let fields = &target.rule;
     let set =
         |object: &mut Map<String, Value>, field: &String, value: Option<Value>, c: &mut Choices| {
-            let value = value.unwrap_or_else(|| valid(&schema["properties"][field], c, &[]));
+            let value = value.unwrap_or_else(|| valid(member(schema, field), c, &[]));
             object.insert(field.clone(), value);
         };
     let keep: Vec<String> = match &target.how {
@@ -121,8 +123,9 @@ pub fn break_rule(
             fields.clone()
         }
         Break::PairWithout(left_out) => {
-            let (_, _, rule) = rules(schema).nth(index).unwrap();
-            let pairs = rule["pairs"].as_array().expect("pairs");
+            let Some((Rule::AllowedPairs { pairs, .. }, _)) = rules(schema).nth(index) else {
+                unreachable!("a pair rule's target")
+            };
             let pair = pairs[c.pick(pairs.len())].clone();
             for (at, field) in fields.iter().enumerate() {
                 if at == *left_out {

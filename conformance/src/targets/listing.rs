@@ -1,37 +1,38 @@
 //! Walking a request schema for its targets: each field's ways to break or keep at an edge,
 //! and each rule across fields.
 
+use novita_video::spec_rules::{Kind, Rule, Schema};
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
 
 use super::path::{field_name, rule_name, Step};
-use super::spec::{names, rules};
+use super::spec::rules;
 use super::target::{Break, Target};
+use super::valid::member;
 use crate::verdict::Verdict;
 
 /// Every target the schema of the object at `path` offers, its nested objects and items
 /// included. `extra` is left to the webhook agreement test.
-pub fn targets(schema: &Value, path: &[Step], out: &mut Vec<Target>) {
+pub fn targets(schema: &Schema, path: &[Step], out: &mut Vec<Target>) {
     out.push(Target {
         path: path.to_vec(),
         rule: Vec::new(),
         how: Break::UnknownField,
         expected: Ok(()),
     });
-    let required = names(&schema["required"]);
-    for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+    for (key, property) in schema.members() {
         if path.is_empty() && key == "extra" {
             continue;
         }
         let mut field = path.to_vec();
         field.push(Step::Key(key.clone()));
-        field_targets(property, &field, required.contains(&key.as_str()), out);
+        field_targets(property, &field, schema.is_required(key), out);
     }
     rule_targets(schema, path, out);
 }
 
 /// The targets of the field at `field` (its schema `property`), then those inside it.
-fn field_targets(property: &Value, field: &[Step], required: bool, out: &mut Vec<Target>) {
+fn field_targets(property: &Schema, field: &[Step], required: bool, out: &mut Vec<Target>) {
     let mut add = |how: Break, ok: bool| {
         out.push(Target {
             path: field.to_vec(),
@@ -48,10 +49,10 @@ fn field_targets(property: &Value, field: &[Step], required: bool, out: &mut Vec
     for (how, ok) in edges(property) {
         add(how, ok);
     }
-    match property["type"].as_str() {
-        Some("array") => {
-            let items = &property["items"];
-            if items["type"] == "object" {
+    match property.kind {
+        Some(Kind::Array) => {
+            let items = super::valid::item_schema(property);
+            if items.kind == Some(Kind::Object) {
                 let mut item = field.to_vec();
                 item.push(Step::First);
                 for how in [Break::Null, Break::WrongType] {
@@ -65,55 +66,55 @@ fn field_targets(property: &Value, field: &[Step], required: bool, out: &mut Vec
                 targets(items, &item, out);
             }
         }
-        Some("object") => targets(property, field, out),
+        Some(Kind::Object) => targets(property, field, out),
         _ => {}
     }
 }
 
 /// The ways the field's type and bounds offer to break it or keep it at an edge, each with
 /// whether the body stays valid.
-fn edges(property: &Value) -> Vec<(Break, bool)> {
+fn edges(property: &Schema) -> Vec<(Break, bool)> {
     let mut found = Vec::new();
     let mut add = |how: Break, ok: bool| found.push((how, ok));
-    match property["type"].as_str() {
-        Some("integer") => {
+    match property.kind {
+        Some(Kind::Integer) => {
             add(Break::Fraction, false);
             add(Break::IntegralFloat, true);
-            if property.get("minimum").is_some() {
+            if property.minimum.is_some() {
                 add(Break::BelowMinimum, false);
             }
-            if property.get("maximum").is_some() {
+            if property.maximum.is_some() {
                 add(Break::AboveMaximum, false);
             }
-            if let Some(allowed) = property["enum"].as_array() {
+            if let Some(allowed) = &property.enumeration {
                 add(Break::OutsideEnum(json!(integer_outside(allowed))), false);
             }
         }
-        Some("number") => {
-            if property.get("minimum").is_some() {
+        Some(Kind::Number) => {
+            if property.minimum.is_some() {
                 add(Break::BelowMinimum, false);
             }
-            if property.get("maximum").is_some() {
+            if property.maximum.is_some() {
                 add(Break::AboveMaximum, false);
             }
         }
-        Some("string") => {
-            if property.get("enum").is_some() {
+        Some(Kind::String) => {
+            if property.enumeration.is_some() {
                 add(Break::OutsideEnum(json!("NOT-AN-OPTION")), false);
             }
-            if property["minLength"].as_u64().is_some_and(|min| min > 0) {
+            if property.min_length.is_some_and(|min| min > 0) {
                 add(Break::TooShort, false);
             }
-            if property.get("maxLength").is_some() {
+            if property.max_length.is_some() {
                 add(Break::TooLong, false);
             }
         }
-        Some("array") => {
-            if property.get("maxItems").is_some() {
+        Some(Kind::Array) => {
+            if property.max_items.is_some() {
                 add(Break::AtMaxItems, true);
                 add(Break::OverMaxItems, false);
             }
-            if property["minItems"].as_u64().is_some_and(|min| min > 0) {
+            if property.min_items.is_some_and(|min| min > 0) {
                 add(Break::UnderMinItems, false);
             }
         }
@@ -123,22 +124,21 @@ fn edges(property: &Value) -> Vec<(Break, bool)> {
 }
 
 /// The targets of the rules across fields of the object at `path`.
-fn rule_targets(schema: &Value, path: &[Step], out: &mut Vec<Target>) {
-    for (kind, fields, rule) in rules(schema) {
-        let label = Err(rule_name(path, &fields));
+fn rule_targets(schema: &Schema, path: &[Step], out: &mut Vec<Target>) {
+    for (rule, fields) in rules(schema) {
+        let label = Err(rule_name(path, fields));
         let mut add = |how: Break, expected: Verdict| {
             out.push(Target {
                 path: path.to_vec(),
-                rule: fields.clone(),
+                rule: fields.to_vec(),
                 how,
                 expected,
             })
         };
-        match kind {
-            "allowed_pairs" => {
-                let pairs = rule["pairs"].as_array().expect("pairs");
-                for values in cross_product(schema, &fields, pairs) {
-                    let listed = pairs.contains(&Value::Array(values.clone()));
+        match rule {
+            Rule::AllowedPairs { pairs, .. } => {
+                for values in cross_product(schema, fields, pairs) {
+                    let listed = pairs.contains(&values);
                     add(
                         Break::Pair(values),
                         if listed { Ok(()) } else { label.clone() },
@@ -148,21 +148,24 @@ fn rule_targets(schema: &Value, path: &[Step], out: &mut Vec<Target>) {
                     add(Break::PairWithout(index), Ok(()));
                 }
             }
-            "exactly_one_of" => {
+            Rule::ExactlyOneOf { .. } => {
                 add(Break::All, label.clone());
                 add(Break::Neither, label.clone());
                 for index in 0..fields.len() {
                     add(Break::Only(index), Ok(()));
                 }
             }
-            "at_most_one_of" => {
+            Rule::AtMostOneOf { .. } => {
                 add(Break::All, label.clone());
                 add(Break::Neither, Ok(()));
                 for index in 0..fields.len() {
                     add(Break::Only(index), Ok(()));
                 }
             }
-            other => panic!("the spec has a rule this test does not know: {other}"),
+            Rule::Unknown { name, .. } => {
+                let other = name.as_deref().unwrap_or_default();
+                panic!("the spec has a rule this test does not know: {other}")
+            }
         }
     }
 }
@@ -177,10 +180,10 @@ pub fn integer_outside(allowed: &[Value]) -> i64 {
 
 /// Every combination of the values each field of a pair rule may take alone (its enum, or
 /// the values the listed pairs use).
-pub fn cross_product(schema: &Value, fields: &[String], pairs: &[Value]) -> Vec<Vec<Value>> {
+pub fn cross_product(schema: &Schema, fields: &[String], pairs: &[Vec<Value>]) -> Vec<Vec<Value>> {
     let mut combinations: Vec<Vec<Value>> = vec![Vec::new()];
     for (index, field) in fields.iter().enumerate() {
-        let mut values: Vec<Value> = match schema["properties"][field]["enum"].as_array() {
+        let mut values: Vec<Value> = match &member(schema, field).enumeration {
             Some(values) => values.clone(),
             None => pairs.iter().map(|pair| pair[index].clone()).collect(),
         };
@@ -209,7 +212,7 @@ pub fn all_targets() -> Vec<(&'static SubmitOperation, Target)> {
             how: Break::Nothing,
             expected: Ok(()),
         }];
-        targets(operation.request_schema(), &[], &mut found);
+        targets(operation.rules(), &[], &mut found);
         all.extend(found.into_iter().map(|target| (operation, target)));
     }
     all

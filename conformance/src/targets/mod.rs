@@ -24,6 +24,6 @@ pub use broken::{body_for, break_rule, broken_value};
 pub use choices::Choices;
 pub use listing::{all_targets, cross_product, integer_outside, targets};
 pub use path::{field_name, pointer, rule_name, schema_at, Step};
-pub use spec::{names, rules};
+pub use spec::rules;
 pub use target::{Break, Target};
 pub use valid::{item_counts, keep_rules, lengths, valid, valid_object};

@@ -1,7 +1,7 @@
 //! Paths into a body: the steps, the names both sides give them, the JSON pointer and the
 //! schema they lead to.
 
-use serde_json::Value;
+use novita_video::spec_rules::Schema;
 
 /// One step into a body: a member of an object, or the first item of an array.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,10 +34,13 @@ pub fn rule_name(path: &[Step], fields: &[String]) -> String {
 }
 
 /// The schema of the value at `path`.
-pub fn schema_at<'a>(schema: &'a Value, path: &[Step]) -> &'a Value {
+///
+/// # Panics
+/// When `path` leads out of the schema: a target is always read from the schema it aims at.
+pub fn schema_at<'a>(schema: &'a Schema, path: &[Step]) -> &'a Schema {
     path.iter().fold(schema, |at, step| match step {
-        Step::Key(key) => &at["properties"][key],
-        Step::First => &at["items"],
+        Step::Key(key) => at.property(key).expect("a member of the schema"),
+        Step::First => at.items.as_deref().expect("the schema's items"),
     })
 }
 

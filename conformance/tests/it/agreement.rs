@@ -6,8 +6,11 @@ use conformance::{
     targets::{break_rule, pointer, schema_at, targets, Choices},
     verdict,
 };
-use novita_video::SubmitOperation;
-use serde_json::{json, Value};
+use novita_video::{
+    spec_rules::{Kind, Schema},
+    SubmitOperation,
+};
+use serde_json::{json, Number, Value};
 
 /// The first example body the spec gives for `operation`.
 fn example_body(operation: &SubmitOperation) -> Value {
@@ -83,31 +86,16 @@ fn with(body: &Value, path: &[String], value: Option<Value>) -> Value {
 /// at a valid edge), walking the request schema: ranges, enums, lengths, item counts, types
 /// and required fields. Fields in a cross-field rule (`x-novita-rules`) keep their values
 /// here; the rules themselves have a test of their own below.
-fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
-    let Some(properties) = schema["properties"].as_object() else {
-        return;
-    };
-    let crossed: Vec<&str> = schema["x-novita-rules"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|rule| rule["fields"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
-        .collect();
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    for (name, property) in properties {
+fn cases(schema: &Schema, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
+    let crossed: Vec<&String> = schema.rules.iter().flat_map(|r| r.fields()).collect();
+    for (name, property) in schema.members() {
         let mut path = prefix.to_vec();
         path.push(name.clone());
         let field = path.join(".");
         let Some(current) = path.iter().try_fold(base, |at, s| at.get(s.as_str())) else {
             continue;
         };
-        if crossed.contains(&name.as_str()) || name == "extra" {
+        if crossed.contains(&name) || name == "extra" {
             continue;
         }
         let mut case = |what: String, value: Option<Value>, ok: bool| {
@@ -117,13 +105,14 @@ fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
                 verdict: if ok { Ok(()) } else { Err(field.clone()) },
             })
         };
-        if required.contains(&name.as_str()) {
+        if schema.is_required(name) {
             case("missing".into(), None, false);
         }
-        match property["type"].as_str() {
-            Some("integer") | Some("number") => {
+        let enumeration = property.enumeration.as_ref();
+        match property.kind {
+            Some(Kind::Integer) | Some(Kind::Number) => {
                 case("a string".into(), Some(json!("5")), false);
-                if let Some(allowed) = property["enum"].as_array() {
+                if let Some(allowed) = enumeration {
                     for value in allowed {
                         case(format!("allowed {value}"), Some(value.clone()), true);
                     }
@@ -132,23 +121,22 @@ fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
                         case(format!("{n}, not in the list"), Some(json!(n)), false);
                     }
                 }
-                if let Some(min) = property["minimum"].as_i64() {
+                if let Some(min) = property.minimum.as_ref().and_then(Number::as_i64) {
                     case(
                         format!("minimum {min}"),
                         Some(json!(min)),
-                        property["enum"].is_null()
-                            || property["enum"].as_array().unwrap().contains(&json!(min)),
+                        enumeration.is_none_or(|allowed| allowed.contains(&json!(min))),
                     );
                     case(format!("below {min}"), Some(json!(min - 1)), false);
                 }
-                if let Some(max) = property["maximum"].as_i64() {
+                if let Some(max) = property.maximum.as_ref().and_then(Number::as_i64) {
                     case(format!("maximum {max}"), Some(json!(max)), true);
                     case(format!("above {max}"), Some(json!(max + 1)), false);
                 }
             }
-            Some("string") => {
+            Some(Kind::String) => {
                 case("a number".into(), Some(json!(5)), false);
-                if let Some(allowed) = property["enum"].as_array() {
+                if let Some(allowed) = enumeration {
                     for value in allowed {
                         case(format!("allowed {value}"), Some(value.clone()), true);
                     }
@@ -158,7 +146,7 @@ fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
                         false,
                     );
                 }
-                if let Some(max) = property["maxLength"].as_u64() {
+                if let Some(max) = property.max_length {
                     let at_max = "x".repeat(max as usize);
                     case(format!("{max} characters"), Some(json!(at_max)), true);
                     case(
@@ -167,25 +155,25 @@ fn cases(schema: &Value, base: &Value, prefix: &[String], out: &mut Vec<Case>) {
                         false,
                     );
                 }
-                if property["minLength"].as_u64() == Some(1) {
+                if property.min_length == Some(1) {
                     case("empty".into(), Some(json!("")), false);
                 }
             }
-            Some("boolean") => case("a string".into(), Some(json!("yes")), false),
-            Some("object") => {
+            Some(Kind::Boolean) => case("a string".into(), Some(json!("yes")), false),
+            Some(Kind::Object) => {
                 case("not an object".into(), Some(json!([])), false);
                 cases(property, base, &path, out);
             }
-            Some("array") => {
+            Some(Kind::Array) => {
                 case("not an array".into(), Some(json!("x")), false);
                 let first = current.get(0).cloned();
-                if let (Some(max), Some(first)) = (property["maxItems"].as_u64(), &first) {
+                if let (Some(max), Some(first)) = (property.max_items, &first) {
                     let items = vec![first.clone(); max as usize];
                     case(format!("{max} items"), Some(json!(items)), true);
                     let items = vec![first.clone(); max as usize + 1];
                     case(format!("{} items", max + 1), Some(json!(items)), false);
                 }
-                if property["minItems"].as_u64() == Some(1) {
+                if property.min_items == Some(1) {
                     case("no items".into(), Some(json!([])), false);
                 }
             }
@@ -205,7 +193,7 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_of_the_wan27_and_kli
     {
         let base = base_body(operation);
         let mut all = Vec::new();
-        cases(operation.request_schema(), &base, &[], &mut all);
+        cases(operation.rules(), &base, &[], &mut all);
         assert!(
             all.len() > 10,
             "{}: {} cases",
@@ -230,7 +218,7 @@ async fn client_and_mock_give_the_same_verdict_on_each_rule_across_fields() {
     let h = Harness::mock().await;
     let mut checked = Vec::new();
     for operation in SubmitOperation::all() {
-        let schema = operation.request_schema();
+        let schema = operation.rules();
         let mut all = Vec::new();
         targets(schema, &[], &mut all);
         for target in all.into_iter().filter(|t| !t.rule.is_empty()) {

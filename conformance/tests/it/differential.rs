@@ -85,7 +85,7 @@ fn client_and_mock_agree_on_generated_bodies() {
         seed[..8].copy_from_slice(&(index as u64).to_le_bytes());
         let mut runner =
             TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
-        let schema = operation.request_schema();
+        let schema = operation.rules();
         let outcome = runner.run(&vec(any::<u32>(), 64), |numbers| {
             let mut choices = Choices::new(&numbers);
             let body = body_for(schema, target, &mut choices);

@@ -7,7 +7,10 @@ use conformance::{
     media::{data_uri, mp4, png},
     verdict,
 };
-use novita_video::SubmitOperation;
+use novita_video::{
+    spec_rules::{Media, MediaKind, Rule, Schema},
+    SubmitOperation,
+};
 use serde_json::{json, Value};
 
 /// The richest example body the spec gives for `operation`: `full` when there is one.
@@ -42,11 +45,16 @@ fn with_value(operation: &SubmitOperation, body: &Value, pointer: &str, value: &
 }
 
 /// Every property with `x-novita-media`, as (JSON pointer into a body, field name, limits).
-fn media_fields(schema: &Value, pointer: &str, name: &str, out: &mut Vec<(String, String, Value)>) {
-    if let Some(limits) = schema.get("x-novita-media") {
+fn media_fields(
+    schema: &Schema,
+    pointer: &str,
+    name: &str,
+    out: &mut Vec<(String, String, Media)>,
+) {
+    if let Some(limits) = &schema.media {
         out.push((pointer.to_string(), name.to_string(), limits.clone()));
     }
-    for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+    for (key, property) in schema.members() {
         let child = if name.is_empty() {
             key.clone()
         } else {
@@ -54,28 +62,18 @@ fn media_fields(schema: &Value, pointer: &str, name: &str, out: &mut Vec<(String
         };
         media_fields(property, &format!("{pointer}/{key}"), &child, out);
     }
-    if schema.get("items").is_some() {
-        media_fields(
-            &schema["items"],
-            &format!("{pointer}/0"),
-            &format!("{name}[0]"),
-            out,
-        );
+    if let Some(items) = &schema.items {
+        media_fields(items, &format!("{pointer}/0"), &format!("{name}[0]"), out);
     }
 }
 
 /// The fields an `at_most_one_of` rule of `schema` keeps away from `field`.
-fn combined_with(schema: &Value, field: &str) -> Vec<String> {
+fn combined_with(schema: &Schema, field: &str) -> Vec<String> {
     let mut excluded = Vec::new();
-    for rule in schema["x-novita-rules"].as_array().into_iter().flatten() {
-        let names: Vec<&str> = rule["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if rule["rule"] == "at_most_one_of" && names.contains(&field) {
-            excluded.extend(names.iter().filter(|n| **n != field).map(|n| n.to_string()));
+    for rule in &schema.rules {
+        let names = rule.fields();
+        if matches!(rule, Rule::AtMostOneOf { .. }) && names.iter().any(|n| n == field) {
+            excluded.extend(names.iter().filter(|n| *n != field).cloned());
         }
     }
     excluded
@@ -87,13 +85,13 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
     let mut checked = 0;
     for operation in SubmitOperation::all() {
         let mut fields = Vec::new();
-        media_fields(operation.request_schema(), "", "", &mut fields);
+        media_fields(operation.rules(), "", "", &mut fields);
         for (pointer, field, limits) in fields {
-            if limits["kind"] != "image" {
+            if limits.kind != MediaKind::Image {
                 continue; // videos: see the next test
             }
-            let min = limits["min_side"].as_u64().unwrap() as u32;
-            let also_video = limits["also_video"] == true;
+            let min = limits.min_side.unwrap() as u32;
+            let also_video = limits.also_video;
             let mut images = vec![
                 ("smallest", data_uri("image/png", &png(min, min)), true),
                 (
@@ -166,7 +164,7 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                 ),
             ];
             // Some pages give no largest side (Kling 3.0): then only the smallest is checked.
-            if let Some(max) = limits["max_side"].as_u64().map(|max| max as u32) {
+            if let Some(max) = limits.max_side.map(|max| max as u32) {
                 images.push(("largest", data_uri("image/png", &png(max, max)), true));
                 images.push((
                     "too large",
@@ -174,7 +172,7 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
                     false,
                 ));
             }
-            if let Some(ratio) = limits["max_aspect_ratio"].as_f64() {
+            if let Some(ratio) = limits.max_aspect_ratio {
                 let long = (f64::from(min) * ratio) as u32 + 16;
                 images.push((
                     "too elongated",
@@ -184,7 +182,7 @@ async fn inline_images_are_judged_alike_against_the_documented_limits() {
             }
             let mut base = base_body(operation);
             // The field is set on every case: a field it cannot be combined with goes.
-            for excluded in combined_with(operation.request_schema(), &field) {
+            for excluded in combined_with(operation.rules(), &field) {
                 if let Some(object) = base.as_object_mut() {
                     object.remove(&excluded);
                 }
@@ -207,15 +205,15 @@ async fn inline_videos_are_judged_alike_against_the_documented_limits() {
     let mut checked = 0;
     for operation in SubmitOperation::all() {
         let mut fields = Vec::new();
-        media_fields(operation.request_schema(), "", "", &mut fields);
+        media_fields(operation.rules(), "", "", &mut fields);
         for (pointer, field, limits) in fields {
-            if limits["kind"] != "video" {
+            if limits.kind != MediaKind::Video {
                 continue;
             }
-            let side = limits["min_side"].as_u64().unwrap() as u32;
-            let shortest = (limits["min_seconds"].as_f64().unwrap() * 1000.0) as u32;
-            let longest = (limits["max_seconds"].as_f64().unwrap() * 1000.0) as u32;
-            let max_bytes = limits["max_bytes"].as_u64().unwrap() as usize;
+            let side = limits.min_side.unwrap() as u32;
+            let shortest = (limits.min_seconds.unwrap() * 1000.0) as u32;
+            let longest = (limits.max_seconds.unwrap() * 1000.0) as u32;
+            let max_bytes = limits.max_bytes.unwrap() as usize;
             let head = mp4(side, side, shortest, 0).len();
             let video = |w, h, millis| data_uri("video/mp4", &mp4(w, h, millis, 64));
             let cases = [

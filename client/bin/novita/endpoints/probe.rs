@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use novita_video::{Error, NovitaClient, ProbeAnswer, SubmitOperation};
+use novita_video::{spec_rules::Schema, Error, NovitaClient, ProbeAnswer, SubmitOperation};
 
 use super::verdict::{classify, Verdict};
 use crate::exit::Failure;
@@ -11,24 +11,21 @@ use crate::exit::Failure;
 /// refused (see the doc of `endpoints`).
 pub fn probe_body(operation: &SubmitOperation) -> Option<Value> {
     let body = json!({});
-    (requires_something(operation.request_schema())
-        && NovitaClient::check_value(operation, &body).is_err())
-    .then_some(body)
+    (requires_something(operation.rules()) && NovitaClient::check_value(operation, &body).is_err())
+        .then_some(body)
 }
 
 /// Whether the schema requires a field of every body.
-fn requires_something(schema: &Value) -> bool {
-    let required = |schema: &Value| {
-        schema["required"]
-            .as_array()
-            .is_some_and(|fields| !fields.is_empty())
-    };
+fn requires_something(schema: &Schema) -> bool {
+    let required = |schema: &Schema| !schema.required.is_empty();
     required(schema)
-        || ["oneOf", "anyOf"].iter().any(|key| {
-            schema[key]
-                .as_array()
-                .is_some_and(|branches| !branches.is_empty() && branches.iter().all(required))
-        })
+        || [&schema.one_of, &schema.any_of]
+            .into_iter()
+            .any(|branches| {
+                branches
+                    .as_ref()
+                    .is_some_and(|branches| !branches.is_empty() && branches.iter().all(required))
+            })
 }
 
 /// Probes `operation`: `Err` only when the host could not be reached (nothing was sent).
@@ -65,7 +62,7 @@ pub async fn probe(
         answer.status().as_u16(),
         answer.novita_error(),
         answer.body(),
-        operation.request_schema(),
+        operation.rules(),
     ))
 }
 
@@ -75,19 +72,20 @@ mod tests {
 
     #[test]
     fn only_a_schema_that_requires_a_field_is_probed() {
-        assert!(requires_something(&json!({"required": ["prompt"]})));
-        assert!(requires_something(
-            &json!({"oneOf": [{"required": ["image_url"]}, {"required": ["first_clip_url"]}]})
+        let requires = |schema: Value| requires_something(&Schema::read(&schema));
+        assert!(requires(json!({"required": ["prompt"]})));
+        assert!(requires(
+            json!({"oneOf": [{"required": ["image_url"]}, {"required": ["first_clip_url"]}]})
         ));
-        assert!(!requires_something(&json!({"properties": {"prompt": {}}})));
-        assert!(!requires_something(&json!({"required": []})));
-        assert!(!requires_something(
-            &json!({"anyOf": [{"required": ["a"]}, {"not": {"required": ["a"]}}]})
+        assert!(!requires(json!({"properties": {"prompt": {}}})));
+        assert!(!requires(json!({"required": []})));
+        assert!(!requires(
+            json!({"anyOf": [{"required": ["a"]}, {"not": {"required": ["a"]}}]})
         ));
         for operation in SubmitOperation::all() {
             assert_eq!(
                 probe_body(operation).is_some(),
-                requires_something(operation.request_schema()),
+                requires_something(operation.rules()),
                 "{}: the client's check refuses {{}} wherever the spec requires a field",
                 operation.command()
             );

@@ -1,8 +1,6 @@
 //! What one probe found: the service's answer read as a verdict.
 
-use serde_json::Value;
-
-use novita_video::ApiError;
+use novita_video::{spec_rules::Schema, ApiError};
 
 /// What one probe found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +42,7 @@ pub enum Verdict {
 
 /// Reads an answer: see [`super::VERDICTS`]. `schema` is the operation's request schema, whose field
 /// names a 400 may name.
-pub fn classify(status: u16, novita: Option<ApiError>, body: &[u8], schema: &Value) -> Verdict {
+pub fn classify(status: u16, novita: Option<ApiError>, body: &[u8], schema: &Schema) -> Verdict {
     let body_start = String::from_utf8_lossy(body).into_owned();
     let (reason, message) = match &novita {
         Some(error) => (Some(error.reason.clone()), error.message.clone()),
@@ -79,14 +77,15 @@ pub fn classify(status: u16, novita: Option<ApiError>, body: &[u8], schema: &Val
 }
 
 /// Whether Novita's message or metadata names a top-level field of the schema.
-fn names_a_field(error: &ApiError, schema: &Value) -> bool {
-    let Some(fields) = schema["properties"].as_object() else {
-        return false;
-    };
+fn names_a_field(error: &ApiError, schema: &Schema) -> bool {
     let mut texts = std::iter::once(&error.message)
         .chain(error.metadata.keys())
         .chain(error.metadata.values());
-    texts.any(|text| fields.keys().any(|field| contains_word(text, field)))
+    texts.any(|text| {
+        schema
+            .members()
+            .any(|(field, _)| contains_word(text, field))
+    })
 }
 
 fn contains_word(text: &str, word: &str) -> bool {
@@ -108,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_400_is_served_when_it_is_novitas_and_names_the_body_or_a_field() {
-        let schema = json!({"properties": {"image_url": {}}});
+        let schema = Schema::read(&json!({"properties": {"image_url": {}}}));
         let error = |reason: &str, message: &str| {
             ApiError::new(reqwest::StatusCode::BAD_REQUEST, reason, message)
         };
