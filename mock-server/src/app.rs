@@ -1,11 +1,11 @@
 //! The router: Novita's endpoints, the control API, videos, and the journal around them.
 
-use std::{sync::LazyLock, time::Instant};
+use std::{future::Future, sync::LazyLock, time::Instant};
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes, HttpBody},
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderValue, Method, Uri},
+    http::{header, request::Parts, HeaderValue, Method, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::{
     body_budget::MAX_BODY,
+    conn::{self, Handle as _},
     catalogue::Endpoint,
     control::{origin, routes, routes::Route, token},
     novita_api::{forced::NoAnswer, handlers},
@@ -28,7 +29,19 @@ use crate::{
     video_links,
 };
 
-pub fn router(state: AppState) -> Router {
+/// The mock's service: Novita's task routes answered by [`App`] directly, everything else by
+/// the router.
+pub fn router(state: AppState) -> App {
+    let router = routes_of(state.clone());
+    App {
+        // The request span is a router layer: a mock exporting traces routes every request.
+        direct: state.otel.is_none(),
+        state,
+        router,
+    }
+}
+
+fn routes_of(state: AppState) -> Router {
     state.observer.serve_routes(
         &ROUTE_TEMPLATES
             .iter()
@@ -43,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         );
     }
     let novita = novita
-        .route("/v3/async/task-result", get(handlers::result))
+        .route(RESULT_PATH, get(handlers::result))
         .route_layer(middleware::from_fn_with_state(state.clone(), origin::guard));
     let [(_, health_path, health_answer), (_, video_path, video_answer)] = open_routes();
     let router = novita
@@ -79,6 +92,103 @@ pub fn router(state: AppState) -> Router {
     router.with_state(state)
 }
 
+/// The mock as the server loop calls it. A submission or a poll would go through the router's
+/// machinery (the route's lookup, its extensions, a boxed and moved future per layer) for what
+/// a comparison of its path decides: the app answers those itself, in the same steps as the
+/// router's layers (counted, read and journaled, the `Host` guard, the handler) and with the
+/// same answers. The router keeps the same routes, for the rest of their answers (`Allow` on
+/// another method, `HEAD`) and for a mock that exports traces.
+#[derive(Clone)]
+pub struct App {
+    state: AppState,
+    router: Router,
+    direct: bool,
+}
+
+/// A request for one of Novita's task routes.
+#[derive(Clone, Copy)]
+enum Novita {
+    Submit(Endpoint),
+    Result,
+}
+
+const RESULT_PATH: &str = "/v3/async/task-result";
+
+impl Novita {
+    fn of(method: &Method, path: &str) -> Option<Novita> {
+        if !path.starts_with("/v3/async/") {
+            return None;
+        }
+        if *method == Method::GET {
+            return (path == RESULT_PATH).then_some(Novita::Result);
+        }
+        if *method != Method::POST {
+            return None;
+        }
+        let endpoint = Endpoint::ALL.into_iter().find(|e| e.path() == path)?;
+        Some(Novita::Submit(endpoint))
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Novita::Submit(endpoint) => endpoint.path(),
+            Novita::Result => RESULT_PATH,
+        }
+    }
+}
+
+impl conn::Handle for App {
+    fn handle(self, request: Request) -> impl Future<Output = Response> + Send + 'static {
+        async move {
+            let novita = match self.direct {
+                true => Novita::of(request.method(), request.uri().path()),
+                false => None,
+            };
+            match novita {
+                Some(novita) => self.novita(novita, request).await,
+                None => self.router.handle(request).await,
+            }
+        }
+    }
+}
+
+impl App {
+    async fn novita(&self, novita: Novita, request: Request) -> Response {
+        let state = &self.state;
+        let route = state.observer.route(Some(novita.path()));
+        let mut response = counted(state, route, request, move |parts: Parts, body| async move {
+            if let Some(refusal) = origin::novita_refusal(state, &parts.headers) {
+                return refusal.into_response();
+            }
+            match novita {
+                Novita::Submit(endpoint) => {
+                    handlers::submit_read(state, endpoint, &parts.headers, body).await
+                }
+                Novita::Result => handlers::result_of(state, &parts.headers, &parts.uri).await,
+            }
+            .into_response()
+        })
+        .await;
+        set_content_length(&mut response);
+        response
+    }
+}
+
+/// What the router adds to every answer of a route: its `Content-Length`, when the body's
+/// size is known.
+fn set_content_length(response: &mut Response) {
+    if response.headers().contains_key(header::CONTENT_LENGTH) {
+        return;
+    }
+    if let Some(size) = response.body().size_hint().exact() {
+        let value = match size {
+            0 => HeaderValue::from_static("0"),
+            _ => HeaderValue::from(size),
+        };
+        response.headers_mut().insert(header::CONTENT_LENGTH, value);
+    }
+}
+
 /// The routes of the control spec outside the token guard: liveness (open to all) and the
 /// video links (which [`router`] puts behind the `Host` guard), in that order.
 fn open_routes() -> [Route; 2] {
@@ -104,7 +214,7 @@ pub fn control_routes() -> Vec<(String, String)> {
 /// metrics are counted by, with one more label for paths that are no route.
 static ROUTE_TEMPLATES: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut all: Vec<String> = Endpoint::ALL.iter().map(|e| e.path().into()).collect();
-    all.push("/v3/async/task-result".into());
+    all.push(RESULT_PATH.into());
     all.push("/favicon.ico".into());
     for (_, path) in control_routes() {
         if !all.contains(&path) {
@@ -148,22 +258,45 @@ async fn method_not_allowed(method: Method, uri: Uri) -> NovitaError {
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>();
     let route = state.observer.route(route.map(MatchedPath::as_str));
+    counted(&state, route, request, |parts, bytes| {
+        next.run(Request::from_parts(parts, Body::from(bytes)))
+    })
+    .await
+}
+
+/// What the observer counts of a request of `route` (its row) that `answer` answers once
+/// [`journal`] has read its body.
+async fn counted<A, F>(state: &AppState, route: usize, request: Request, answer: A) -> Response
+where
+    A: FnOnce(Parts, Bytes) -> F,
+    F: Future<Output = Response>,
+{
     let method = request.method().clone();
     let at_unix_ms = unix_ms_now();
-    let response = journal(&state, request, next, at_unix_ms).await;
-    let status = response
+    let response = journal(state, request, answer, at_unix_ms).await;
+    state
+        .observer
+        .request(at_unix_ms, &method, route, answered(&response));
+    response
+}
+
+/// The status of `response`; `None` when no answer is to be sent (dropped or stalled).
+fn answered(response: &Response) -> Option<u16> {
+    response
         .extensions()
         .get::<NoAnswer>()
         .is_none()
-        .then(|| response.status().as_u16());
-    state.observer.request(at_unix_ms, &method, route, status);
-    response
+        .then(|| response.status().as_u16())
 }
 
 /// Reads every request's body within the body budget, and records every request to the
 /// Novita API (not the control API, videos, health or the browser's favicon request) in the
 /// journal, with its body and the status of the answer.
-async fn journal(state: &AppState, request: Request, next: Next, at_unix_ms: u64) -> Response {
+async fn journal<A, F>(state: &AppState, request: Request, answer: A, at_unix_ms: u64) -> Response
+where
+    A: FnOnce(Parts, Bytes) -> F,
+    F: Future<Output = Response>,
+{
     let path = request.uri().path();
     let journaled = !(path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico");
     let started = Instant::now();
@@ -174,21 +307,13 @@ async fn journal(state: &AppState, request: Request, next: Next, at_unix_ms: u64
         Err(unread) => return NovitaError::from(unread).into_response(),
     };
     if !journaled {
-        return next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
+        return answer(parts, bytes).await;
     }
     let mut entry = JournalEntry::new(parts.method.clone(), &parts.uri, &bytes);
     entry.scenario = text_of(parts.headers.get(SCENARIO_NAME));
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let response = answer(parts, bytes).await;
     entry.at_unix_ms = at_unix_ms;
-    entry.status = response
-        .extensions()
-        .get::<NoAnswer>()
-        .is_none()
-        .then(|| response.status().as_u16());
+    entry.status = answered(&response);
     entry.fault = text_of(response.headers().get(FAULT_NAME));
     entry.duration_ms = started.elapsed().as_millis() as u64;
     state.journal.record(entry);

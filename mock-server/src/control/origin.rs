@@ -56,12 +56,27 @@ async fn refuse_unless_token(
     next: Next,
     rule: fn(&Own<'_>, &HeaderMap) -> Option<NovitaError>,
 ) -> Response {
-    if state.config.control_token.is_none() {
-        if let Some(refusal) = rule(&Own::of(state), request.headers()) {
-            return refusal.into_response();
-        }
+    if let Some(refusal) = refusal(state, request.headers(), rule) {
+        return refusal.into_response();
     }
     next.run(request).await
+}
+
+/// [`guard`]'s refusal of a request to Novita's routes with `headers`, if it is one: for the
+/// app, which answers those routes without the router.
+pub fn novita_refusal(state: &AppState, headers: &HeaderMap) -> Option<NovitaError> {
+    refusal(state, headers, foreign)
+}
+
+fn refusal(
+    state: &AppState,
+    headers: &HeaderMap,
+    rule: fn(&Own<'_>, &HeaderMap) -> Option<NovitaError>,
+) -> Option<NovitaError> {
+    if state.config.control_token.is_some() {
+        return None;
+    }
+    rule(&Own::of(state), headers)
 }
 
 /// The refusal for a request whose `Host` is not one of the mock's names, if it is one.

@@ -5,9 +5,10 @@ use std::{borrow::Cow, sync::Arc, time::Instant};
 
 use axum::{
     extract::{Request, State},
-    http::{header, Uri},
+    http::{header, HeaderMap, Uri},
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{
@@ -48,10 +49,18 @@ pub async fn submit(
     endpoint: Endpoint,
     request: Request,
 ) -> Result<Response, NovitaError> {
-    let state = &state;
     let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
     let body = body_budget::read_back(body).await?;
+    submit_read(&state, endpoint, &parts.headers, body).await
+}
+
+/// [`submit`] of a body read already: the app calls it without the router.
+pub async fn submit_read(
+    state: &AppState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, NovitaError> {
     let key = authenticate(state, headers)?;
     if let (Some(retired), Retired::Reject) = (endpoint.retired(), state.config.retired) {
         return Err(NovitaError::model_retired(
@@ -186,8 +195,15 @@ pub async fn result(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, NovitaError> {
-    let state = &state;
-    let (headers, uri) = (request.headers(), request.uri());
+    result_of(&state, request.headers(), request.uri()).await
+}
+
+/// [`result`] of a request's headers and URI: the app calls it without the router.
+pub async fn result_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Response, NovitaError> {
     let key = authenticate(state, headers)?;
     let path = "/v3/async/task-result";
     let outcome = forced_outcome(state, headers, path, false)?;
