@@ -1,6 +1,10 @@
 //! The router: Novita's endpoints, the control API, videos, and the journal around them.
 
-use std::{future::Future, sync::LazyLock, time::Instant};
+use std::{
+    future::Future,
+    sync::{Arc, LazyLock},
+    time::Instant,
+};
 
 use axum::{
     body::{Body, Bytes, HttpBody},
@@ -15,8 +19,8 @@ use serde_json::json;
 
 use crate::{
     body_budget::MAX_BODY,
-    conn::{self, Handle as _},
     catalogue::Endpoint,
+    conn,
     control::{origin, routes, routes::Route, token},
     novita_api::{forced::NoAnswer, handlers},
     novita_error::NovitaError,
@@ -33,12 +37,14 @@ use crate::{
 /// the router.
 pub fn router(state: AppState) -> App {
     let router = routes_of(state.clone());
-    App {
+    let rows = Novita::ALL.map(|novita| state.observer.route(Some(novita.path())));
+    App(Arc::new(AppParts {
         // The request span is a router layer: a mock exporting traces routes every request.
         direct: state.otel.is_none(),
         state,
         router,
-    }
+        rows,
+    }))
 }
 
 fn routes_of(state: AppState) -> Router {
@@ -96,13 +102,18 @@ fn routes_of(state: AppState) -> Router {
 /// machinery (the route's lookup, its extensions, a boxed and moved future per layer) for what
 /// a comparison of its path decides: the app answers those itself, in the same steps as the
 /// router's layers (counted, read and journaled, the `Host` guard, the handler) and with the
-/// same answers. The router keeps the same routes, for the rest of their answers (`Allow` on
-/// another method, `HEAD`) and for a mock that exports traces.
+/// same answers (`Content-Length` too, set before hyper adds `Connection: close`). The router
+/// keeps the same routes, for the rest of their answers (`Allow` on another method, `HEAD`)
+/// and for a mock that exports traces.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppParts>);
+
+struct AppParts {
     state: AppState,
     router: Router,
     direct: bool,
+    /// The request counts' row of each of [`Novita::ALL`], looked up once.
+    rows: [usize; Novita::ALL.len()],
 }
 
 /// A request for one of Novita's task routes.
@@ -115,18 +126,29 @@ enum Novita {
 const RESULT_PATH: &str = "/v3/async/task-result";
 
 impl Novita {
-    fn of(method: &Method, path: &str) -> Option<Novita> {
+    const ALL: [Novita; Endpoint::ALL.len() + 1] = {
+        let mut all = [Novita::Result; Endpoint::ALL.len() + 1];
+        let mut i = 0;
+        while i < Endpoint::ALL.len() {
+            all[i] = Novita::Submit(Endpoint::ALL[i]);
+            i += 1;
+        }
+        all
+    };
+
+    /// The route of a request, and its place in [`Novita::ALL`].
+    fn of(method: &Method, path: &str) -> Option<(Novita, usize)> {
         if !path.starts_with("/v3/async/") {
             return None;
         }
         if *method == Method::GET {
-            return (path == RESULT_PATH).then_some(Novita::Result);
+            return (path == RESULT_PATH).then_some((Novita::Result, Endpoint::ALL.len()));
         }
         if *method != Method::POST {
             return None;
         }
-        let endpoint = Endpoint::ALL.into_iter().find(|e| e.path() == path)?;
-        Some(Novita::Submit(endpoint))
+        let at = Endpoint::ALL.iter().position(|e| e.path() == path)?;
+        Some((Novita::Submit(Endpoint::ALL[at]), at))
     }
 
     fn path(self) -> &'static str {
@@ -140,53 +162,71 @@ impl Novita {
 impl conn::Handle for App {
     fn handle(self, request: Request) -> impl Future<Output = Response> + Send + 'static {
         async move {
-            let novita = match self.direct {
+            let app = &self.0;
+            let novita = match app.direct {
                 true => Novita::of(request.method(), request.uri().path()),
                 false => None,
             };
             match novita {
-                Some(novita) => self.novita(novita, request).await,
-                None => self.router.handle(request).await,
+                Some((novita, at)) => app.novita(novita, app.rows[at], request).await,
+                None => app.router.clone().handle(request).await,
             }
         }
     }
 }
 
-impl App {
-    async fn novita(&self, novita: Novita, request: Request) -> Response {
+impl AppParts {
+    /// Answers `request` to `novita`, counted in the request counts' `route` row.
+    async fn novita(&self, novita: Novita, route: usize, request: Request) -> Response {
         let state = &self.state;
-        let route = state.observer.route(Some(novita.path()));
-        let mut response = counted(state, route, request, move |parts: Parts, body| async move {
-            if let Some(refusal) = origin::novita_refusal(state, &parts.headers) {
-                return refusal.into_response();
-            }
-            match novita {
-                Novita::Submit(endpoint) => {
-                    handlers::submit_read(state, endpoint, &parts.headers, body).await
+        let mut response = counted(
+            state,
+            route,
+            request,
+            move |parts: Parts, body| async move {
+                if let Some(refusal) = origin::novita_refusal(state, &parts.headers) {
+                    return refusal.into_response();
                 }
-                Novita::Result => handlers::result_of(state, &parts.headers, &parts.uri).await,
-            }
-            .into_response()
-        })
+                match novita {
+                    Novita::Submit(endpoint) => {
+                        handlers::submit_read(state, endpoint, &parts.headers, body).await
+                    }
+                    Novita::Result => handlers::result_of(state, &parts.headers, &parts.uri).await,
+                }
+                .into_response()
+            },
+        )
         .await;
         set_content_length(&mut response);
         response
     }
 }
 
+/// Answers up to this size take their `Content-Length` from a table made once.
+const TABLED_LENGTHS: usize = 4096;
+
+/// The text of each length under [`TABLED_LENGTHS`], made on first use and kept: a static
+/// header value costs no allocation, which a value made per answer does.
+static LENGTHS: LazyLock<Box<[&'static str]>> = LazyLock::new(|| {
+    (0..TABLED_LENGTHS)
+        .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
+        .collect()
+});
+
 /// What the router adds to every answer of a route: its `Content-Length`, when the body's
-/// size is known.
+/// size is known. Set here, not left to hyper, which writes its own after the headers it adds.
 fn set_content_length(response: &mut Response) {
     if response.headers().contains_key(header::CONTENT_LENGTH) {
         return;
     }
-    if let Some(size) = response.body().size_hint().exact() {
-        let value = match size {
-            0 => HeaderValue::from_static("0"),
-            _ => HeaderValue::from(size),
-        };
-        response.headers_mut().insert(header::CONTENT_LENGTH, value);
-    }
+    let Some(size) = response.body().size_hint().exact() else {
+        return;
+    };
+    let value = match LENGTHS.get(size as usize) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(size),
+    };
+    response.headers_mut().insert(header::CONTENT_LENGTH, value);
 }
 
 /// The routes of the control spec outside the token guard: liveness (open to all) and the
