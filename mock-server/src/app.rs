@@ -9,7 +9,7 @@ use std::{
 use axum::{
     body::{Body, Bytes, HttpBody},
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{header, request::Parts, HeaderValue, Method, Uri},
+    http::{header, header::Entry, request::Parts, HeaderValue, Method, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -22,7 +22,7 @@ use crate::{
     catalogue::Endpoint,
     conn,
     control::{origin, routes, routes::Route, token},
-    novita_api::{forced::NoAnswer, handlers},
+    novita_api::{find_header, forced::NoAnswer, handlers},
     novita_error::NovitaError,
     otel,
     sim::clock::unix_ms_now,
@@ -37,6 +37,8 @@ use crate::{
 /// the router.
 pub fn router(state: AppState) -> App {
     let router = routes_of(state.clone());
+    // Made at start, not by the first answer.
+    LazyLock::force(&LENGTHS);
     let rows = Novita::ALL.map(|novita| state.observer.route(Some(novita.path())));
     App(Arc::new(AppParts {
         // The request span is a router layer: a mock exporting traces routes every request.
@@ -160,17 +162,15 @@ impl Novita {
 }
 
 impl conn::Handle for App {
-    fn handle(self, request: Request) -> impl Future<Output = Response> + Send + 'static {
-        async move {
-            let app = &self.0;
-            let novita = match app.direct {
-                true => Novita::of(request.method(), request.uri().path()),
-                false => None,
-            };
-            match novita {
-                Some((novita, at)) => app.novita(novita, app.rows[at], request).await,
-                None => app.router.clone().handle(request).await,
-            }
+    async fn handle(self, request: Request) -> Response {
+        let app = &self.0;
+        let novita = match app.direct {
+            true => Novita::of(request.method(), request.uri().path()),
+            false => None,
+        };
+        match novita {
+            Some((novita, at)) => app.novita(novita, app.rows[at], request).await,
+            None => app.router.clone().handle(request).await,
         }
     }
 }
@@ -216,17 +216,16 @@ static LENGTHS: LazyLock<Box<[&'static str]>> = LazyLock::new(|| {
 /// What the router adds to every answer of a route: its `Content-Length`, when the body's
 /// size is known. Set here, not left to hyper, which writes its own after the headers it adds.
 fn set_content_length(response: &mut Response) {
-    if response.headers().contains_key(header::CONTENT_LENGTH) {
-        return;
-    }
     let Some(size) = response.body().size_hint().exact() else {
         return;
     };
-    let value = match LENGTHS.get(size as usize) {
-        Some(text) => HeaderValue::from_static(text),
-        None => HeaderValue::from(size),
-    };
-    response.headers_mut().insert(header::CONTENT_LENGTH, value);
+    // One lookup: a value already there stays, as with the router.
+    if let Entry::Vacant(slot) = response.headers_mut().entry(header::CONTENT_LENGTH) {
+        slot.insert(match LENGTHS.get(size as usize) {
+            Some(text) => HeaderValue::from_static(text),
+            None => HeaderValue::from(size),
+        });
+    }
 }
 
 /// The routes of the control spec outside the token guard: liveness (open to all) and the
@@ -350,11 +349,11 @@ where
         return answer(parts, bytes).await;
     }
     let mut entry = JournalEntry::new(parts.method.clone(), &parts.uri, &bytes);
-    entry.scenario = text_of(parts.headers.get(SCENARIO_NAME));
+    entry.scenario = text_of(find_header(&parts.headers, &SCENARIO_NAME));
     let response = answer(parts, bytes).await;
     entry.at_unix_ms = at_unix_ms;
     entry.status = answered(&response);
-    entry.fault = text_of(response.headers().get(FAULT_NAME));
+    entry.fault = text_of(find_header(response.headers(), &FAULT_NAME));
     entry.duration_ms = started.elapsed().as_millis() as u64;
     state.journal.record(entry);
     response

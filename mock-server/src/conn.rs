@@ -54,12 +54,10 @@ pub trait Handle: Clone + Send + Sync + 'static {
 }
 
 impl Handle for Router {
-    fn handle(mut self, request: Request) -> impl Future<Output = Response> + Send + 'static {
-        async move {
-            match self.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            }
+    async fn handle(mut self, request: Request) -> Response {
+        match self.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::{
     config::Retired,
     novita_api::{
         auth::authenticate,
+        find_header,
         forced::{answer_instead, forced_outcome},
         request_text,
     },
@@ -30,6 +31,7 @@ use crate::{
     sim::{
         faults::Fault,
         outcomes::Outcome,
+        task_id::TaskId,
         tasks::{NewTask, Task},
     },
     state::AppState,
@@ -136,8 +138,8 @@ pub async fn submit_read(
             script,
             born_terminal,
             // A prebuilt name: `extract` looks the header up by text, parsing the name each time.
-            trace: headers
-                .contains_key(TRACEPARENT)
+            trace: find_header(headers, &TRACEPARENT)
+                .is_some()
                 .then(|| context::extract(headers))
                 .flatten()
                 .map(TaskTrace::new),
@@ -159,14 +161,25 @@ pub async fn submit_read(
         Box::pin(delivery::deliver_now(state, &task)).await;
     }
     delivery::schedule(state, &task);
-    let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
-    let mut response = json_answer(answer.into());
+    let mut response = json_answer(task_id_answer(task.id).into());
     if state.otel.is_some() {
         response
             .extensions_mut()
             .insert(spans::TaskTag(task.id.to_string().into()));
     }
     Ok(Fault::name_in(task.fault.as_ref(), response))
+}
+
+/// `{"task_id":"<id>"}`, written in place: an id's text is always 36 bytes.
+fn task_id_answer(id: TaskId) -> Bytes {
+    const START: &[u8] = br#"{"task_id":""#;
+    let mut answer = [0u8; START.len() + 36 + 2];
+    let (start, rest) = answer.split_at_mut(START.len());
+    let (text, end) = rest.split_at_mut(36);
+    start.copy_from_slice(START);
+    id.encode(text.try_into().expect("36 bytes"));
+    end.copy_from_slice(br#""}"#);
+    Bytes::copy_from_slice(&answer)
 }
 
 /// Whether a `Content-Type` value is `application/json`, with or without parameters
