@@ -1,11 +1,15 @@
 //! The router: Novita's endpoints, the control API, videos, and the journal around them.
 
-use std::{sync::LazyLock, time::Instant};
+use std::{
+    future::Future,
+    sync::{Arc, LazyLock},
+    time::Instant,
+};
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes, HttpBody},
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderValue, Method, Uri},
+    http::{header, header::Entry, request::Parts, HeaderValue, Method, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -16,8 +20,9 @@ use serde_json::json;
 use crate::{
     body_budget::MAX_BODY,
     catalogue::Endpoint,
+    conn,
     control::{origin, routes, routes::Route, token},
-    novita_api::{forced::NoAnswer, handlers},
+    novita_api::{find_header, forced::NoAnswer, handlers},
     novita_error::NovitaError,
     otel,
     sim::clock::unix_ms_now,
@@ -28,7 +33,23 @@ use crate::{
     video_links,
 };
 
-pub fn router(state: AppState) -> Router {
+/// The mock's service: Novita's task routes answered by [`App`] directly, everything else by
+/// the router.
+pub fn router(state: AppState) -> App {
+    let router = routes_of(state.clone());
+    // Made at start, not by the first answer.
+    LazyLock::force(&LENGTHS);
+    let rows = Novita::ALL.map(|novita| state.observer.route(Some(novita.path())));
+    App(Arc::new(AppParts {
+        // The request span is a router layer: a mock exporting traces routes every request.
+        direct: state.otel.is_none(),
+        state,
+        router,
+        rows,
+    }))
+}
+
+fn routes_of(state: AppState) -> Router {
     state.observer.serve_routes(
         &ROUTE_TEMPLATES
             .iter()
@@ -43,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         );
     }
     let novita = novita
-        .route("/v3/async/task-result", get(handlers::result))
+        .route(RESULT_PATH, get(handlers::result))
         .route_layer(middleware::from_fn_with_state(state.clone(), origin::guard));
     let [(_, health_path, health_answer), (_, video_path, video_answer)] = open_routes();
     let router = novita
@@ -79,6 +100,134 @@ pub fn router(state: AppState) -> Router {
     router.with_state(state)
 }
 
+/// The mock as the server loop calls it. A submission or a poll would go through the router's
+/// machinery (the route's lookup, its extensions, a boxed and moved future per layer) for what
+/// a comparison of its path decides: the app answers those itself, in the same steps as the
+/// router's layers (counted, read and journaled, the `Host` guard, the handler) and with the
+/// same answers (`Content-Length` too, set before hyper adds `Connection: close`). The router
+/// keeps the same routes, for the rest of their answers (`Allow` on another method, `HEAD`)
+/// and for a mock that exports traces.
+#[derive(Clone)]
+pub struct App(Arc<AppParts>);
+
+struct AppParts {
+    state: AppState,
+    router: Router,
+    direct: bool,
+    /// The request counts' row of each of [`Novita::ALL`], looked up once.
+    rows: [usize; Novita::ALL.len()],
+}
+
+/// A request for one of Novita's task routes.
+#[derive(Clone, Copy)]
+enum Novita {
+    Submit(Endpoint),
+    Result,
+}
+
+const RESULT_PATH: &str = "/v3/async/task-result";
+
+impl Novita {
+    const ALL: [Novita; Endpoint::ALL.len() + 1] = {
+        let mut all = [Novita::Result; Endpoint::ALL.len() + 1];
+        let mut i = 0;
+        while i < Endpoint::ALL.len() {
+            all[i] = Novita::Submit(Endpoint::ALL[i]);
+            i += 1;
+        }
+        all
+    };
+
+    /// The route of a request, and its place in [`Novita::ALL`].
+    fn of(method: &Method, path: &str) -> Option<(Novita, usize)> {
+        if !path.starts_with("/v3/async/") {
+            return None;
+        }
+        if *method == Method::GET {
+            return (path == RESULT_PATH).then_some((Novita::Result, Endpoint::ALL.len()));
+        }
+        if *method != Method::POST {
+            return None;
+        }
+        let at = Endpoint::ALL.iter().position(|e| e.path() == path)?;
+        Some((Novita::Submit(Endpoint::ALL[at]), at))
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Novita::Submit(endpoint) => endpoint.path(),
+            Novita::Result => RESULT_PATH,
+        }
+    }
+}
+
+impl conn::Handle for App {
+    async fn handle(self, request: Request) -> Response {
+        let app = &self.0;
+        let novita = match app.direct {
+            true => Novita::of(request.method(), request.uri().path()),
+            false => None,
+        };
+        match novita {
+            Some((novita, at)) => app.novita(novita, app.rows[at], request).await,
+            None => app.router.clone().handle(request).await,
+        }
+    }
+}
+
+impl AppParts {
+    /// Answers `request` to `novita`, counted in the request counts' `route` row.
+    async fn novita(&self, novita: Novita, route: usize, request: Request) -> Response {
+        let state = &self.state;
+        let mut response = counted(
+            state,
+            route,
+            request,
+            move |parts: Parts, body| async move {
+                if let Some(refusal) = origin::novita_refusal(state, &parts.headers) {
+                    return refusal.into_response();
+                }
+                match novita {
+                    Novita::Submit(endpoint) => {
+                        handlers::submit_read(state, endpoint, &parts.headers, body).await
+                    }
+                    Novita::Result => handlers::result_of(state, &parts.headers, &parts.uri).await,
+                }
+                .into_response()
+            },
+        )
+        .await;
+        set_content_length(&mut response);
+        response
+    }
+}
+
+/// Answers up to this size take their `Content-Length` from a table made once.
+const TABLED_LENGTHS: usize = 4096;
+
+/// The text of each length under [`TABLED_LENGTHS`], made on first use and kept: a static
+/// header value costs no allocation, which a value made per answer does.
+static LENGTHS: LazyLock<Box<[&'static str]>> = LazyLock::new(|| {
+    (0..TABLED_LENGTHS)
+        .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
+        .collect()
+});
+
+/// What the router adds to every answer of a route: its `Content-Length`, when the body's
+/// size is known. Set here, not left to hyper, which writes its own after the headers it adds.
+fn set_content_length(response: &mut Response) {
+    let Some(size) = response.body().size_hint().exact() else {
+        return;
+    };
+    // One lookup: a value already there stays, as with the router.
+    if let Entry::Vacant(slot) = response.headers_mut().entry(header::CONTENT_LENGTH) {
+        slot.insert(match LENGTHS.get(size as usize) {
+            Some(text) => HeaderValue::from_static(text),
+            None => HeaderValue::from(size),
+        });
+    }
+}
+
 /// The routes of the control spec outside the token guard: liveness (open to all) and the
 /// video links (which [`router`] puts behind the `Host` guard), in that order.
 fn open_routes() -> [Route; 2] {
@@ -104,7 +253,7 @@ pub fn control_routes() -> Vec<(String, String)> {
 /// metrics are counted by, with one more label for paths that are no route.
 static ROUTE_TEMPLATES: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut all: Vec<String> = Endpoint::ALL.iter().map(|e| e.path().into()).collect();
-    all.push("/v3/async/task-result".into());
+    all.push(RESULT_PATH.into());
     all.push("/favicon.ico".into());
     for (_, path) in control_routes() {
         if !all.contains(&path) {
@@ -148,22 +297,45 @@ async fn method_not_allowed(method: Method, uri: Uri) -> NovitaError {
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>();
     let route = state.observer.route(route.map(MatchedPath::as_str));
+    counted(&state, route, request, |parts, bytes| {
+        next.run(Request::from_parts(parts, Body::from(bytes)))
+    })
+    .await
+}
+
+/// What the observer counts of a request of `route` (its row) that `answer` answers once
+/// [`journal`] has read its body.
+async fn counted<A, F>(state: &AppState, route: usize, request: Request, answer: A) -> Response
+where
+    A: FnOnce(Parts, Bytes) -> F,
+    F: Future<Output = Response>,
+{
     let method = request.method().clone();
     let at_unix_ms = unix_ms_now();
-    let response = journal(&state, request, next, at_unix_ms).await;
-    let status = response
+    let response = journal(state, request, answer, at_unix_ms).await;
+    state
+        .observer
+        .request(at_unix_ms, &method, route, answered(&response));
+    response
+}
+
+/// The status of `response`; `None` when no answer is to be sent (dropped or stalled).
+fn answered(response: &Response) -> Option<u16> {
+    response
         .extensions()
         .get::<NoAnswer>()
         .is_none()
-        .then(|| response.status().as_u16());
-    state.observer.request(at_unix_ms, &method, route, status);
-    response
+        .then(|| response.status().as_u16())
 }
 
 /// Reads every request's body within the body budget, and records every request to the
 /// Novita API (not the control API, videos, health or the browser's favicon request) in the
 /// journal, with its body and the status of the answer.
-async fn journal(state: &AppState, request: Request, next: Next, at_unix_ms: u64) -> Response {
+async fn journal<A, F>(state: &AppState, request: Request, answer: A, at_unix_ms: u64) -> Response
+where
+    A: FnOnce(Parts, Bytes) -> F,
+    F: Future<Output = Response>,
+{
     let path = request.uri().path();
     let journaled = !(path.starts_with("/_mock/") || path == "/health" || path == "/favicon.ico");
     let started = Instant::now();
@@ -174,22 +346,14 @@ async fn journal(state: &AppState, request: Request, next: Next, at_unix_ms: u64
         Err(unread) => return NovitaError::from(unread).into_response(),
     };
     if !journaled {
-        return next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
+        return answer(parts, bytes).await;
     }
     let mut entry = JournalEntry::new(parts.method.clone(), &parts.uri, &bytes);
-    entry.scenario = text_of(parts.headers.get(SCENARIO_NAME));
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    entry.scenario = text_of(find_header(&parts.headers, &SCENARIO_NAME));
+    let response = answer(parts, bytes).await;
     entry.at_unix_ms = at_unix_ms;
-    entry.status = response
-        .extensions()
-        .get::<NoAnswer>()
-        .is_none()
-        .then(|| response.status().as_u16());
-    entry.fault = text_of(response.headers().get(FAULT_NAME));
+    entry.status = answered(&response);
+    entry.fault = text_of(find_header(response.headers(), &FAULT_NAME));
     entry.duration_ms = started.elapsed().as_millis() as u64;
     state.journal.record(entry);
     response

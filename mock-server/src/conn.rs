@@ -48,12 +48,26 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// What answers the requests of a connection: the router, or what stands in front of it.
+pub trait Handle: Clone + Send + Sync + 'static {
+    fn handle(self, request: Request) -> impl Future<Output = Response> + Send + 'static;
+}
+
+impl Handle for Router {
+    async fn handle(mut self, request: Request) -> Response {
+        match self.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
 /// for the open connections: idle ones close at once, requests in flight get `drain` to
 /// finish, and those still running then are cut, so that a stopping mock always stops.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: impl Handle,
     timeouts: Timeouts,
     drain: Duration,
     shutdown: impl Future<Output = ()>,
@@ -101,7 +115,7 @@ pub async fn serve(
 
 fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    router: impl Handle,
     timeouts: Timeouts,
     graceful: &GracefulShutdown,
     mut cut: tokio::sync::watch::Receiver<()>,
@@ -342,21 +356,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 
 /// The router as a hyper service, marking each request in flight until its answer is sent.
 #[derive(Clone)]
-struct RequestCounting {
-    router: Router,
+struct RequestCounting<H> {
+    router: H,
     activity: Arc<Activity>,
 }
 
-impl hyper::service::Service<Request<Incoming>> for RequestCounting {
+impl<H: Handle> hyper::service::Service<Request<Incoming>> for RequestCounting<H> {
     type Response = Response<Counted>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let in_flight = self.activity.begin();
-        let mut router = self.router.clone();
+        let router = self.router.clone();
         Box::pin(async move {
-            let response = router.call(request.map(Body::new)).await?;
+            let response = router.handle(request.map(Body::new)).await;
             Ok(response.map(|body| Counted {
                 body,
                 _in_flight: in_flight,

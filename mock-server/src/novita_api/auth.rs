@@ -11,9 +11,12 @@ pub fn authenticate<'h>(state: &AppState, headers: &'h HeaderMap) -> Result<&'h 
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .trim();
-    let key = match raw.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        // Visible ASCII, spaces and tabs (`to_str`): no other whitespace `trim` would take.
+        .trim_ascii();
+    // By byte: `split_once(' ')` sets up a char searcher for a short value.
+    let split = raw.bytes().position(|b| b == b' ');
+    let key = match split.map(|at| (&raw[..at], &raw[at + 1..])) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_ascii(),
         // "Bearer " arrives as "Bearer": HTTP strips the trailing space.
         None if raw.eq_ignore_ascii_case("bearer") => "",
         _ => raw,

@@ -5,9 +5,10 @@ use std::{borrow::Cow, sync::Arc, time::Instant};
 
 use axum::{
     extract::{Request, State},
-    http::{header, Uri},
+    http::{header, HeaderMap, HeaderName, Uri},
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{
@@ -16,6 +17,7 @@ use crate::{
     config::Retired,
     novita_api::{
         auth::authenticate,
+        find_header,
         forced::{answer_instead, forced_outcome},
         request_text,
     },
@@ -29,12 +31,15 @@ use crate::{
     sim::{
         faults::Fault,
         outcomes::Outcome,
+        task_id::TaskId,
         tasks::{NewTask, Task},
     },
     state::AppState,
     webhooks::{delivery, watch},
     wire::{json_answer, json_response, result_size_hint},
 };
+
+const TRACEPARENT: HeaderName = HeaderName::from_static(context::TRACEPARENT);
 
 fn docs_response(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
@@ -48,10 +53,18 @@ pub async fn submit(
     endpoint: Endpoint,
     request: Request,
 ) -> Result<Response, NovitaError> {
-    let state = &state;
     let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
     let body = body_budget::read_back(body).await?;
+    submit_read(&state, endpoint, &parts.headers, body).await
+}
+
+/// [`submit`] of a body read already: the app calls it without the router.
+pub async fn submit_read(
+    state: &AppState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, NovitaError> {
     let key = authenticate(state, headers)?;
     if let (Some(retired), Retired::Reject) = (endpoint.retired(), state.config.retired) {
         return Err(NovitaError::model_retired(
@@ -124,7 +137,12 @@ pub async fn submit(
             fault,
             script,
             born_terminal,
-            trace: context::extract(headers).map(TaskTrace::new),
+            // A prebuilt name: `extract` looks the header up by text, parsing the name each time.
+            trace: find_header(headers, &TRACEPARENT)
+                .is_some()
+                .then(|| context::extract(headers))
+                .flatten()
+                .map(TaskTrace::new),
         },
         now,
     ));
@@ -143,14 +161,25 @@ pub async fn submit(
         Box::pin(delivery::deliver_now(state, &task)).await;
     }
     delivery::schedule(state, &task);
-    let answer = [r#"{"task_id":""#, task.id.encode(&mut [0; 36]), r#""}"#].concat();
-    let mut response = json_answer(answer.into());
+    let mut response = json_answer(task_id_answer(task.id).into());
     if state.otel.is_some() {
         response
             .extensions_mut()
             .insert(spans::TaskTag(task.id.to_string().into()));
     }
     Ok(Fault::name_in(task.fault.as_ref(), response))
+}
+
+/// `{"task_id":"<id>"}`, written in place: an id's text is always 36 bytes.
+fn task_id_answer(id: TaskId) -> Bytes {
+    const START: &[u8] = br#"{"task_id":""#;
+    let mut answer = [0u8; START.len() + 36 + 2];
+    let (start, rest) = answer.split_at_mut(START.len());
+    let (text, end) = rest.split_at_mut(36);
+    start.copy_from_slice(START);
+    id.encode(text.try_into().expect("36 bytes"));
+    end.copy_from_slice(br#""}"#);
+    Bytes::copy_from_slice(&answer)
 }
 
 /// Whether a `Content-Type` value is `application/json`, with or without parameters
@@ -186,8 +215,15 @@ pub async fn result(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, NovitaError> {
-    let state = &state;
-    let (headers, uri) = (request.headers(), request.uri());
+    result_of(&state, request.headers(), request.uri()).await
+}
+
+/// [`result`] of a request's headers and URI: the app calls it without the router.
+pub async fn result_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Response, NovitaError> {
     let key = authenticate(state, headers)?;
     let path = "/v3/async/task-result";
     let outcome = forced_outcome(state, headers, path, false)?;

@@ -22,7 +22,11 @@ const KEPT_START: usize = 64;
 pub fn kept<'b>(body: &'b [u8], value: &Value) -> Cow<'b, str> {
     if body.len() <= LONG_STRING || !has_long_string(value) {
         if body.len() <= MAX_KEPT {
-            return String::from_utf8_lossy(body);
+            // Checked first: the lossy decoder walks the text far more slowly.
+            return match std::str::from_utf8(body) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(body),
+            };
         }
         return Cow::Owned(too_large(body.len()));
     }

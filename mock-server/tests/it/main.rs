@@ -11,6 +11,7 @@ mod common;
 mod control;
 mod control_spec;
 mod dashboard;
+mod direct;
 mod environment;
 mod events;
 mod faults;
