@@ -349,11 +349,11 @@ where
         return answer(parts, bytes).await;
     }
     let mut entry = JournalEntry::new(parts.method.clone(), &parts.uri, &bytes);
-    entry.scenario = text_of(find_header(&parts.headers, &SCENARIO_NAME));
+    entry.scenario = text_of(find_header(&parts.headers, SCENARIO_NAME));
     let response = answer(parts, bytes).await;
     entry.at_unix_ms = at_unix_ms;
     entry.status = answered(&response);
-    entry.fault = text_of(find_header(response.headers(), &FAULT_NAME));
+    entry.fault = text_of(find_header(response.headers(), FAULT_NAME));
     entry.duration_ms = started.elapsed().as_millis() as u64;
     state.journal.record(entry);
     response

@@ -31,7 +31,7 @@ pub fn forced_outcome(
     path: &str,
     is_submit: bool,
 ) -> Result<Option<Outcome>, NovitaError> {
-    if let Some(value) = find_header(headers, &SCENARIO_NAME) {
+    if let Some(value) = find_header(headers, SCENARIO_NAME) {
         // A scenario header is a control action: with a token in force it needs the token.
         token::check(state, headers, None)?;
         let text = value.to_str().unwrap_or_default();

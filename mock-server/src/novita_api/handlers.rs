@@ -5,7 +5,7 @@ use std::{borrow::Cow, sync::Arc, time::Instant};
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderName, Uri},
+    http::{header, HeaderMap, Uri},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
@@ -38,8 +38,6 @@ use crate::{
     webhooks::{delivery, watch},
     wire::{json_answer, json_response, result_size_hint},
 };
-
-const TRACEPARENT: HeaderName = HeaderName::from_static(context::TRACEPARENT);
 
 fn docs_response(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
@@ -138,7 +136,7 @@ pub async fn submit_read(
             script,
             born_terminal,
             // A prebuilt name: `extract` looks the header up by text, parsing the name each time.
-            trace: find_header(headers, &TRACEPARENT)
+            trace: find_header(headers, context::TRACEPARENT)
                 .is_some()
                 .then(|| context::extract(headers))
                 .flatten()
