@@ -29,7 +29,9 @@ use crate::{
     result_json,
     rules::{self, vendor_examples},
     sim::{
+        clock::MockTime,
         faults::Fault,
+        job::Job,
         outcomes::Outcome,
         task_id::TaskId,
         tasks::{NewTask, Task},
@@ -107,42 +109,9 @@ pub async fn submit_read(
             .unwrap_or_else(|e| e.into_inner()) = endpoint;
         return Ok(docs_response(vendor_examples::SUBMIT.to_string()));
     }
-    let forced = outcome.is_some();
-    let (planned_failure, fault) = match outcome {
-        Some(Outcome::Fail { reason }) => (Some(reason), None),
-        Some(Outcome::Fault(fault)) => (None, Some(fault)),
-        _ => (None, None),
-    };
-    let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
-    // A forced outcome or a webhook test mode wins over a recording.
-    let script = if !forced && born_terminal.is_none() {
-        state.replays.next(endpoint)
-    } else {
-        None
-    };
-    let seed = job
-        .seed
-        .or_else(|| script.as_ref().and_then(|s| s.seed()))
-        .unwrap_or_else(|| rand::random_range(0..=2_147_483_647));
     let now = state.clock.now();
-    let task = Arc::new(Task::new(
-        NewTask {
-            job,
-            seed,
-            request_text: request_text::kept(&body, &value).into(),
-            api_key: Arc::from(key),
-            planned_failure,
-            fault,
-            script,
-            born_terminal,
-            // A prebuilt name: `extract` looks the header up by text, parsing the name each time.
-            trace: find_header(headers, context::TRACEPARENT)
-                .is_some()
-                .then(|| context::extract(headers))
-                .flatten()
-                .map(TaskTrace::new),
-        },
-        now,
+    let task = Arc::new(new_task(
+        state, endpoint, headers, &body, &value, job, key, outcome, now,
     ));
     if let (Some(traces), Some(trace)) = (&state.otel, &task.trace) {
         spans::open_life(traces, trace, task.id, endpoint, false);
@@ -166,6 +135,58 @@ pub async fn submit_read(
             .insert(spans::TaskTag(task.id.to_string().into()));
     }
     Ok(Fault::name_in(task.fault.as_ref(), response))
+}
+
+/// The task a checked submission becomes: its forced outcome or webhook test mode, else the
+/// next recorded script of its endpoint; its seed; the request text it keeps; its trace.
+#[allow(clippy::too_many_arguments)] // the parts of one submission, each read once
+fn new_task(
+    state: &AppState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: &Bytes,
+    value: &Value,
+    job: Job,
+    key: &str,
+    outcome: Option<Outcome>,
+    now: MockTime,
+) -> Task {
+    let forced = outcome.is_some();
+    let (planned_failure, fault) = match outcome {
+        Some(Outcome::Fail { reason }) => (Some(reason), None),
+        Some(Outcome::Fault(fault)) => (None, Some(fault)),
+        _ => (None, None),
+    };
+    let born_terminal = job.webhook.as_ref().and_then(|w| w.test_mode.clone());
+    // A forced outcome or a webhook test mode wins over a recording.
+    let script = if !forced && born_terminal.is_none() {
+        state.replays.next(endpoint)
+    } else {
+        None
+    };
+    let seed = job
+        .seed
+        .or_else(|| script.as_ref().and_then(|s| s.seed()))
+        .unwrap_or_else(|| rand::random_range(0..=2_147_483_647));
+    Task::new(
+        NewTask {
+            job,
+            seed,
+            request_text: request_text::kept(body, value).into(),
+            api_key: Arc::from(key),
+            planned_failure,
+            fault,
+            script,
+            born_terminal,
+            // Walked for first: `extract` looks the header up by hashing its name.
+            trace: find_header(headers, context::TRACEPARENT)
+                .is_some()
+                .then(|| context::extract(headers))
+                .flatten()
+                .map(TaskTrace::new),
+        },
+        now,
+    )
 }
 
 /// `{"task_id":"<id>"}`, written in place: an id's text is always 36 bytes.
