@@ -159,6 +159,8 @@ fn assert_error_hides_the_key(error: &Error) -> String {
         .to_string()
 }
 
+// Long, as one table: every kind of error the key can reach, and at the end the list of the
+// kinds seen, so that a kind that stops being made is seen missing.
 #[tokio::test]
 async fn no_error_shows_a_key_the_service_echoed() {
     let mut seen = Vec::new();

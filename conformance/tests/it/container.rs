@@ -194,6 +194,8 @@ fn novita(cli: &Path, base_url: &str, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("novita {args:?} printed no JSON ({e}): {}", shown(&output)))
 }
 
+// Long, as one story: the container starts once (seconds under podman) and each step reads
+// what the one before it left (the token it made up, the task, the webhook, the stop).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_image_serves_a_service_outside_it_and_stops_on_sigterm() {
     if !podman_available() {

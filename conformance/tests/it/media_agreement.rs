@@ -79,6 +79,8 @@ fn combined_with(schema: &Schema, field: &str) -> Vec<String> {
     excluded
 }
 
+// Long, as one table: every documented image limit, each case sent to both readings (the
+// client's check and the mock) on one mock, the verdicts compared in one place.
 #[tokio::test]
 async fn inline_images_are_judged_alike_against_the_documented_limits() {
     let h = Harness::mock().await;

@@ -72,6 +72,8 @@ async fn query(http: &reqwest::Client, prometheus: &str, query: &str) -> Option<
         .ok()
 }
 
+// Long, as one story: a real Prometheus starts once (seconds) and scrapes once the traffic
+// is sent; splitting it would start it once per query.
 #[tokio::test]
 async fn prometheus_scrapes_the_counts_with_a_bearer_token() {
     let (Some(prometheus), Some(promtool)) = (tool("prometheus"), tool("promtool")) else {

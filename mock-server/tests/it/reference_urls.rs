@@ -64,6 +64,8 @@ async fn result_video(mock: &Mock, id: &str) -> (u16, u16, f64) {
     )
 }
 
+// Long, as one table: each reference video is a row (what is served, what the task ends
+// as) on one media server and one mock, so that the rows read side by side.
 #[tokio::test]
 async fn reference_urls_are_measured_while_the_task_runs_and_held_to_the_limits() {
     let media = MockServer::start().await;
