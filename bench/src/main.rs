@@ -136,7 +136,8 @@ async fn main() {
 /// `BENCH_ONLY=kling-4k target/release/bench` runs just the 4K video row;
 /// `BENCH_ONLY=container`, just the container image's row; `BENCH_ONLY=build-weight`, just the
 /// downstream build's row; `BENCH_ONLY=throughput`, just the wrk rows of the bare handler, the
-/// mock and Prism (with start-up). Whether it ran one of them.
+/// mock and Prism, and their start-up; `BENCH_ONLY=memory` and `BENCH_ONLY=soak`, those rows.
+/// Whether it ran one of them.
 async fn run_only() -> bool {
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("throughput") => {
@@ -145,7 +146,21 @@ async fn run_only() -> bool {
                 "wrk is missing: bench/run.sh installs it"
             );
             let seconds = env_number("BENCH_SECONDS", 10);
-            throughput(&reqwest::Client::new(), seconds).await;
+            let (_, startup) = throughput(&reqwest::Client::new(), seconds).await;
+            for (server, ms) in startup {
+                println!("start-up {server}: {ms:.1} ms (median of 5)");
+            }
+            true
+        }
+        Ok("memory") => {
+            let tasks = env_number("BENCH_TASKS", 100_000) as usize;
+            memory(&reqwest::Client::new(), tasks).await;
+            true
+        }
+        Ok("soak") => {
+            let seconds = Duration::from_secs(env_number("BENCH_SOAK_SECONDS", 25));
+            let soak = soak::soak(seconds, &reqwest::Client::new()).await;
+            println!("soak: {soak:?}");
             true
         }
         Ok("kling-4k") => {
