@@ -9,16 +9,17 @@ use std::{
 use axum::{
     body::{Body, Bytes, HttpBody},
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{header, header::Entry, request::Parts, HeaderValue, Method, Uri},
+    http::{header, request::Parts, HeaderValue, Method, Uri},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
+use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::{
-    body_budget::MAX_BODY,
+    body_budget::{Readable, MAX_BODY},
     catalogue::Endpoint,
     conn,
     control::{origin, routes, routes::Route, token},
@@ -30,7 +31,7 @@ use crate::{
     sim::outcomes::SCENARIO_NAME,
     state::AppState,
     traffic::journal::JournalEntry,
-    video_links,
+    video_links, wire,
 };
 
 /// The mock's service: Novita's task routes answered by [`App`] directly, everything else by
@@ -38,7 +39,7 @@ use crate::{
 pub fn router(state: AppState) -> App {
     let router = routes_of(state.clone());
     // Made at start, not by the first answer.
-    LazyLock::force(&LENGTHS);
+    wire::prepare_headers();
     let rows = Novita::ALL.map(|novita| state.observer.route(Some(novita.path())));
     App(Arc::new(AppParts {
         // The request span is a router layer: a mock exporting traces routes every request.
@@ -162,7 +163,7 @@ impl Novita {
 }
 
 impl conn::Handle for App {
-    async fn handle(self, request: Request) -> Response {
+    async fn handle(self, request: Request<Incoming>) -> Response {
         let app = &self.0;
         let novita = match app.direct {
             true => Novita::of(request.method(), request.uri().path()),
@@ -177,21 +178,21 @@ impl conn::Handle for App {
 
 impl AppParts {
     /// Answers `request` to `novita`, counted in the request counts' `route` row.
-    async fn novita(&self, novita: Novita, route: usize, request: Request) -> Response {
+    async fn novita(&self, novita: Novita, route: usize, request: Request<Incoming>) -> Response {
         let state = &self.state;
         let mut response = counted(
             state,
             route,
             request,
+            // The handlers check the origin first, as the router's guard would.
             move |parts: Parts, body| async move {
-                if let Some(refusal) = origin::novita_refusal(state, &parts.headers) {
-                    return refusal.into_response();
-                }
                 match novita {
                     Novita::Submit(endpoint) => {
-                        handlers::submit_read(state, endpoint, &parts.headers, body).await
+                        handlers::submit_read(state, endpoint, parts.headers, body, true).await
                     }
-                    Novita::Result => handlers::result_of(state, &parts.headers, &parts.uri).await,
+                    Novita::Result => {
+                        handlers::result_of(state, parts.headers, &parts.uri, true).await
+                    }
                 }
                 .into_response()
             },
@@ -202,29 +203,17 @@ impl AppParts {
     }
 }
 
-/// Answers up to this size take their `Content-Length` from a table made once.
-const TABLED_LENGTHS: usize = 4096;
-
-/// The text of each length under [`TABLED_LENGTHS`], made on first use and kept: a static
-/// header value costs no allocation, which a value made per answer does.
-static LENGTHS: LazyLock<Box<[&'static str]>> = LazyLock::new(|| {
-    (0..TABLED_LENGTHS)
-        .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
-        .collect()
-});
-
 /// What the router adds to every answer of a route: its `Content-Length`, when the body's
 /// size is known. Set here, not left to hyper, which writes its own after the headers it adds.
 fn set_content_length(response: &mut Response) {
     let Some(size) = response.body().size_hint().exact() else {
         return;
     };
-    // One lookup: a value already there stays, as with the router.
-    if let Entry::Vacant(slot) = response.headers_mut().entry(header::CONTENT_LENGTH) {
-        slot.insert(match LENGTHS.get(size as usize) {
-            Some(text) => HeaderValue::from_static(text),
-            None => HeaderValue::from(size),
-        });
+    // A value already there stays, as with the router. An answer has few headers: walking
+    // them costs less than hashing the name.
+    let headers = response.headers_mut();
+    if !headers.keys().any(|name| name == header::CONTENT_LENGTH) {
+        headers.insert(header::CONTENT_LENGTH, wire::content_length(size as usize));
     }
 }
 
@@ -305,8 +294,14 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 
 /// What the observer counts of a request of `route` (its row) that `answer` answers once
 /// [`journal`] has read its body.
-async fn counted<A, F>(state: &AppState, route: usize, request: Request, answer: A) -> Response
+async fn counted<B, A, F>(
+    state: &AppState,
+    route: usize,
+    request: Request<B>,
+    answer: A,
+) -> Response
 where
+    B: Readable,
     A: FnOnce(Parts, Bytes) -> F,
     F: Future<Output = Response>,
 {
@@ -331,8 +326,14 @@ fn answered(response: &Response) -> Option<u16> {
 /// Reads every request's body within the body budget, and records every request to the
 /// Novita API (not the control API, videos, health or the browser's favicon request) in the
 /// journal, with its body and the status of the answer.
-async fn journal<A, F>(state: &AppState, request: Request, answer: A, at_unix_ms: u64) -> Response
+async fn journal<B, A, F>(
+    state: &AppState,
+    request: Request<B>,
+    answer: A,
+    at_unix_ms: u64,
+) -> Response
 where
+    B: Readable,
     A: FnOnce(Parts, Bytes) -> F,
     F: Future<Output = Response>,
 {

@@ -14,9 +14,11 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
+use std::task::Poll;
+
+use axum::body::{Body, HttpBody};
 use bytes::{Bytes, BytesMut};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::novita_error::NovitaError;
@@ -62,13 +64,22 @@ impl Pool {
         }
     }
 
-    async fn reserve(&self, bytes: usize) -> SemaphorePermit<'_> {
-        let units = u32::try_from(bytes.saturating_mul(WORKING_FACTOR).div_ceil(UNIT))
+    fn units(&self, bytes: usize) -> u32 {
+        u32::try_from(bytes.saturating_mul(WORKING_FACTOR).div_ceil(UNIT))
             .unwrap_or(u32::MAX)
-            .min(self.total);
+            .min(self.total)
+    }
+
+    /// The reservation, when the room is there now. Free permits mean that nobody waits (the
+    /// semaphore hands what is released to the first in line), so this jumps no queue.
+    fn try_reserve(&self, bytes: usize) -> Option<SemaphorePermit<'_>> {
+        self.permits.try_acquire_many(self.units(bytes)).ok()
+    }
+
+    async fn reserve(&self, bytes: usize) -> SemaphorePermit<'_> {
         // The semaphore is never closed.
         self.permits
-            .acquire_many(units)
+            .acquire_many(self.units(bytes))
             .await
             .expect("the budget's semaphore stays open")
     }
@@ -115,9 +126,13 @@ impl BodyBudget {
     }
 
     /// Reads `body` whole once the budget has room for it; the permit is the reservation, to
-    /// keep while anything made from the body is alive.
-    pub async fn read(&self, body: Body) -> Result<(Bytes, Option<SemaphorePermit<'_>>), Unread> {
-        let hint = axum::body::HttpBody::size_hint(&body);
+    /// keep while anything made from the body is alive. `body` is axum's, or hyper's as it
+    /// arrives (the app reads it without boxing it into axum's first).
+    pub async fn read<B: Readable>(
+        &self,
+        body: B,
+    ) -> Result<(Bytes, Option<SemaphorePermit<'_>>), Unread> {
+        let hint = body.size_hint();
         if hint.lower() as usize > MAX_BODY {
             return Err(Unread::TooLarge);
         }
@@ -131,21 +146,24 @@ impl BodyBudget {
         } else {
             &self.large
         };
-        let started = tokio::time::Instant::now();
-        // Room is usually there at once: then no timer is set up. Otherwise the same wait
-        // (keeping its place in the queue) goes on under the deadline.
-        let mut reserving = std::pin::pin!(pool.reserve(size));
-        let permit = match (&mut reserving).now_or_never() {
-            Some(permit) => permit,
-            None => tokio::time::timeout(BODY_DEADLINE, reserving)
-                .await
-                .map_err(|_| Unread::Busy)?,
+        // Room is usually there at once: then no timer is set up, nor the clock read (the
+        // deadline starts when waiting does). Otherwise the wait goes on under the deadline.
+        let (permit, started) = match pool.try_reserve(size) {
+            Some(permit) => (permit, None),
+            None => {
+                let started = tokio::time::Instant::now();
+                let permit = tokio::time::timeout(BODY_DEADLINE, pool.reserve(size))
+                    .await
+                    .map_err(|_| Unread::Busy)?;
+                (permit, Some(started))
+            }
         };
         let mut reading = std::pin::pin!(read_limited(body, announced.unwrap_or(0)));
         let bytes = match (&mut reading).now_or_never() {
             Some(read) => read?,
             None => {
-                let left = BODY_DEADLINE.saturating_sub(started.elapsed());
+                let waited = started.map_or(Duration::ZERO, |at| at.elapsed());
+                let left = BODY_DEADLINE.saturating_sub(waited);
                 tokio::time::timeout(left, reading)
                     .await
                     .map_err(|_| Unread::Incomplete)??
@@ -165,41 +183,52 @@ impl BodyBudget {
     }
 }
 
-/// The body's next chunk, `None` at its end; a failed connection, or [`BODY_IDLE`] without a
-/// byte, is an incomplete body.
-async fn next_chunk(stream: &mut axum::body::BodyDataStream) -> Result<Option<Bytes>, Unread> {
+/// A request body the budget reads.
+pub trait Readable: HttpBody<Data = Bytes> + Unpin {}
+
+impl<B: HttpBody<Data = Bytes> + Unpin> Readable for B {}
+
+/// The body's next data (trailers are passed over, as axum's data stream does), `None` at its
+/// end; a failed connection, or [`BODY_IDLE`] without a byte, is an incomplete body.
+async fn next_chunk<B: Readable>(body: &mut B) -> Result<Option<Bytes>, Unread> {
+    let mut data = std::future::poll_fn(|cx| loop {
+        match std::task::ready!(std::pin::Pin::new(&mut *body).poll_frame(cx)) {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(chunk) => return Poll::Ready(Ok(Some(chunk))),
+                Err(_trailers) => {}
+            },
+            Some(Err(_)) => return Poll::Ready(Err(Unread::Incomplete)),
+            None => return Poll::Ready(Ok(None)),
+        }
+    });
     // A chunk already there is taken without setting up the idle timer.
-    let next = match stream.next().now_or_never() {
-        Some(next) => Ok(next),
-        None => tokio::time::timeout(BODY_IDLE, stream.next()).await,
-    };
-    match next {
-        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
-        Ok(None) => Ok(None),
-        Ok(Some(Err(_))) | Err(_) => Err(Unread::Incomplete),
+    match (&mut data).now_or_never() {
+        Some(next) => next,
+        None => tokio::time::timeout(BODY_IDLE, data)
+            .await
+            .map_err(|_| Unread::Incomplete)?,
     }
 }
 
 /// A body already read whole (by the journal, within the budget) back as its bytes, without a
 /// copy when it is one chunk; checked again against [`MAX_BODY`] all the same.
 pub async fn read_back(body: Body) -> Result<Bytes, Unread> {
-    let capacity = axum::body::HttpBody::size_hint(&body).exact().unwrap_or(0) as usize;
+    let capacity = body.size_hint().exact().unwrap_or(0) as usize;
     read_limited(body, capacity).await
 }
 
-async fn read_limited(body: Body, capacity: usize) -> Result<Bytes, Unread> {
-    let mut stream = body.into_data_stream();
+async fn read_limited<B: Readable>(mut body: B, capacity: usize) -> Result<Bytes, Unread> {
     // One chunk, the usual case for small bodies, is passed on without a copy.
-    let Some(first) = next_chunk(&mut stream).await? else {
+    let Some(first) = next_chunk(&mut body).await? else {
         return Ok(Bytes::new());
     };
     // A body that says it has ended is not polled again for its end.
-    if axum::body::HttpBody::is_end_stream(&stream) && first.len() <= MAX_BODY {
+    if body.is_end_stream() && first.len() <= MAX_BODY {
         return Ok(first);
     }
     let mut collected: Option<BytesMut> = None;
     loop {
-        let Some(next) = next_chunk(&mut stream).await? else {
+        let Some(next) = next_chunk(&mut body).await? else {
             break;
         };
         let buffer = collected.get_or_insert_with(|| {

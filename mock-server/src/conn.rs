@@ -48,14 +48,15 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
-/// What answers the requests of a connection: the router, or what stands in front of it.
+/// What answers the requests of a connection: the router, or what stands in front of it. It
+/// gets hyper's body as it is, so that what reads the body itself need not box it first.
 pub trait Handle: Clone + Send + Sync + 'static {
-    fn handle(self, request: Request) -> impl Future<Output = Response> + Send + 'static;
+    fn handle(self, request: Request<Incoming>) -> impl Future<Output = Response> + Send + 'static;
 }
 
 impl Handle for Router {
-    async fn handle(mut self, request: Request) -> Response {
-        match self.call(request).await {
+    async fn handle(mut self, request: Request<Incoming>) -> Response {
+        match self.call(request.map(Body::new)).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
@@ -370,7 +371,7 @@ impl<H: Handle> hyper::service::Service<Request<Incoming>> for RequestCounting<H
         let in_flight = self.activity.begin();
         let router = self.router.clone();
         Box::pin(async move {
-            let response = router.handle(request.map(Body::new)).await;
+            let response = router.handle(request).await;
             Ok(response.map(|body| Counted {
                 body,
                 _in_flight: in_flight,

@@ -1,9 +1,16 @@
 //! The task-result body, as Novita sends it: the mock's own serde types.
 
+use std::sync::LazyLock;
+
 use axum::{
-    http::{HeaderName, HeaderValue},
+    body::Body,
+    http::{
+        header::{CONTENT_LENGTH, CONTENT_TYPE},
+        HeaderMap, HeaderName, HeaderValue,
+    },
     response::Response,
 };
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -148,28 +155,63 @@ pub fn task_result<'a>(
 }
 
 /// A JSON answer already written (into a buffer sized for it up front, so that writing it
-/// never reallocated), or the 500 of one that did not serialise.
-pub fn json_response(json: serde_json::Result<Vec<u8>>) -> axum::response::Response {
+/// never reallocated), or the 500 of one that did not serialise; `headers` and `fault` as in
+/// [`json_answer`].
+pub fn json_response(
+    headers: HeaderMap,
+    json: serde_json::Result<Vec<u8>>,
+    fault: Option<&Fault>,
+) -> Response {
     use axum::response::IntoResponse;
     match json {
-        Ok(buffer) => json_answer(buffer.into()),
+        Ok(buffer) => json_answer(headers, buffer.into(), fault),
         Err(e) => {
             tracing::error!(error = %e, "an answer did not serialise");
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            let response = axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            Fault::name_in(fault, response)
         }
     }
 }
 
-/// A 200 answer of `json` with `Content-Type: application/json`, built directly: what the
-/// tuple `([(CONTENT_TYPE, "application/json")], json)` makes, without its conversions.
-pub fn json_answer(json: axum::body::Body) -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
-    let mut response = axum::response::Response::new(json);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+/// A 200 answer of `json` with `Content-Type: application/json`, `X-Mock-Fault` when `fault`
+/// names one, and `Content-Length`, in that order: what the tuple
+/// `([(CONTENT_TYPE, "application/json")], json)`, [`Fault::name_in`] and the router make.
+/// `headers` is the request's map, emptied here: its room is reused, where a new map would
+/// allocate twice.
+pub fn json_answer(mut headers: HeaderMap, json: Bytes, fault: Option<&Fault>) -> Response {
+    headers.clear();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(fault) = fault {
+        headers.insert(HeaderName::from_static(FAULT_HEADER), fault.header_value());
+    }
+    headers.insert(CONTENT_LENGTH, content_length(json.len()));
+    let mut response = Response::new(Body::from(json));
+    *response.headers_mut() = headers;
     response
+}
+
+/// Answers up to this size take their `Content-Length` from a table made once.
+const TABLED_LENGTHS: usize = 4096;
+
+/// The text of each length under [`TABLED_LENGTHS`], made on first use and kept: a static
+/// header value costs no allocation, which a value made per answer does.
+static LENGTHS: LazyLock<Box<[&'static str]>> = LazyLock::new(|| {
+    (0..TABLED_LENGTHS)
+        .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
+        .collect()
+});
+
+/// The `Content-Length` value of a body of `size` bytes.
+pub fn content_length(size: usize) -> HeaderValue {
+    match LENGTHS.get(size) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(size),
+    }
+}
+
+/// Makes the table of lengths now, not at the first answer.
+pub fn prepare_headers() {
+    LazyLock::force(&LENGTHS);
 }
 
 /// Bytes a task result of `task` takes as JSON, about: the buffer of [`json_response`].

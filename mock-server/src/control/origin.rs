@@ -12,7 +12,7 @@
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap},
+    http::{header, HeaderMap, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -62,10 +62,18 @@ async fn refuse_unless_token(
     next.run(request).await
 }
 
-/// [`guard`]'s refusal of a request to Novita's routes with `headers`, if it is one: for the
-/// app, which answers those routes without the router.
-pub fn novita_refusal(state: &AppState, headers: &HeaderMap) -> Option<NovitaError> {
-    refusal(state, headers, foreign)
+/// [`guard`]'s refusal of a request to Novita's routes with these `Host` and `Origin` values
+/// (the first of each), if it is one: for the app, which answers those routes without the
+/// router and finds the headers it needs in one walk.
+pub fn novita_refusal(
+    state: &AppState,
+    host: Option<&HeaderValue>,
+    origin: Option<&HeaderValue>,
+) -> Option<NovitaError> {
+    if state.config.control_token.is_some() {
+        return None;
+    }
+    foreign_of(&Own::of(state), host, origin)
 }
 
 fn refusal(
@@ -81,9 +89,13 @@ fn refusal(
 
 /// The refusal for a request whose `Host` is not one of the mock's names, if it is one.
 pub fn foreign_host(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
+    foreign_host_of(own, headers.get(header::HOST))
+}
+
+fn foreign_host_of(own: &Own<'_>, host: Option<&HeaderValue>) -> Option<NovitaError> {
     // Without a Host header (HTTP/1.0, or HTTP/2's :authority elsewhere) there is no name a
     // rebinding attack could have used.
-    let host = headers.get(header::HOST)?;
+    let host = host?;
     // What local clients send nearly always, known before the value is read as text.
     let name = host.as_bytes().split(|&b| b == b':').next();
     if name.is_some_and(|name| name == b"127.0.0.1" || name == b"localhost") {
@@ -95,10 +107,19 @@ pub fn foreign_host(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
 
 /// The refusal for a request that a page of another site could have made, if it is one.
 pub fn foreign(own: &Own<'_>, headers: &HeaderMap) -> Option<NovitaError> {
-    if let Some(refusal) = foreign_host(own, headers) {
+    foreign_of(own, headers.get(header::HOST), headers.get(header::ORIGIN))
+}
+
+/// [`foreign`] of the first `Host` and `Origin` values.
+fn foreign_of(
+    own: &Own<'_>,
+    host: Option<&HeaderValue>,
+    origin: Option<&HeaderValue>,
+) -> Option<NovitaError> {
+    if let Some(refusal) = foreign_host_of(own, host) {
         return Some(refusal);
     }
-    let origin = headers.get(header::ORIGIN)?;
+    let origin = origin?;
     let text = origin.to_str().unwrap_or_default();
     let own = url::Url::parse(text)
         .ok()
@@ -149,7 +170,6 @@ fn is_own(own: &Own<'_>, host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn own(public_url: &str) -> Own<'_> {
         Own {

@@ -1,14 +1,16 @@
 //! Who is asking: the API key of a request, checked against the configured keys.
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderValue;
 
 use crate::{novita_error::NovitaError, state::AppState};
 
 /// The API key of a request: `Authorization: Bearer <key>` or a bare `<key>` (the official JS
-/// SDK sends the bare form).
-pub fn authenticate<'h>(state: &AppState, headers: &'h HeaderMap) -> Result<&'h str, NovitaError> {
-    let raw = headers
-        .get(header::AUTHORIZATION)
+/// SDK sends the bare form); `authorization` is the header's first value.
+pub fn authenticate<'h>(
+    state: &AppState,
+    authorization: Option<&'h HeaderValue>,
+) -> Result<&'h str, NovitaError> {
+    let raw = authorization
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         // Visible ASCII, spaces and tabs (`to_str`): no other whitespace `trim` would take.

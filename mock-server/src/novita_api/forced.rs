@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use axum::{
     body::Body,
-    http::{header, HeaderMap, StatusCode},
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
 
 use crate::{
     control::token,
-    novita_api::find_header,
+    novita_api::Asked,
     novita_error::NovitaError,
-    sim::outcomes::{Outcome, SCENARIO_HEADER, SCENARIO_NAME},
+    sim::outcomes::{Outcome, SCENARIO_HEADER},
     state::AppState,
 };
 
@@ -27,13 +27,13 @@ const HTML_503: &str = "<html>\r\n<head><title>503 Service Temporarily Unavailab
 /// The outcome forced on this request: its header, else the queue, else the docs replay.
 pub fn forced_outcome(
     state: &AppState,
-    headers: &HeaderMap,
+    asked: &Asked<'_>,
     path: &str,
     is_submit: bool,
 ) -> Result<Option<Outcome>, NovitaError> {
-    if let Some(value) = find_header(headers, SCENARIO_NAME) {
+    if let Some(value) = asked.scenario {
         // A scenario header is a control action: with a token in force it needs the token.
-        token::check(state, headers, None)?;
+        token::check(state, asked.all, None)?;
         let text = value.to_str().unwrap_or_default();
         return text
             .parse()

@@ -5,7 +5,7 @@ use std::{borrow::Cow, sync::Arc, time::Instant};
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, Uri},
+    http::{header, request::Parts, HeaderMap, Uri},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
@@ -15,11 +15,11 @@ use crate::{
     body_budget,
     catalogue::Endpoint,
     config::Retired,
+    control::origin,
     novita_api::{
         auth::authenticate,
-        find_header,
         forced::{answer_instead, forced_outcome},
-        request_text,
+        request_text, Asked,
     },
     novita_error::NovitaError,
     otel::{
@@ -54,43 +54,43 @@ pub async fn submit(
     request: Request,
 ) -> Result<Response, NovitaError> {
     let (parts, body) = request.into_parts();
+    // Only the headers are kept across the read: the future stays small.
+    let headers = headers_of(parts);
     let body = body_budget::read_back(body).await?;
-    submit_read(&state, endpoint, &parts.headers, body).await
+    // The router's guard has checked the origin.
+    submit_read(&state, endpoint, headers, body, false).await
 }
 
-/// [`submit`] of a body read already: the app calls it without the router.
+fn headers_of(parts: Parts) -> HeaderMap {
+    parts.headers
+}
+
+/// [`submit`] of a body read already: the app calls it without the router, and with
+/// `guard`, for the origin check of the router's guard. The answer reuses `headers`' room.
 pub async fn submit_read(
     state: &AppState,
     endpoint: Endpoint,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     body: Bytes,
+    guard: bool,
 ) -> Result<Response, NovitaError> {
-    let key = authenticate(state, headers)?;
-    if let (Some(retired), Retired::Reject) = (endpoint.retired(), state.config.retired) {
-        return Err(NovitaError::model_retired(
-            endpoint.name(),
-            retired.on,
-            retired.replaced_by,
-        ));
-    }
-    if let Some(limiter) = &state.rate_limiter {
-        if let Err(wait) = limiter.allow(key, endpoint.path(), Instant::now()) {
-            return Err(NovitaError::rate_limited(Some((
-                limiter.per_minute(),
-                wait,
-            ))));
-        }
-    }
-    let outcome = forced_outcome(state, headers, endpoint.path(), true)?;
+    // Read in one walk, in a block: what it finds is not kept in the future across a wait.
+    let (key, outcome, json_type, traced) = {
+        let asked = Asked::of(&headers);
+        let key = guarded_key(state, &asked, guard)?;
+        submission_allowed(state, endpoint, key)?;
+        let outcome = forced_outcome(state, &asked, endpoint.path(), true)?;
+        let json_type = asked
+            .content_type
+            .is_some_and(|v| is_json_type(v.as_bytes()));
+        (key, outcome, json_type, asked.traceparent.is_some())
+    };
     if let Some(outcome) = &outcome {
         if let Some(answer) = answer_instead(outcome, true).await {
             return answer;
         }
     }
-    if !headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| is_json_type(v.as_bytes()))
-    {
+    if !json_type {
         return Err(NovitaError::invalid_body(
             "Content-Type",
             "must be application/json",
@@ -110,8 +110,9 @@ pub async fn submit_read(
         return Ok(docs_response(vendor_examples::SUBMIT.to_string()));
     }
     let now = state.clock.now();
+    let traced = traced.then_some(&headers);
     let task = Arc::new(new_task(
-        state, endpoint, headers, &body, &value, job, key, outcome, now,
+        state, endpoint, traced, &body, &value, job, key, outcome, now,
     ));
     if let (Some(traces), Some(trace)) = (&state.otel, &task.trace) {
         spans::open_life(traces, trace, task.id, endpoint, false);
@@ -128,13 +129,49 @@ pub async fn submit_read(
         Box::pin(delivery::deliver_now(state, &task)).await;
     }
     delivery::schedule(state, &task);
-    let mut response = json_answer(task_id_answer(task.id).into());
+    let answer = task_id_answer(task.id);
+    let mut response = json_answer(headers, answer, task.fault.as_ref());
     if state.otel.is_some() {
         response
             .extensions_mut()
             .insert(spans::TaskTag(task.id.to_string().into()));
     }
-    Ok(Fault::name_in(task.fault.as_ref(), response))
+    Ok(response)
+}
+
+/// The first checks of a request to Novita's routes: its origin when `guard` (otherwise the
+/// router's guard has checked it), then its API key, which it gives.
+fn guarded_key<'h>(
+    state: &AppState,
+    asked: &Asked<'h>,
+    guard: bool,
+) -> Result<&'h str, NovitaError> {
+    if guard {
+        if let Some(refusal) = origin::novita_refusal(state, asked.host, asked.origin) {
+            return Err(refusal);
+        }
+    }
+    authenticate(state, asked.authorization)
+}
+
+/// A submission's checks after its key: a retired model, the rate limit.
+fn submission_allowed(state: &AppState, endpoint: Endpoint, key: &str) -> Result<(), NovitaError> {
+    if let (Some(retired), Retired::Reject) = (endpoint.retired(), state.config.retired) {
+        return Err(NovitaError::model_retired(
+            endpoint.name(),
+            retired.on,
+            retired.replaced_by,
+        ));
+    }
+    if let Some(limiter) = &state.rate_limiter {
+        if let Err(wait) = limiter.allow(key, endpoint.path(), Instant::now()) {
+            return Err(NovitaError::rate_limited(Some((
+                limiter.per_minute(),
+                wait,
+            ))));
+        }
+    }
+    Ok(())
 }
 
 /// The task a checked submission becomes: its forced outcome or webhook test mode, else the
@@ -143,7 +180,7 @@ pub async fn submit_read(
 fn new_task(
     state: &AppState,
     endpoint: Endpoint,
-    headers: &HeaderMap,
+    traced: Option<&HeaderMap>,
     body: &Bytes,
     value: &Value,
     job: Job,
@@ -178,12 +215,8 @@ fn new_task(
             fault,
             script,
             born_terminal,
-            // Walked for first: `extract` looks the header up by hashing its name.
-            trace: find_header(headers, context::TRACEPARENT)
-                .is_some()
-                .then(|| context::extract(headers))
-                .flatten()
-                .map(TaskTrace::new),
+            // Only with a `traceparent`: `extract` looks it up by hashing its name.
+            trace: traced.and_then(context::extract).map(TaskTrace::new),
         },
         now,
     )
@@ -218,15 +251,26 @@ fn is_json_type(value: &[u8]) -> bool {
 /// decoder.
 fn task_id_param(uri: &Uri) -> Option<Cow<'_, str>> {
     let query = uri.query()?;
-    if query.contains(['%', '+']) {
+    // By byte: char patterns decode the text and set up a searcher per call.
+    if query.bytes().any(|b| b == b'%' || b == b'+') {
         return url::form_urlencoded::parse(query.as_bytes())
             .find(|(name, _)| name == "task_id")
             .map(|(_, value)| Cow::Owned(value.into_owned()));
     }
-    query.split('&').find_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (name == "task_id").then_some(Cow::Borrowed(value))
-    })
+    // The pairs between `&`s, each `name=value` or a bare name.
+    let mut rest = query;
+    loop {
+        let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
+        let pair = &rest[..end];
+        let (name, value) = match pair.bytes().position(|b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, ""),
+        };
+        if name == "task_id" {
+            return Some(Cow::Borrowed(value));
+        }
+        rest = rest.get(end + 1..)?;
+    }
 }
 
 /// `GET /v3/async/task-result?task_id=...`: the task's state as of the mock clock.
@@ -234,18 +278,26 @@ pub async fn result(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, NovitaError> {
-    result_of(&state, request.headers(), request.uri()).await
+    let (parts, _) = request.into_parts();
+    // The router's guard has checked the origin.
+    result_of(&state, parts.headers, &parts.uri, false).await
 }
 
-/// [`result`] of a request's headers and URI: the app calls it without the router.
+/// [`result`] of a request's headers and URI: the app calls it without the router, and with
+/// `guard`, as [`submit_read`].
 pub async fn result_of(
     state: &AppState,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     uri: &Uri,
+    guard: bool,
 ) -> Result<Response, NovitaError> {
-    let key = authenticate(state, headers)?;
     let path = "/v3/async/task-result";
-    let outcome = forced_outcome(state, headers, path, false)?;
+    // As in `submit_read`.
+    let (key, outcome) = {
+        let asked = Asked::of(&headers);
+        let key = guarded_key(state, &asked, guard)?;
+        (key, forced_outcome(state, &asked, path, false)?)
+    };
     if let Some(outcome) = &outcome {
         if let Some(answer) = answer_instead(outcome, false).await {
             return answer;
@@ -267,13 +319,14 @@ pub async fn result_of(
         .filter(|task| *task.api_key == *key)
         .ok_or_else(|| NovitaError::task_not_found(&task_id))?;
     let body = crate::wire::result_of(state, &task, state.clock.now());
-    let mut response = json_response(result_json::to_vec(&body, result_size_hint(&task)));
+    let json = result_json::to_vec(&body, result_size_hint(&task));
+    let mut response = json_response(headers, json, task.fault.as_ref());
     if state.otel.is_some() {
         response
             .extensions_mut()
             .insert(spans::TaskTag(task.id.to_string().into()));
     }
-    Ok(Fault::name_in(task.fault.as_ref(), response))
+    Ok(response)
 }
 
 #[cfg(test)]
@@ -300,6 +353,29 @@ mod tests {
             "",
         ] {
             assert!(!is_json_type(other.as_bytes()), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_task_id_is_read_as_the_form_decoder_reads_it() {
+        for query in [
+            "task_id=abc",
+            "a=1&task_id=abc&b",
+            "task_id",
+            "task_id=",
+            "x=1",
+            "",
+            "task_id=a&task_id=b",
+            "a&&task_id=c&",
+            "task_id=a=b",
+            "task_id=a%20b",
+            "task_id=a+b",
+        ] {
+            let uri: Uri = format!("/v3/async/task-result?{query}").parse().unwrap();
+            let decoded = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "task_id")
+                .map(|(_, value)| value.into_owned());
+            assert_eq!(task_id_param(&uri).map(Cow::into_owned), decoded, "{query}");
         }
     }
 
