@@ -12,9 +12,7 @@
 //! reading together have a deadline, so a client that announces a large body and then
 //! trickles it holds its reservation for [`BODY_DEADLINE`] at most.
 
-use std::time::Duration;
-
-use std::task::Poll;
+use std::{task::Poll, time::Duration};
 
 use axum::body::{Body, HttpBody};
 use bytes::{Bytes, BytesMut};
