@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
-use serde_json::Value;
 
 use crate::{
     body_budget,
@@ -27,7 +26,7 @@ use crate::{
         spans,
     },
     result_json,
-    rules::{self, vendor_examples},
+    rules::{self, json::Json, vendor_examples},
     sim::{
         clock::MockTime,
         faults::Fault,
@@ -96,7 +95,7 @@ pub async fn submit_read(
             "must be application/json",
         ));
     }
-    let value: Value = serde_json::from_slice(&body)
+    let value: Json = serde_json::from_slice(&body)
         .map_err(|e| NovitaError::invalid_body("body", format!("is not valid JSON ({e})")))?;
     let mut job = rules::parse(endpoint, &value)?;
     // Inline media are read now, so that the task keeps the frame they give, not the bytes.
@@ -182,7 +181,7 @@ fn new_task(
     endpoint: Endpoint,
     traced: Option<&HeaderMap>,
     body: &Bytes,
-    value: &Value,
+    value: &Json<'_>,
     job: Job,
     key: &str,
     outcome: Option<Outcome>,

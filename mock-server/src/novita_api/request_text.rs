@@ -10,6 +10,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::rules::json::Json;
+
 /// Strings up to this many bytes are kept whole: the longest documented prompt (5000
 /// characters) fits, in any script.
 pub const LONG_STRING: usize = 16 * 1024;
@@ -19,7 +21,7 @@ pub const MAX_KEPT: usize = 256 * 1024;
 const KEPT_START: usize = 64;
 
 /// `body` (parsed as `value`) as the task keeps it; always valid JSON text when `body` is.
-pub fn kept<'b>(body: &'b [u8], value: &Value) -> Cow<'b, str> {
+pub fn kept<'b>(body: &'b [u8], value: &Json<'_>) -> Cow<'b, str> {
     if body.len() <= LONG_STRING || !has_long_string(value) {
         if body.len() <= MAX_KEPT {
             // Checked first: the lossy decoder walks the text far more slowly.
@@ -42,25 +44,26 @@ fn too_large(bytes: usize) -> String {
     format!(r#"{{"request_not_kept":"{bytes} bytes"}}"#)
 }
 
-fn has_long_string(value: &Value) -> bool {
+fn has_long_string(value: &Json<'_>) -> bool {
     match value {
-        Value::String(text) => text.len() > LONG_STRING,
-        Value::Array(items) => items.iter().any(has_long_string),
-        Value::Object(map) => map.values().any(has_long_string),
+        Json::String(text) => text.len() > LONG_STRING,
+        Json::Array(items) => items.iter().any(has_long_string),
+        Json::Object(members) => members.iter().any(|(_, value)| has_long_string(value)),
         _ => false,
     }
 }
 
-fn cut_long_strings(value: &Value) -> Value {
+fn cut_long_strings(value: &Json<'_>) -> Value {
     match value {
-        Value::String(text) if text.len() > LONG_STRING => Value::String(cut(text)),
-        Value::Array(items) => Value::Array(items.iter().map(cut_long_strings).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, value)| (key.clone(), cut_long_strings(value)))
+        Json::String(text) if text.len() > LONG_STRING => Value::String(cut(text)),
+        Json::Array(items) => Value::Array(items.iter().map(cut_long_strings).collect()),
+        Json::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(name, value)| (name.to_string(), cut_long_strings(value)))
                 .collect::<Map<_, _>>(),
         ),
-        other => other.clone(),
+        other => other.to_value(),
     }
 }
 
@@ -88,13 +91,15 @@ mod tests {
     use serde_json::json;
 
     fn keep(value: &Value) -> String {
-        kept(value.to_string().as_bytes(), value).into_owned()
+        let text = value.to_string();
+        let json: Json = serde_json::from_str(&text).unwrap();
+        kept(text.as_bytes(), &json).into_owned()
     }
 
     #[test]
     fn bodies_without_long_strings_are_kept_as_they_came() {
         let body = br#"{"prompt":"a fox", "width": 832}"#;
-        let value: Value = serde_json::from_slice(body).unwrap();
+        let value: Json = serde_json::from_slice(body).unwrap();
         assert!(matches!(kept(body, &value), Cow::Borrowed(_)));
         assert_eq!(kept(body, &value), r#"{"prompt":"a fox", "width": 832}"#);
         let prompt = json!({"prompt": "字".repeat(5000), "negative_prompt": "x".repeat(2000)});

@@ -4,7 +4,10 @@ use serde_json::Value;
 
 use crate::{
     novita_error::NovitaError,
-    rules::fields::{Checked, Fields},
+    rules::{
+        fields::{Checked, Fields},
+        json::Json,
+    },
     sim::job::WebhookRequest,
 };
 
@@ -47,7 +50,7 @@ pub(crate) fn webhook(f: &Fields<'_>) -> Checked<Option<WebhookRequest>> {
     Ok(Some(WebhookRequest {
         url: url.to_string(),
         test_mode,
-        echo: extra.raw("webhook").cloned().unwrap_or(Value::Null),
+        echo: extra.raw("webhook").map_or(Value::Null, Json::to_value),
     }))
 }
 

@@ -1,22 +1,23 @@
 //! Reading and checking the fields of a JSON request body, with Novita-style errors that name
 //! the field and the rule. Unknown fields are ignored, as Novita does.
 
-use serde_json::{Map, Value};
-
-use crate::novita_error::NovitaError;
+use crate::{
+    novita_error::NovitaError,
+    rules::json::{Json, Members},
+};
 
 pub type Checked<T> = Result<T, NovitaError>;
 
 /// The fields of one JSON object of a request, `prefix` naming where it sits (`input.`).
 pub struct Fields<'a> {
-    map: &'a Map<String, Value>,
+    map: &'a Members<'a>,
     prefix: String,
 }
 
 impl<'a> Fields<'a> {
-    pub fn root(value: &'a Value) -> Checked<Self> {
+    pub fn root(value: &'a Json<'a>) -> Checked<Self> {
         match value {
-            Value::Object(map) => Ok(Fields {
+            Json::Object(map) => Ok(Fields {
                 map,
                 prefix: String::new(),
             }),
@@ -30,19 +31,19 @@ impl<'a> Fields<'a> {
 
     /// The field, absent when missing. An explicit `null` is not absence: it reaches the type
     /// checks and is refused there, as the schemas allow no nulls.
-    fn get(&self, field: &str) -> Option<&'a Value> {
+    fn get(&self, field: &str) -> Option<&'a Json<'a>> {
         self.map.get(field)
     }
 
     /// The field's value as sent.
-    pub fn raw(&self, field: &str) -> Option<&'a Value> {
+    pub fn raw(&self, field: &str) -> Option<&'a Json<'a>> {
         self.get(field)
     }
 
     pub fn object(&self, field: &str) -> Checked<Option<Fields<'a>>> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Fields {
+            Some(Json::Object(map)) => Ok(Some(Fields {
                 map,
                 prefix: format!("{}{field}.", self.prefix),
             })),
@@ -142,7 +143,7 @@ impl<'a> Fields<'a> {
     pub fn boolean(&self, field: &str) -> Checked<Option<bool>> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
             Some(_) => Err(NovitaError::invalid_body(
                 &self.name(field),
                 "must be a boolean",
@@ -192,7 +193,7 @@ impl<'a> Fields<'a> {
             .iter()
             .enumerate()
             .map(|(index, value)| match value {
-                Value::Object(map) => item(Fields {
+                Json::Object(map) => item(Fields {
                     map,
                     prefix: format!("{}{field}[{index}].", self.prefix),
                 }),

@@ -6,6 +6,7 @@
 
 mod extra;
 pub(crate) mod fields;
+pub(crate) mod json;
 mod kling30;
 pub(crate) mod media;
 pub(crate) mod table;
@@ -15,7 +16,7 @@ mod wan21;
 mod wan26;
 mod wan27;
 
-use serde_json::Value;
+use json::Json;
 
 use fields::{Checked, Fields};
 use table::EndpointRules;
@@ -42,7 +43,7 @@ fn rules_of(endpoint: Endpoint) -> &'static EndpointRules {
 /// Parses and checks a request body for `endpoint`: its table, then the job it asks for.
 /// `extra.webhook` is read for every endpoint: only the Wan 2.1 pages list it, the spec
 /// accepts it everywhere (marked x-inferred there), and so does the mock, which delivers it.
-pub fn parse(endpoint: Endpoint, body: &Value) -> Checked<Job> {
+pub fn parse(endpoint: Endpoint, body: &Json<'_>) -> Checked<Job> {
     let fields = Fields::root(body)?;
     let rules = rules_of(endpoint);
     table::check(&fields, rules.body)?;
