@@ -47,7 +47,7 @@ pub fn parse(endpoint: Endpoint, body: &Value) -> Checked<Job> {
     let rules = rules_of(endpoint);
     table::check(&fields, rules.body)?;
     let mut job = (rules.job)(&fields)?;
-    job.webhook = extra::webhook(&fields)?;
+    job.webhook = extra::webhook(&fields)?.map(Box::new);
     Ok(job)
 }
 
