@@ -4,7 +4,6 @@
 //! clock forward or end it at once; an injected fault can bend the story it tells.
 
 use std::{
-    mem::size_of,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -153,36 +152,6 @@ impl Task {
 
     fn run(&self) -> Duration {
         self.job.work
-    }
-
-    /// Memory this task holds, roughly: what the store's byte budget counts. Worked out from
-    /// what the task is made with, so that eviction gives back what insertion took: the boxes
-    /// its state may take later are counted when the job says they come (a born-ended test-mode
-    /// task's forced end, the measurement of an input video); a control API's forced end, like
-    /// the webhook attempts, is not.
-    pub fn footprint(&self) -> usize {
-        let born_ended = self
-            .job
-            .webhook
-            .as_ref()
-            .is_some_and(|w| w.test_mode.is_some());
-        let forced = if born_ended {
-            size_of::<ForcedEnd>()
-        } else {
-            0
-        };
-        let measured = self
-            .job
-            .input_video
-            .as_ref()
-            .map_or(0, |_| size_of::<Reference>());
-        size_of::<Task>()
-            + self.request_text.len()
-            + self.job.heap_bytes()
-            + self.planned_failure.as_ref().map_or(0, |r| r.len())
-            + self.trace.as_ref().map_or(0, |t| t.heap_bytes())
-            + forced
-            + measured
     }
 
     /// When the natural run ends, as an offset from submission (halfway for a planned failure);
@@ -507,6 +476,7 @@ pub(crate) fn test_task(
     )
 }
 
+mod footprint;
 mod reference;
 mod restored;
 #[cfg(test)]

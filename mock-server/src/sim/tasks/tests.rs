@@ -327,6 +327,10 @@ fn a_task_read_back_has_the_same_end_before_and_after_its_hint_is_worked_out() {
 #[cfg(target_pointer_width = "64")]
 #[test]
 fn a_task_keeps_its_rare_parts_out_of_line() {
-    assert!(std::mem::size_of::<Task>() <= 304, "{}", std::mem::size_of::<Task>());
+    assert!(
+        std::mem::size_of::<Task>() <= 304,
+        "{}",
+        std::mem::size_of::<Task>()
+    );
     assert!(std::mem::size_of::<State>() <= 72);
 }
