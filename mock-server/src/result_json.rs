@@ -136,14 +136,14 @@ mod tests {
         let mut task = test_task(MockTime::ZERO, Duration::from_secs(4), None, None);
         task.request_text = r#"{"prompt":"a \"fox\"\t</script> ✓","seed":-7}"#.into();
         task.seed = -7;
-        task.job.webhook = Some(crate::sim::job::WebhookRequest {
+        task.job.webhook = Some(Box::new(crate::sim::job::WebhookRequest {
             url: "http://hook.example/a".into(),
             test_mode: None,
             echo: json!({
                 "url": "http://hook.example/a?b=\"c\"",
                 "test_mode": {"enabled": false}
             }),
-        });
+        }));
         let task = Arc::new(task);
         for seconds in [0, 10] {
             let (fast, serde) = both(&task, seconds);

@@ -1,11 +1,16 @@
 //! The metrics' counters: plain atomics in tables whose every label comes from a fixed list
 //! (the routes, the status codes 100 to 599, the webhook results), so that their memory is
-//! fixed at start whatever the traffic. Counting is one table lookup and one atomic add; the
-//! scrape reads the tables and writes the text (`control/metrics.rs`).
+//! bounded at start whatever the traffic. A route's row of statuses (4 KiB) is made when the
+//! route is first answered: a mock holds the rows of the routes it serves, not all 36 (140
+//! KiB). Counting is one table lookup and one atomic add; the scrape reads the tables and
+//! writes the text (`control/metrics.rs`).
 
 use std::{
     collections::HashMap,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        OnceLock,
+    },
 };
 
 use rustc_hash::FxBuildHasher;
@@ -23,8 +28,12 @@ pub const UNMATCHED: &str = "unmatched";
 pub struct RequestCounts {
     labels: Vec<&'static str>,
     index: HashMap<&'static str, usize, FxBuildHasher>,
-    counts: Box<[AtomicU64]>,
+    /// A row per label, each made on its first count.
+    counts: Box<[OnceLock<Row>]>,
 }
+
+/// One route's counts, by status slot.
+type Row = Box<[AtomicU64]>;
 
 /// What one row of the request counts holds: (route, status, count); status `None` for no answer.
 pub type RequestRow = (&'static str, Option<u16>, u64);
@@ -35,9 +44,7 @@ impl RequestCounts {
         let mut labels: Vec<&'static str> = routes.to_vec();
         labels.push(UNMATCHED);
         let index = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-        let counts = (0..labels.len() * STATUSES)
-            .map(|_| AtomicU64::new(0))
-            .collect();
+        let counts = labels.iter().map(|_| OnceLock::new()).collect();
         RequestCounts {
             labels,
             index,
@@ -59,18 +66,22 @@ impl RequestCounts {
     /// Counts one answer of `row` with `status` (`None`: the connection was closed instead).
     pub fn count(&self, row: usize, status: Option<u16>) {
         let slot = status.map_or(0, |s| usize::from(s.clamp(100, 599)) - 99);
-        self.counts[row * STATUSES + slot].fetch_add(1, Ordering::Relaxed);
+        let row =
+            self.counts[row].get_or_init(|| (0..STATUSES).map(|_| AtomicU64::new(0)).collect());
+        row[slot].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Every (route, status, count) counted at least once.
     pub fn rows(&self) -> Vec<RequestRow> {
         let mut rows = Vec::new();
-        for (i, count) in self.counts.iter().enumerate() {
-            let count = count.load(Ordering::Relaxed);
-            if count > 0 {
-                let slot = i % STATUSES;
-                let status = (slot > 0).then(|| (slot + 99) as u16);
-                rows.push((self.labels[i / STATUSES], status, count));
+        for (label, row) in self.labels.iter().zip(&self.counts) {
+            let Some(row) = row.get() else { continue };
+            for (slot, count) in row.iter().enumerate() {
+                let count = count.load(Ordering::Relaxed);
+                if count > 0 {
+                    let status = (slot > 0).then(|| (slot + 99) as u16);
+                    rows.push((*label, status, count));
+                }
             }
         }
         rows

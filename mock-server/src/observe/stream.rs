@@ -7,7 +7,7 @@ use std::{
     collections::VecDeque,
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
     },
 };
 
@@ -49,7 +49,9 @@ pub struct EventLog {
     /// Subscribers that asked for request events (they are published only while one does).
     request_listeners: AtomicUsize,
     history: Mutex<History>,
-    sender: broadcast::Sender<(u64, Event)>,
+    /// Made by the first subscriber: its buffer of `bounds.buffer` slots (about 100 KiB at
+    /// the defaults) is not held by a mock nobody watches.
+    sender: OnceLock<broadcast::Sender<(u64, Event)>>,
     /// Turns true when the mock stops: every subscription ends.
     closed: watch::Sender<bool>,
 }
@@ -115,7 +117,7 @@ impl EventLog {
                 next_id: 1,
                 events: VecDeque::new(),
             }),
-            sender: broadcast::channel(bounds.buffer.max(1)).0,
+            sender: OnceLock::new(),
             closed: watch::Sender::new(false),
         }
     }
@@ -165,7 +167,9 @@ impl EventLog {
             history.events.push_back((id, event));
         }
         // Sent under the lock, so that subscribers see ids in order. Never waits.
-        let _ = self.sender.send((id, event));
+        if let Some(sender) = self.sender.get() {
+            let _ = sender.send((id, event));
+        }
     }
 
     /// A new subscriber, given the events after `last_id` still in the history first.
@@ -183,9 +187,12 @@ impl EventLog {
         if filter.wants_requests() {
             self.request_listeners.fetch_add(1, Ordering::Relaxed);
         }
+        let sender = self
+            .sender
+            .get_or_init(|| broadcast::channel(self.bounds.buffer.max(1)).0);
         self.started.store(true, Ordering::Relaxed);
         let history = self.lock();
-        let receiver = self.sender.subscribe();
+        let receiver = sender.subscribe();
         let mut backlog = VecDeque::new();
         if let Some(last_id) = last_id {
             let oldest = history

@@ -292,10 +292,10 @@ fn motion_control(f: &Fields<'_>) -> Checked<Job> {
         (framing, Some(width * height), Some(MOTION_MAX_SECONDS))
     };
     let mut job = job(endpoint, tier, framing, DEFAULT_SECONDS, sound);
-    job.input_video = Some(InputVideo {
+    job.input_video = Some(Box::new(InputVideo {
         url,
         keep_ratio_area,
         keep_length_up_to,
-    });
+    }));
     Ok(job)
 }

@@ -48,7 +48,7 @@ pub fn parse(endpoint: Endpoint, body: &Json<'_>) -> Checked<Job> {
     let rules = rules_of(endpoint);
     table::check(&fields, rules.body)?;
     let mut job = (rules.job)(&fields)?;
-    job.webhook = extra::webhook(&fields)?;
+    job.webhook = extra::webhook(&fields)?.map(Box::new);
     Ok(job)
 }
 

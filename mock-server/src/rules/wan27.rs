@@ -270,10 +270,10 @@ fn videoedit(f: &Fields<'_>) -> Checked<Job> {
         seconds,
         WORK_PER_SECOND,
     );
-    job.input_video = Some(InputVideo {
+    job.input_video = Some(Box::new(InputVideo {
         url: video_url.to_string(),
         keep_ratio_area: ratio.is_none().then_some(width * height),
         keep_length_up_to: keep_length.then_some(10),
-    });
+    }));
     Ok(job)
 }

@@ -26,7 +26,7 @@ pub enum Framing {
     /// About this many pixels, in the aspect ratio of the input image when it can be read
     /// (`fallback` when not).
     FromImage {
-        image_url: String,
+        image_url: Box<str>,
         area: u32,
         fallback: (u32, u32),
     },
@@ -37,7 +37,7 @@ impl Framing {
     pub(crate) fn new(image_url: Option<&str>, width: u32, height: u32) -> Framing {
         match image_url {
             Some(url) => Framing::FromImage {
-                image_url: url.to_string(),
+                image_url: url.into(),
                 area: width * height,
                 fallback: (width, height),
             },
@@ -57,11 +57,13 @@ pub struct Job {
     pub frames: u32,
     /// Simulated time of the work itself, before `--speed` divides it.
     pub work: Duration,
-    pub webhook: Option<WebhookRequest>,
+    /// Boxed, as `input_video`: most jobs have neither, and the box saves 72 and 32 bytes on
+    /// each of those (every stored task holds its job).
+    pub webhook: Option<Box<WebhookRequest>>,
     /// Whether the video has a sound track (silent in the mock).
     pub audio: bool,
     /// A video to edit, whose shape the output may keep (video editing).
-    pub input_video: Option<InputVideo>,
+    pub input_video: Option<Box<InputVideo>>,
 }
 
 /// The input of a video edit, and what the output takes from it when it can be read.
@@ -82,7 +84,8 @@ impl Job {
             Framing::Fixed { .. } => 0,
         };
         let webhook = self.webhook.as_ref().map_or(0, |w| {
-            // The echo repeats the URL and test-mode settings inside a small JSON map.
+            // The box, and the echo that repeats the URL and test-mode settings inside a small
+            // JSON map.
             std::mem::size_of::<WebhookRequest>() + 2 * w.url.len() + 160
         });
         let input_video = self

@@ -47,3 +47,18 @@ impl Phase {
         }
     }
 }
+
+/// A status name in one byte, for what a task keeps of the status it last told (the default:
+/// none told yet).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeenStatus(u8);
+
+impl SeenStatus {
+    /// `status`, one of the four names above.
+    pub fn of(status: &str) -> SeenStatus {
+        let index = [QUEUED, PROCESSING, SUCCEED, FAILED]
+            .iter()
+            .position(|s| *s == status);
+        SeenStatus(index.map_or(0, |i| i as u8 + 1))
+    }
+}

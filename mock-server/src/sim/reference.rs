@@ -30,6 +30,35 @@ pub enum Reference {
     Refused { reason: String, at: MockTime },
 }
 
+/// A reference as a task keeps it: nothing for the many tasks without one, a box for the few
+/// with one (8 bytes a task rather than 48). Saved as the [`Reference`] it holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "Reference", into = "Reference")]
+pub struct HeldReference(Option<Box<Reference>>);
+
+impl HeldReference {
+    pub fn get(&self) -> &Reference {
+        const NONE: &Reference = &Reference::None;
+        self.0.as_deref().unwrap_or(NONE)
+    }
+
+    pub fn set(&mut self, reference: Reference) {
+        *self = HeldReference::from(reference);
+    }
+}
+
+impl From<Reference> for HeldReference {
+    fn from(reference: Reference) -> Self {
+        HeldReference((reference != Reference::None).then(|| Box::new(reference)))
+    }
+}
+
+impl From<HeldReference> for Reference {
+    fn from(held: HeldReference) -> Self {
+        held.0.map_or(Reference::None, |r| *r)
+    }
+}
+
 /// Longest failure reason a restored task may hold (the mock writes a line).
 pub const MAX_REASON_BYTES: usize = 4096;
 

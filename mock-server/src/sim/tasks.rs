@@ -10,7 +10,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::sim::phase::{Phase, FAILED, QUEUED};
+use crate::sim::phase::{Phase, SeenStatus, FAILED, QUEUED};
+use crate::sim::reference::HeldReference;
 pub use crate::sim::reference::Reference;
 pub use crate::sim::task_id::TaskId;
 pub use crate::sim::webhook_log::{Attempt, Delivery};
@@ -29,11 +30,15 @@ enum Forced {
     Failed(String),
 }
 
+/// An outcome forced on the task: how, when and at what progress.
+type ForcedEnd = (Forced, MockTime, u32);
+
 #[derive(Serialize, Deserialize)]
 struct State {
     /// Simulated time added to this task alone by the control API's `advance`.
     offset: Duration,
-    forced: Option<(Forced, MockTime, u32)>,
+    /// Boxed: few tasks are forced, and a box saves 40 bytes on every other one.
+    forced: Option<Box<ForcedEnd>>,
     attempts: Vec<Attempt>,
     delivery: Delivery,
     /// The webhook attempt that may run next; an attempt runs only once it is claimed.
@@ -44,13 +49,13 @@ struct State {
     download_cut: bool,
     /// The status the event stream last told of (not saved: a restored task is told again).
     #[serde(skip)]
-    seen: Option<&'static str>,
+    seen: SeenStatus,
     /// A status watch of this task is scheduled.
     #[serde(skip)]
     watched: bool,
     /// The measurement of a reference video given as a URL (absent in older state files).
     #[serde(default)]
-    reference: Reference,
+    reference: HeldReference,
 }
 
 /// Saved whole in the state file (`--state`), script included.
@@ -96,7 +101,7 @@ pub struct NewTask {
 impl Task {
     pub fn new(new: NewTask, now: MockTime) -> Self {
         let forced = new.born_terminal.map(|status| {
-            if status == FAILED {
+            Box::new(if status == FAILED {
                 (
                     Forced::Failed("test mode: simulated failure".to_string()),
                     now,
@@ -104,7 +109,7 @@ impl Task {
                 )
             } else {
                 (Forced::Succeeded, now, 100)
-            }
+            })
         });
         let delivery = if new.job.webhook.is_some() {
             Delivery::Pending
@@ -130,9 +135,9 @@ impl Task {
                 next_attempt: 1,
                 wake_generation: 0,
                 download_cut: false,
-                seen: Some(QUEUED),
+                seen: SeenStatus::of(QUEUED),
                 watched: false,
-                reference: Reference::None,
+                reference: HeldReference::default(),
             }),
             end: EndHint::default(),
         };
@@ -147,15 +152,6 @@ impl Task {
 
     fn run(&self) -> Duration {
         self.job.work
-    }
-
-    /// Memory this task holds, roughly: what the store's byte budget counts.
-    pub fn footprint(&self) -> usize {
-        std::mem::size_of::<Task>()
-            + self.request_text.len()
-            + self.job.heap_bytes()
-            + self.planned_failure.as_ref().map_or(0, |r| r.len())
-            + self.trace.as_ref().map_or(0, |t| t.heap_bytes())
     }
 
     /// When the natural run ends, as an offset from submission (halfway for a planned failure);
@@ -187,7 +183,7 @@ impl Task {
         // As `phase_locked`: a reference video being measured holds the task, a refused one
         // ends it when its work would start (a scripted task has no reference video).
         if self.script.is_none() {
-            match &state.reference {
+            match state.reference.get() {
                 Reference::Pending => return None,
                 Reference::Refused { .. } if self.fault != Some(Fault::StuckQueued) => {
                     return Some(instant(QUEUE_TIME));
@@ -224,7 +220,7 @@ impl Task {
     }
 
     fn phase_locked(&self, state: &State, now: MockTime) -> Phase {
-        if let Some((forced, at, progress)) = &state.forced {
+        if let Some((forced, at, progress)) = state.forced.as_deref() {
             return match forced {
                 Forced::Succeeded => Phase::Succeeded { at: *at },
                 Forced::Failed(reason) => Phase::Failed {
@@ -242,11 +238,11 @@ impl Task {
         if let Some(failed) = self.reference_phase(state, &mut elapsed) {
             return failed;
         }
-        let measuring = state.reference == Reference::Pending;
+        let measuring = *state.reference.get() == Reference::Pending;
         match (self.natural_end(), &self.fault) {
             (Some(end), _) if elapsed >= end && !measuring => {
                 // A reference measured after the natural end moves the end to then.
-                let measured = state.reference.at().unwrap_or_default();
+                let measured = state.reference.get().at().unwrap_or_default();
                 let at = ((self.submitted_at + end) - state.offset).max(measured);
                 return match &self.planned_failure {
                     Some(reason) => Phase::Failed {
@@ -305,10 +301,10 @@ impl Task {
             Phase::Processing { progress, .. } => progress,
             _ => 0,
         };
-        state.forced = Some(match failure {
+        state.forced = Some(Box::new(match failure {
             Some(reason) => (Forced::Failed(reason), now, progress),
             None => (Forced::Succeeded, now, 100),
-        });
+        }));
         self.end.set(self.end_instant(&state));
         true
     }
@@ -319,8 +315,9 @@ impl Task {
         let mut state = self.state();
         let phase = self.phase_locked(&state, now);
         let status = phase.status();
-        let changed = (state.seen != Some(status)).then_some(status);
-        state.seen = Some(status);
+        let seen = SeenStatus::of(status);
+        let changed = (state.seen != seen).then_some(status);
+        state.seen = seen;
         let next = match phase {
             Phase::Queued { .. } if self.fault != Some(Fault::StuckQueued) => {
                 let queued_for = self.script.as_ref().map_or(QUEUE_TIME, |s| s.started());
@@ -479,6 +476,7 @@ pub(crate) fn test_task(
     )
 }
 
+mod footprint;
 mod reference;
 mod restored;
 #[cfg(test)]

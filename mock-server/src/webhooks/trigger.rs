@@ -46,11 +46,11 @@ pub async fn send_test_event(
                 fps: 16,
                 frames: 81,
                 work: Duration::ZERO,
-                webhook: Some(WebhookRequest {
+                webhook: Some(Box::new(WebhookRequest {
                     url: url.to_string(),
                     test_mode: Some(status.to_string()),
                     echo: json!({"url": url, "test_mode": {"enabled": true, "return_task_status": status}}),
-                }),
+                })),
                 audio: false,
                 input_video: None,
             },

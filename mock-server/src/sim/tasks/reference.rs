@@ -11,7 +11,7 @@ impl Task {
     /// measured (`elapsed` goes no further).
     pub(super) fn reference_phase(&self, state: &State, elapsed: &mut Duration) -> Option<Phase> {
         let never_starts = self.fault == Some(Fault::StuckQueued);
-        match &state.reference {
+        match state.reference.get() {
             Reference::Refused { reason, at } if !never_starts && *elapsed >= QUEUE_TIME => {
                 let starts = (self.submitted_at + QUEUE_TIME) - state.offset;
                 Some(Phase::Failed {
@@ -31,23 +31,23 @@ impl Task {
     /// Marks the task as waiting for its reference video's measurement.
     pub fn await_reference(&self) {
         let mut state = self.state();
-        state.reference = Reference::Pending;
+        state.reference.set(Reference::Pending);
         self.end.set(self.end_instant(&state));
     }
 
     /// Records the measurement of the reference video; false when none was awaited.
     pub fn measure_reference(&self, measured: Reference) -> bool {
         let mut state = self.state();
-        if state.reference != Reference::Pending {
+        if *state.reference.get() != Reference::Pending {
             return false;
         }
-        state.reference = measured;
+        state.reference.set(measured);
         self.end.set(self.end_instant(&state));
         true
     }
 
     /// Where the measurement of the reference video stands.
     pub fn reference(&self) -> Reference {
-        self.state().reference.clone()
+        self.state().reference.get().clone()
     }
 }

@@ -23,9 +23,10 @@ impl Task {
         }
         state
             .reference
+            .get()
             .check_restored()
             .map_err(|e| format!("task {id}: {e}"))?;
-        if let Some(at) = state.reference.at() {
+        if let Some(at) = state.reference.get().at() {
             time_bounds::check_instant(
                 &format!("task {id}'s reference measurement"),
                 at.since(MockTime::default()),

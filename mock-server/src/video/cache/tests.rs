@@ -38,7 +38,7 @@ fn data_uri(kind: &str, bytes: &[u8]) -> String {
 fn from_image(url: String) -> impl FnOnce(&mut Job) {
     move |job| {
         job.framing = Framing::FromImage {
-            image_url: url,
+            image_url: url.into(),
             area: 1920 * 1080,
             fallback: (1920, 1080),
         }
@@ -230,11 +230,11 @@ async fn inline_videos_are_resolved_and_dropped() {
                 width: 1920,
                 height: 1080,
             };
-            job.input_video = Some(InputVideo {
+            job.input_video = Some(Box::new(InputVideo {
                 url,
                 keep_ratio_area,
                 keep_length_up_to,
-            });
+            }));
         })
     };
     let uri = data_uri("video/mp4", &clip);
@@ -303,7 +303,7 @@ fn fuzz_image_shapes() {
             let image = &image[..image.len().saturating_sub(cut)];
             let task = task_with(|job| {
                 job.framing = Framing::FromImage {
-                    image_url: data_uri("image/png", image),
+                    image_url: data_uri("image/png", image).into(),
                     area,
                     fallback: (1280, 720),
                 }
