@@ -113,16 +113,9 @@ async fn main() -> ExitCode {
 /// taken then would stay.
 #[cfg(target_os = "linux")]
 extern "C" fn no_huge_pages() {
-    use std::ffi::{c_int, c_ulong};
-    // <linux/prctl.h>
-    const PR_SET_THP_DISABLE: c_int = 41;
-    extern "C" {
-        fn prctl(option: c_int, ...) -> c_int;
-    }
-    let off: [c_ulong; 4] = [1, 0, 0, 0];
     // SAFETY: this option takes integers only and touches no memory of ours; a kernel without
     // it answers -1, and the mock runs on as it would have.
-    let _ = unsafe { prctl(PR_SET_THP_DISABLE, off[0], off[1], off[2], off[3]) };
+    let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
 }
 
 /// The loader runs the functions of `.init_array` before `main` and the Rust runtime.
