@@ -63,6 +63,15 @@ fn nesting_is_bounded_by_the_parser() {
     assert_eq!(ours, theirs);
 }
 
+/// An object's text with these members in this order, names repeated as given.
+fn object_text<N: std::fmt::Display>(members: &[(String, N)]) -> String {
+    let members: Vec<String> = members
+        .iter()
+        .map(|(name, n)| format!("\"{name}\":{n}"))
+        .collect();
+    format!("{{{}}}", members.join(","))
+}
+
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -94,14 +103,7 @@ proptest! {
     fn repeated_names_read_the_same(
         members in prop::collection::vec(("[ab]", any::<i8>()), 0..8)
     ) {
-        let text = format!(
-            "{{{}}}",
-            members
-                .iter()
-                .map(|(name, n)| format!("\"{name}\":{n}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        let text = object_text(&members);
         let (ours, theirs) = both(&text);
         prop_assert_eq!(ours, theirs);
     }
@@ -121,14 +123,7 @@ proptest! {
         members in prop::collection::vec(("[a-d]{0,3}", any::<i8>()), 0..24),
         asked in prop::collection::vec("[a-d]{0,3}", 8),
     ) {
-        let text = format!(
-            "{{{}}}",
-            members
-                .iter()
-                .map(|(name, n)| format!("\"{name}\":{n}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        let text = object_text(&members);
         let json: Json = serde_json::from_str(&text).unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
         let Json::Object(members) = &json else { panic!("an object") };
