@@ -5,8 +5,8 @@
 use crate::common;
 
 use common::{
-    advance, client_of, paused_mock, proxy_in_front_of, read_result, submit_t2v, through_proxy,
-    upstream_answering, KEY,
+    advance, client_of, paused_mock, proxy_in_front_of, read_result, submit_t2v, task_detail,
+    through_proxy, upstream_answering, KEY,
 };
 use novita_video::SubmitOperation;
 use serde_json::{json, Value};
@@ -129,12 +129,7 @@ async fn a_relayed_webhook_answers_the_upstream_with_the_receivers_status_so_ret
         .expect("accepted");
     advance(mock.url(), 100_000.0).await;
 
-    let detail: Value = reqwest::get(format!("{}/_mock/tasks/{task_id}", mock.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = task_detail(mock.url(), &task_id).await;
     let statuses: Vec<&Value> = detail["webhook"]["attempts"]
         .as_array()
         .expect("the mock's webhook log")

@@ -2,6 +2,7 @@
 //! credentials, the user information of URLs, and the webhook relay's tokens, which would let
 //! whoever reads the cassette forge events to the receiver.
 
+use crate::common::{task_detail, KEY};
 use novita_mock::Config;
 use novita_proxy::{ContractProxy, ProxyOptions};
 use serde_json::{json, Value};
@@ -9,8 +10,6 @@ use wiremock::{
     matchers::{method, path},
     Mock, MockServer, ResponseTemplate,
 };
-
-const KEY: &str = "proxy-test-key";
 
 async fn recording_proxy(upstream: &str, relay: bool) -> ContractProxy {
     let options = ProxyOptions {
@@ -151,12 +150,7 @@ async fn the_relay_token_is_not_recorded_and_a_forged_event_is_not_relayed() {
     assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
 
     // The token the upstream was given, as the mock kept it.
-    let detail: Value = reqwest::get(format!("{}/_mock/tasks/{task_id}", mock.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = task_detail(mock.url(), task_id).await;
     let relay_url = detail.to_string();
     let token = relay_url
         .split("/_proxy/webhooks/")

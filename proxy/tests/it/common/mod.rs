@@ -88,6 +88,16 @@ pub async fn advance(mock_url: &str, seconds: f64) {
     assert!(answer.status().is_success(), "{}", answer.status());
 }
 
+/// What the mock's control API says of one task (`/_mock/tasks/{id}`).
+pub async fn task_detail(mock_url: &str, task_id: &str) -> serde_json::Value {
+    reqwest::get(format!("{mock_url}/_mock/tasks/{task_id}"))
+        .await
+        .expect("the control API answers")
+        .json()
+        .await
+        .expect("a JSON task")
+}
+
 /// A mock in this process with its clock paused: tasks move when a test advances it.
 pub async fn paused_mock() -> novita_mock::RunningMock {
     novita_mock::spawn(novita_mock::Config {
